@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+pub mod boundary;
+pub mod error;
+pub mod geometry;
+pub mod reference;
+pub mod scalar;
+pub mod signal;
+pub mod spec;
+
+pub use error::ConvError;
+pub use reference::{Problem, conv};
+pub use scalar::Ring;
+pub use signal::{Boundary2d, Mode, convolve, convolve2d, correlate, correlate2d};
+pub use spec::{Boundary, ConvSpec, Flip, Limits, Padding};

@@ -1,0 +1,256 @@
+//! The reference: the literal convolution formula, over any [`Ring`], for any rank.
+//!
+//! Channels-first layout: input `(N, C, s_1, ..., s_r)`, weight `(O, C/G, k_1, ..., k_r)`,
+//! optional bias `(O)`. For output `(n, o, p)` with `g = o / (O/G)`:
+//!
+//! ```text
+//! y[n, o, p] = bias[o] + sum_{c < C/G} sum_{k} w[o, c, k'] * xb[n, g*C/G + c, p*s + k*d - lo]
+//! ```
+//!
+//! where `k' = k` for cross-correlation and `k' = K - 1 - k` (every spatial axis reversed) for
+//! true convolution, and `xb` is the input extended by the boundary mode. The sum is taken in
+//! a fixed order (channel, then kernel positions in row-major order), including the terms that
+//! read the boundary constant, so the result is the formula applied to the padded input. The
+//! code never inspects a value: it runs unchanged on integers, rationals, floats, complex
+//! numbers and symbolic polynomials.
+
+use crate::boundary::{fill_value, source_index};
+use crate::error::ConvError;
+use crate::geometry::{Geometry, geometry, product};
+use crate::scalar::Ring;
+use crate::spec::{ConvSpec, Flip};
+use ndarray::{ArrayD, ArrayView1, ArrayViewD, IxDyn};
+
+/// A convolution problem: borrowed data plus the spec.
+#[derive(Clone, Debug)]
+pub struct Problem<'a, T> {
+    /// Input, `(N, C, spatial...)`.
+    pub input: ArrayViewD<'a, T>,
+    /// Weight, `(O, C/groups, kernel...)`.
+    pub weight: ArrayViewD<'a, T>,
+    /// Optional bias, `(O)`.
+    pub bias: Option<ArrayView1<'a, T>>,
+    /// Stride, dilation, padding, boundary, groups, flip, limits.
+    pub spec: ConvSpec<T>,
+}
+
+impl<'a, T: Clone> Problem<'a, T> {
+    /// A problem with the default spec and no bias.
+    pub fn new(input: ArrayViewD<'a, T>, weight: ArrayViewD<'a, T>) -> Self {
+        Problem {
+            input,
+            weight,
+            bias: None,
+            spec: ConvSpec::default(),
+        }
+    }
+    /// Sets the bias.
+    #[must_use]
+    pub fn bias(mut self, bias: ArrayView1<'a, T>) -> Self {
+        self.bias = Some(bias);
+        self
+    }
+    /// Sets the spec.
+    #[must_use]
+    pub fn spec(mut self, spec: ConvSpec<T>) -> Self {
+        self.spec = spec;
+        self
+    }
+
+    /// Checks shapes, channels, groups, bias and limits, and resolves the geometry.
+    ///
+    /// This is everything [`conv`] checks before it allocates; other engines call it too.
+    pub fn validate(&self) -> Result<Geometry, ConvError> {
+        let (x, w) = (self.input.shape(), self.weight.shape());
+        if x.len() < 2 {
+            return Err(ConvError::RankMismatch {
+                what: "input (N, C, spatial...)",
+                expected: 2,
+                got: x.len(),
+            });
+        }
+        if w.len() != x.len() {
+            return Err(ConvError::RankMismatch {
+                what: "weight (O, C/groups, kernel...)",
+                expected: x.len(),
+                got: w.len(),
+            });
+        }
+        let (c_in, c_out, c_per_group) = (x[1], w[0], w[1]);
+        let groups = self.spec.groups;
+        for (axis, (what, n)) in [("input", c_in), ("weight", c_out), ("weight", c_per_group)]
+            .into_iter()
+            .enumerate()
+        {
+            if n == 0 {
+                return Err(ConvError::EmptyArray {
+                    what,
+                    axis: axis.min(1),
+                });
+            }
+        }
+        if groups == 0 || c_out % groups != 0 {
+            return Err(ConvError::GroupsDoNotDivide {
+                what: "output channels",
+                groups,
+                got: c_out,
+            });
+        }
+        if c_in % groups != 0 {
+            return Err(ConvError::GroupsDoNotDivide {
+                what: "input channels",
+                groups,
+                got: c_in,
+            });
+        }
+        let expected_c = c_per_group.checked_mul(groups).ok_or(ConvError::Overflow {
+            what: "channels",
+            axis: None,
+        })?;
+        if expected_c != c_in {
+            return Err(ConvError::ChannelMismatch {
+                expected: expected_c,
+                got: c_in,
+            });
+        }
+        if let Some(b) = &self.bias
+            && b.len() != c_out
+        {
+            return Err(ConvError::BiasLength {
+                expected: c_out,
+                got: b.len(),
+            });
+        }
+        let geo = geometry(&x[2..], &w[2..], &self.spec)?;
+        let limits = &self.spec.limits;
+        let outputs = product([x[0], c_out].into_iter().chain(geo.output_shape())).ok_or(
+            ConvError::Overflow {
+                what: "output elements",
+                axis: None,
+            },
+        )?;
+        if outputs > limits.max_elements {
+            return Err(ConvError::LimitExceeded {
+                what: "output elements",
+                limit: limits.max_elements,
+                got: outputs,
+            });
+        }
+        let taps = product(w[1..].iter().copied()).ok_or(ConvError::Overflow {
+            what: "taps",
+            axis: None,
+        })?;
+        let work = outputs.checked_mul(taps).ok_or(ConvError::Overflow {
+            what: "multiply-adds",
+            axis: None,
+        })?;
+        if work > limits.max_work {
+            return Err(ConvError::LimitExceeded {
+                what: "multiply-adds",
+                limit: limits.max_work,
+                got: work,
+            });
+        }
+        Ok(geo)
+    }
+}
+
+/// The reference convolution of a [`Problem`]: the literal formula in the module docs.
+///
+/// Returns `(N, O, out_1, ..., out_r)`. Every check of [`Problem::validate`] runs first; on an
+/// error nothing is allocated.
+pub fn conv<T: Ring>(p: &Problem<'_, T>) -> Result<ArrayD<T>, ConvError> {
+    let geo = p.validate()?;
+    let x = p.input.as_standard_layout();
+    let w = p.weight.as_standard_layout();
+    let (batch, c_in, c_out, cg) = (x.shape()[0], x.shape()[1], w.shape()[0], w.shape()[1]);
+    let og = c_out / p.spec.groups;
+    let kernel: Vec<usize> = w.shape()[2..].to_vec();
+    let out_spatial = geo.output_shape();
+    let constant = fill_value(&p.spec.boundary);
+    let zero_bias = T::zero();
+
+    // For each axis, the input index read by (output position, kernel tap), or None for the
+    // boundary constant: position p*s + k*d - lo mapped through the boundary mode.
+    let tables: Vec<Vec<Option<usize>>> = geo
+        .axes
+        .iter()
+        .map(|a| {
+            let mut t = Vec::with_capacity(a.output * a.kernel);
+            for o in 0..a.output {
+                for k in 0..a.kernel {
+                    let pos = (o * a.stride) as i128 + (k * a.dilation) as i128 - a.pad_lo as i128;
+                    t.push(source_index(&p.spec.boundary, pos, a.input));
+                }
+            }
+            t
+        })
+        .collect();
+
+    let mut out_shape = vec![batch, c_out];
+    out_shape.extend_from_slice(&out_spatial);
+    let kernel_positions: Vec<IxDyn> = ndarray::indices(IxDyn(&kernel)).into_iter().collect();
+    let mut xi = vec![0usize; x.ndim()];
+    let mut wi = vec![0usize; w.ndim()];
+    Ok(ArrayD::from_shape_fn(IxDyn(&out_shape), |idx| {
+        let (n, o) = (idx[0], idx[1]);
+        let g = o / og;
+        let mut acc = match &p.bias {
+            Some(b) => b[o].clone(),
+            None => zero_bias.clone(),
+        };
+        xi[0] = n;
+        wi[0] = o;
+        for c in 0..cg {
+            xi[1] = g * cg + c;
+            wi[1] = c;
+            debug_assert!(xi[1] < c_in);
+            for k in &kernel_positions {
+                let mut inside = true;
+                for (axis, table) in tables.iter().enumerate() {
+                    let kk = kernel[axis];
+                    match table[idx[2 + axis] * kk + k[axis]] {
+                        Some(s) => xi[2 + axis] = s,
+                        None => inside = false,
+                    }
+                    wi[2 + axis] = match p.spec.flip {
+                        Flip::Correlation => k[axis],
+                        Flip::Convolution => kk - 1 - k[axis],
+                    };
+                }
+                let xv = if inside { &x[IxDyn(&xi)] } else { &constant };
+                acc = acc.plus(&w[IxDyn(&wi)].times(xv));
+            }
+        }
+        acc
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{Boundary, Padding};
+    use ndarray::array;
+
+    #[test]
+    fn hand_computed_1d() {
+        // x = [1 2 3 4], w = [1 10 100], correlation, valid:
+        // y[0] = 1*1 + 10*2 + 100*3 = 321, y[1] = 2 + 30 + 400 = 432.
+        let x = array![[[1i64, 2, 3, 4]]].into_dyn();
+        let w = array![[[1i64, 10, 100]]].into_dyn();
+        let y = conv(&Problem::new(x.view(), w.view())).unwrap();
+        assert_eq!(y.into_raw_vec_and_offset().0, vec![321, 432]);
+        // Convolution flips w: y[0] = 100*1 + 10*2 + 1*3 = 123, y[1] = 234.
+        let spec = ConvSpec::new().flip(Flip::Convolution);
+        let y = conv(&Problem::new(x.view(), w.view()).spec(spec)).unwrap();
+        assert_eq!(y.into_raw_vec_and_offset().0, vec![123, 234]);
+        // Reflect pad 1 each side: xb = [2 1 2 3 4 3]; correlation with stride 2:
+        // y[0] = 2 + 10 + 200 = 212, y[1] = 2 + 30 + 400 = 432.
+        let spec = ConvSpec::new()
+            .padding(Padding::Explicit(vec![(1, 1)]))
+            .boundary(Boundary::Reflect)
+            .stride([2]);
+        let y = conv(&Problem::new(x.view(), w.view()).spec(spec)).unwrap();
+        assert_eq!(y.into_raw_vec_and_offset().0, vec![212, 432]);
+    }
+}
