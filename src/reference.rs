@@ -19,7 +19,7 @@ use crate::error::ConvError;
 use crate::geometry::{Geometry, geometry, product};
 use crate::scalar::Ring;
 use crate::spec::{ConvSpec, Flip};
-use ndarray::{ArrayD, ArrayView1, ArrayViewD, IxDyn};
+use ndarray::{ArrayD, ArrayView1, ArrayViewD, Axis, IxDyn};
 
 /// A convolution problem: borrowed data plus the spec.
 #[derive(Clone, Debug)]
@@ -163,63 +163,43 @@ pub fn conv<T: Ring>(p: &Problem<'_, T>) -> Result<ArrayD<T>, ConvError> {
     let geo = p.validate()?;
     let x = p.input.as_standard_layout();
     let w = p.weight.as_standard_layout();
-    let (batch, c_in, c_out, cg) = (x.shape()[0], x.shape()[1], w.shape()[0], w.shape()[1]);
+    let (batch, c_out, cg) = (x.shape()[0], w.shape()[0], w.shape()[1]);
     let og = c_out / p.spec.groups;
-    let kernel: Vec<usize> = w.shape()[2..].to_vec();
-    let out_spatial = geo.output_shape();
     let constant = fill_value(&p.spec.boundary);
-    let zero_bias = T::zero();
-
-    // For each axis, the input index read by (output position, kernel tap), or None for the
-    // boundary constant: position p*s + k*d - lo mapped through the boundary mode.
-    let tables: Vec<Vec<Option<usize>>> = geo
-        .axes
-        .iter()
-        .map(|a| {
-            let mut t = Vec::with_capacity(a.output * a.kernel);
-            for o in 0..a.output {
-                for k in 0..a.kernel {
-                    let pos = (o * a.stride) as i128 + (k * a.dilation) as i128 - a.pad_lo as i128;
-                    t.push(source_index(&p.spec.boundary, pos, a.input));
-                }
-            }
-            t
-        })
-        .collect();
-
     let mut out_shape = vec![batch, c_out];
-    out_shape.extend_from_slice(&out_spatial);
-    let kernel_positions: Vec<IxDyn> = ndarray::indices(IxDyn(&kernel)).into_iter().collect();
+    out_shape.extend_from_slice(&geo.output_shape());
     let mut xi = vec![0usize; x.ndim()];
-    let mut wi = vec![0usize; w.ndim()];
     Ok(ArrayD::from_shape_fn(IxDyn(&out_shape), |idx| {
         let (n, o) = (idx[0], idx[1]);
         let g = o / og;
         let mut acc = match &p.bias {
             Some(b) => b[o].clone(),
-            None => zero_bias.clone(),
+            None => T::zero(),
         };
         xi[0] = n;
-        wi[0] = o;
         for c in 0..cg {
             xi[1] = g * cg + c;
-            wi[1] = c;
-            debug_assert!(xi[1] < c_in);
-            for k in &kernel_positions {
+            // The kernel of (o, c); reversed on every spatial axis for true convolution, so
+            // that iterating it in row-major order visits w[o, c, k'] for taps k = 0, 1, ...
+            let mut kernel = w.index_axis(Axis(0), o).index_axis_move(Axis(0), c);
+            if p.spec.flip == Flip::Convolution {
+                for axis in 0..kernel.ndim() {
+                    kernel.invert_axis(Axis(axis));
+                }
+            }
+            for (k, wv) in kernel.indexed_iter() {
                 let mut inside = true;
-                for (axis, table) in tables.iter().enumerate() {
-                    let kk = kernel[axis];
-                    match table[idx[2 + axis] * kk + k[axis]] {
+                for (axis, a) in geo.axes.iter().enumerate() {
+                    // position p*s + k*d - lo on this axis, mapped by the boundary mode
+                    let pos = (idx[2 + axis] * a.stride) as i128 + (k[axis] * a.dilation) as i128
+                        - a.pad_lo as i128;
+                    match source_index(&p.spec.boundary, pos, a.input) {
                         Some(s) => xi[2 + axis] = s,
                         None => inside = false,
                     }
-                    wi[2 + axis] = match p.spec.flip {
-                        Flip::Correlation => k[axis],
-                        Flip::Convolution => kk - 1 - k[axis],
-                    };
                 }
                 let xv = if inside { &x[IxDyn(&xi)] } else { &constant };
-                acc = acc.plus(&w[IxDyn(&wi)].times(xv));
+                acc = acc.plus(&wv.times(xv));
             }
         }
         acc
