@@ -4,6 +4,7 @@
 pub mod boundary;
 pub mod error;
 pub mod geometry;
+pub mod properties;
 pub mod reference;
 pub mod scalar;
 pub mod signal;

@@ -1,0 +1,616 @@
+//! The property battery run by `conv-oracle verify` and by the test suites.
+//!
+//! Each property is a plain check function over a generated case; [`run_battery`] drives every
+//! property with a seeded proptest runner and reports one [`Outcome`] per property and engine,
+//! with a minimal (shrunk) counterexample when a property fails. Engines are passed in as a
+//! [`SignalEngine`] (a pair of functions), so a test can hand in a deliberately wrong engine
+//! and watch the battery catch it.
+//!
+//! | property | claim |
+//! |---|---|
+//! | `commutative` | `convolve(f, g, full) == convolve(g, f, full)` |
+//! | `associative` | `convolve(convolve(f, g), h) == convolve(f, convolve(g, h))` (full) |
+//! | `bilinear` | linear in each argument: `convolve(a f1 + b f2, g) == a convolve(f1, g) + b convolve(f2, g)`, and in `g` |
+//! | `delta-shift` | a unit impulse at `j` shifts: `convolve(f, delta_j, full)[i + j] = f[i]`, zeros elsewhere |
+//! | `convolve-is-correlate-reversed` | `convolve(f, g, mode) == correlate(f, conj(reverse(g)), mode)`, every mode |
+//! | `correlate-swap` | `correlate(g, f, full) == reverse(conj(correlate(f, g, full)))` |
+//! | `correlation-not-commutative` | the search must find `f, g` with `correlate(f, g) != correlate(g, f)` |
+//! | `no-panic` | random and absurd shapes and specs through the public API give `Ok` or `Err`, never a panic |
+//!
+//! Integer cases use `i64` (wrapping arithmetic: the identities hold exactly in Z/2^64);
+//! complex cases use `Complex<f64>` with small integer parts, where every sum is exact.
+
+use crate::boundary::pad;
+use crate::error::ConvError;
+use crate::reference::{Problem, conv};
+use crate::scalar::Ring;
+use crate::signal::{Boundary2d, Mode, convolve, convolve2d, correlate};
+use crate::spec::{Boundary, ConvSpec, Flip, Limits, Padding};
+use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn, Slice};
+use num_complex::Complex;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+/// The signature of a signal-level convolution or correlation.
+pub type SignalFn<T> =
+    fn(ArrayViewD<'_, T>, ArrayViewD<'_, T>, Mode) -> Result<ArrayD<T>, ConvError>;
+
+/// An engine under test at the signal level: its `convolve` and `correlate`.
+#[derive(Clone, Copy)]
+pub struct SignalEngine<T> {
+    /// Name printed in reports.
+    pub name: &'static str,
+    /// scipy.signal.convolve semantics.
+    pub convolve: SignalFn<T>,
+    /// scipy.signal.correlate semantics.
+    pub correlate: SignalFn<T>,
+}
+
+impl<T: Ring> SignalEngine<T> {
+    /// The reference ([`crate::signal`]).
+    pub fn reference() -> Self {
+        SignalEngine {
+            name: "reference",
+            convolve: convolve::<T, IxDyn>,
+            correlate: correlate::<T, IxDyn>,
+        }
+    }
+}
+
+/// An element type the battery can generate and compare exactly.
+pub trait Sample: Ring + PartialEq + 'static {
+    /// Short name for reports (`i64`, `c64`).
+    const NAME: &'static str;
+    /// Strategy for small values.
+    fn small() -> BoxedStrategy<Self>;
+}
+
+impl Sample for i64 {
+    const NAME: &'static str = "i64";
+    fn small() -> BoxedStrategy<Self> {
+        (-9i64..=9).boxed()
+    }
+}
+
+impl Sample for Complex<f64> {
+    const NAME: &'static str = "c64";
+    fn small() -> BoxedStrategy<Self> {
+        (-9i32..=9, -9i32..=9)
+            .prop_map(|(re, im)| Complex::new(f64::from(re), f64::from(im)))
+            .boxed()
+    }
+}
+
+/// An N-D array printed as `shape [..] data [..]`, ready to paste into a test.
+#[derive(Clone, PartialEq)]
+pub struct Arr<T>(pub ArrayD<T>);
+
+impl<T: fmt::Debug> fmt::Debug for Arr<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let data: Vec<&T> = self.0.iter().collect();
+        write!(f, "shape {:?} data {:?}", self.0.shape(), data)
+    }
+}
+
+/// Strategy: an array of the given shape with small values.
+pub fn array_of_shape<T: Sample>(shape: Vec<usize>) -> impl Strategy<Value = Arr<T>> {
+    let len: usize = shape.iter().product();
+    proptest::collection::vec(T::small(), len).prop_map(move |data| {
+        Arr(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("length matches shape"))
+    })
+}
+
+/// Strategy: a shape of the given rank with extents `1..=max`.
+pub fn shape(rank: usize, max: usize) -> impl Strategy<Value = Vec<usize>> {
+    proptest::collection::vec(1..=max, rank)
+}
+
+/// Strategy: `count` arrays of one common rank `1..=3`, each with its own shape (extents 1..=4).
+pub fn arrays<T: Sample>(count: usize) -> impl Strategy<Value = Vec<Arr<T>>> {
+    (1usize..=3).prop_flat_map(move |rank| {
+        proptest::collection::vec(shape(rank, 4), count).prop_flat_map(|shapes| {
+            shapes
+                .into_iter()
+                .map(array_of_shape::<T>)
+                .collect::<Vec<_>>()
+        })
+    })
+}
+
+fn fail(e: ConvError) -> String {
+    format!("unexpected error: {e}")
+}
+
+fn same<T: Clone + PartialEq + fmt::Debug>(
+    a: &ArrayD<T>,
+    b: &ArrayD<T>,
+    what_a: &str,
+    what_b: &str,
+) -> Result<(), String> {
+    if a == b {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what_a} = {:?} but {what_b} = {:?}",
+            Arr(a.clone()),
+            Arr(b.clone())
+        ))
+    }
+}
+
+fn reverse_conj<T: Ring>(a: &ArrayD<T>) -> ArrayD<T> {
+    let mut v = a.view();
+    for axis in 0..v.ndim() {
+        v.invert_axis(ndarray::Axis(axis));
+    }
+    v.map(Ring::conj)
+}
+
+fn scale_add<T: Ring>(a: &T, x: &ArrayD<T>, b: &T, y: &ArrayD<T>) -> ArrayD<T> {
+    ndarray::Zip::from(x)
+        .and(y)
+        .map_collect(|xv, yv| a.times(xv).plus(&b.times(yv)))
+}
+
+/// `convolve(f, g, full) == convolve(g, f, full)`.
+pub fn commutative<T: Sample>(e: &SignalEngine<T>, fg: &[Arr<T>]) -> Result<(), String> {
+    let (f, g) = (&fg[0].0, &fg[1].0);
+    let a = (e.convolve)(f.view(), g.view(), Mode::Full).map_err(fail)?;
+    let b = (e.convolve)(g.view(), f.view(), Mode::Full).map_err(fail)?;
+    same(&a, &b, "convolve(f, g)", "convolve(g, f)")
+}
+
+/// `convolve(convolve(f, g), h) == convolve(f, convolve(g, h))` in full mode.
+pub fn associative<T: Sample>(e: &SignalEngine<T>, fgh: &[Arr<T>]) -> Result<(), String> {
+    let (f, g, h) = (&fgh[0].0, &fgh[1].0, &fgh[2].0);
+    let fg = (e.convolve)(f.view(), g.view(), Mode::Full).map_err(fail)?;
+    let gh = (e.convolve)(g.view(), h.view(), Mode::Full).map_err(fail)?;
+    let left = (e.convolve)(fg.view(), h.view(), Mode::Full).map_err(fail)?;
+    let right = (e.convolve)(f.view(), gh.view(), Mode::Full).map_err(fail)?;
+    same(&left, &right, "(f*g)*h", "f*(g*h)")
+}
+
+/// A bilinearity case: two first arguments of one shape, two second arguments, two scalars.
+#[derive(Clone, Debug)]
+pub struct BilinearCase<T> {
+    /// First arguments (same shape).
+    pub f: [Arr<T>; 2],
+    /// Second arguments (same shape).
+    pub g: [Arr<T>; 2],
+    /// Scalars.
+    pub ab: [T; 2],
+}
+
+/// Strategy for [`BilinearCase`].
+pub fn bilinear_case<T: Sample>() -> impl Strategy<Value = BilinearCase<T>> {
+    (1usize..=3)
+        .prop_flat_map(|rank| (shape(rank, 4), shape(rank, 4)))
+        .prop_flat_map(|(sf, sg)| {
+            (
+                array_of_shape::<T>(sf.clone()),
+                array_of_shape::<T>(sf),
+                array_of_shape::<T>(sg.clone()),
+                array_of_shape::<T>(sg),
+                T::small(),
+                T::small(),
+            )
+        })
+        .prop_map(|(f1, f2, g1, g2, a, b)| BilinearCase {
+            f: [f1, f2],
+            g: [g1, g2],
+            ab: [a, b],
+        })
+}
+
+/// Linear in each argument separately.
+pub fn bilinear<T: Sample>(e: &SignalEngine<T>, c: &BilinearCase<T>) -> Result<(), String> {
+    let [a, b] = &c.ab;
+    let conv = |x: &ArrayD<T>, y: &ArrayD<T>| (e.convolve)(x.view(), y.view(), Mode::Full);
+    let (f1, f2, g1, g2) = (&c.f[0].0, &c.f[1].0, &c.g[0].0, &c.g[1].0);
+    let left = conv(&scale_add(a, f1, b, f2), g1).map_err(fail)?;
+    let right = scale_add(
+        a,
+        &conv(f1, g1).map_err(fail)?,
+        b,
+        &conv(f2, g1).map_err(fail)?,
+    );
+    same(
+        &left,
+        &right,
+        "(a f1 + b f2) * g1",
+        "a (f1 * g1) + b (f2 * g1)",
+    )?;
+    let left = conv(f1, &scale_add(a, g1, b, g2)).map_err(fail)?;
+    let right = scale_add(
+        a,
+        &conv(f1, g1).map_err(fail)?,
+        b,
+        &conv(f1, g2).map_err(fail)?,
+    );
+    same(
+        &left,
+        &right,
+        "f1 * (a g1 + b g2)",
+        "a (f1 * g1) + b (f1 * g2)",
+    )
+}
+
+/// A delta-shift case: an input and the position of a unit impulse inside a kernel shape.
+#[derive(Clone, Debug)]
+pub struct DeltaCase<T> {
+    /// The input.
+    pub f: Arr<T>,
+    /// Kernel shape.
+    pub kernel: Vec<usize>,
+    /// Position of the 1 in the kernel.
+    pub at: Vec<usize>,
+}
+
+/// Strategy for [`DeltaCase`].
+pub fn delta_case<T: Sample>() -> impl Strategy<Value = DeltaCase<T>> {
+    (1usize..=3)
+        .prop_flat_map(|rank| (shape(rank, 5), shape(rank, 4)))
+        .prop_flat_map(|(sf, sk)| {
+            let at: Vec<BoxedStrategy<usize>> = sk.iter().map(|&k| (0..k).boxed()).collect();
+            (array_of_shape::<T>(sf), Just(sk), at)
+        })
+        .prop_map(|(f, kernel, at)| DeltaCase { f, kernel, at })
+}
+
+/// A unit impulse at `j` shifts the input by `j` (and `j = 0` with a 1-element kernel is the
+/// identity).
+pub fn delta_shift<T: Sample>(e: &SignalEngine<T>, c: &DeltaCase<T>) -> Result<(), String> {
+    let mut delta = ArrayD::from_elem(IxDyn(&c.kernel), T::zero());
+    delta[IxDyn(&c.at)] = T::one();
+    let got = (e.convolve)(c.f.0.view(), delta.view(), Mode::Full).map_err(fail)?;
+    let full: Vec<usize> =
+        c.f.0
+            .shape()
+            .iter()
+            .zip(&c.kernel)
+            .map(|(n, k)| n + k - 1)
+            .collect();
+    let mut expected = ArrayD::from_elem(IxDyn(&full), T::zero());
+    let f_shape = c.f.0.shape().to_vec();
+    expected
+        .slice_each_axis_mut(|ax| {
+            let j = c.at[ax.axis.index()];
+            Slice::from(j..j + f_shape[ax.axis.index()])
+        })
+        .assign(&c.f.0);
+    same(&got, &expected, "convolve(f, delta)", "f shifted")
+}
+
+/// Strategy: two arrays of one rank and a mode.
+pub fn pair_and_mode<T: Sample>() -> impl Strategy<Value = (Vec<Arr<T>>, Mode)> {
+    (
+        arrays::<T>(2),
+        prop_oneof![Just(Mode::Full), Just(Mode::Same), Just(Mode::Valid)],
+    )
+}
+
+/// `convolve(f, g, mode) == correlate(f, conj(reverse(g)), mode)` for every mode (both sides
+/// may refuse the same 'valid' request; then both errors must agree).
+pub fn convolve_is_correlate_reversed<T: Sample>(
+    e: &SignalEngine<T>,
+    (fg, mode): &(Vec<Arr<T>>, Mode),
+) -> Result<(), String> {
+    let (f, g) = (&fg[0].0, &fg[1].0);
+    let a = (e.convolve)(f.view(), g.view(), *mode);
+    let rg = reverse_conj(g);
+    let b = (e.correlate)(f.view(), rg.view(), *mode);
+    match (a, b) {
+        (Ok(a), Ok(b)) => same(
+            &a,
+            &b,
+            &format!("convolve(f, g, {})", mode.name()),
+            "correlate(f, conj(reverse(g)))",
+        ),
+        (Err(a), Err(b)) if a == b => Ok(()),
+        (a, b) => Err(format!(
+            "convolve gave {:?}, correlate gave {:?}",
+            a.map(Arr),
+            b.map(Arr)
+        )),
+    }
+}
+
+/// `correlate(g, f, full) == reverse(conj(correlate(f, g, full)))`.
+pub fn correlate_swap<T: Sample>(e: &SignalEngine<T>, fg: &[Arr<T>]) -> Result<(), String> {
+    let (f, g) = (&fg[0].0, &fg[1].0);
+    let a = (e.correlate)(g.view(), f.view(), Mode::Full).map_err(fail)?;
+    let b = (e.correlate)(f.view(), g.view(), Mode::Full).map_err(fail)?;
+    same(
+        &a,
+        &reverse_conj(&b),
+        "correlate(g, f)",
+        "reverse(conj(correlate(f, g)))",
+    )
+}
+
+/// The false claim `correlate(f, g, full) == correlate(g, f, full)`; the battery expects the
+/// search to refute it.
+pub fn correlation_commutes<T: Sample>(e: &SignalEngine<T>, fg: &[Arr<T>]) -> Result<(), String> {
+    let (f, g) = (&fg[0].0, &fg[1].0);
+    let a = (e.correlate)(f.view(), g.view(), Mode::Full).map_err(fail)?;
+    let b = (e.correlate)(g.view(), f.view(), Mode::Full).map_err(fail)?;
+    same(&a, &b, "correlate(f, g)", "correlate(g, f)")
+}
+
+/// A request with arbitrary (often absurd) shapes and settings, for the no-panic property.
+#[derive(Clone, Debug)]
+pub struct AbsurdCase {
+    /// Input shape (any rank, zeros allowed).
+    pub input: Vec<usize>,
+    /// Weight shape (any rank, zeros allowed).
+    pub weight: Vec<usize>,
+    /// Bias length, if any.
+    pub bias: Option<usize>,
+    /// Spec (strides, dilations, pads and groups drawn from absurd values).
+    pub spec: ConvSpec<i64>,
+    /// Pads for [`pad`].
+    pub pads: Vec<(usize, usize)>,
+    /// Signal mode.
+    pub mode: Mode,
+}
+
+fn absurd_number() -> impl Strategy<Value = usize> {
+    prop_oneof![
+        4 => 0usize..=4,
+        1 => Just(7usize),
+        1 => Just(1usize << 20),
+        1 => Just(1usize << 40),
+        1 => Just(usize::MAX / 2),
+        1 => Just(usize::MAX),
+    ]
+}
+
+fn absurd_boundary() -> impl Strategy<Value = Boundary<i64>> {
+    prop_oneof![
+        Just(Boundary::Zeros),
+        (-3i64..=3).prop_map(Boundary::Constant),
+        Just(Boundary::Reflect),
+        Just(Boundary::Symmetric),
+        Just(Boundary::Replicate),
+        Just(Boundary::Circular),
+    ]
+}
+
+/// Strategy for [`AbsurdCase`]: ranks 0..=5, extents 0..=3, settings from [`absurd_number`]s.
+pub fn absurd_case() -> impl Strategy<Value = AbsurdCase> {
+    let dims = || proptest::collection::vec(0usize..=3, 0..=5);
+    let per_axis = || proptest::collection::vec(absurd_number(), 0..=4);
+    let padding = prop_oneof![
+        proptest::collection::vec((absurd_number(), absurd_number()), 0..=4)
+            .prop_map(Padding::Explicit),
+        Just(Padding::Valid),
+        Just(Padding::Full),
+        Just(Padding::SameUpper),
+        Just(Padding::SameLower),
+        Just(Padding::TorchSame),
+    ];
+    let limits = prop_oneof![
+        Just(Limits::default()),
+        Just(Limits {
+            max_elements: 50,
+            max_work: 500
+        }),
+    ];
+    (
+        dims(),
+        dims(),
+        proptest::option::of(0usize..=4),
+        (
+            per_axis(),
+            per_axis(),
+            padding,
+            absurd_boundary(),
+            absurd_number(),
+        ),
+        any::<bool>(),
+        limits,
+        proptest::collection::vec((absurd_number(), absurd_number()), 0..=5),
+        prop_oneof![Just(Mode::Full), Just(Mode::Same), Just(Mode::Valid)],
+    )
+        .prop_map(
+            |(
+                input,
+                weight,
+                bias,
+                (stride, dilation, padding, boundary, groups),
+                conv,
+                limits,
+                pads,
+                mode,
+            )| {
+                let spec = ConvSpec {
+                    stride,
+                    dilation,
+                    padding,
+                    boundary,
+                    groups,
+                    flip: if conv {
+                        Flip::Convolution
+                    } else {
+                        Flip::Correlation
+                    },
+                    limits,
+                };
+                AbsurdCase {
+                    input,
+                    weight,
+                    bias,
+                    spec,
+                    pads,
+                    mode,
+                }
+            },
+        )
+}
+
+/// Drives one absurd case through every public entry point; `Err` only if something panicked.
+pub fn no_panic(c: &AbsurdCase) -> Result<(), String> {
+    let x = ArrayD::from_shape_fn(IxDyn(&c.input), |i| i.as_array_view().sum() as i64);
+    let w = ArrayD::from_shape_fn(IxDyn(&c.weight), |i| 1 - i.as_array_view().sum() as i64);
+    let b = c.bias.map(|n| ndarray::Array1::from_elem(n, 2i64));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut p = Problem::new(x.view(), w.view()).spec(c.spec.clone());
+        if let Some(b) = &b {
+            p = p.bias(b.view());
+        }
+        let _ = conv(&p);
+        let _ = convolve(x.view(), w.view(), c.mode);
+        let _ = correlate(x.view(), w.view(), c.mode);
+        let _ = pad(x.view(), &c.pads, &c.spec.boundary, &c.spec.limits);
+        if x.ndim() == 2 && w.ndim() == 2 {
+            let (x2, w2) = (
+                x.view().into_dimensionality::<ndarray::Ix2>(),
+                w.view().into_dimensionality::<ndarray::Ix2>(),
+            );
+            if let (Ok(x2), Ok(w2)) = (x2, w2) {
+                let _ = convolve2d(x2, w2, c.mode, Boundary2d::Symm);
+                let _ = convolve2d(x2, w2, c.mode, Boundary2d::Wrap);
+            }
+        }
+    }));
+    result.map_err(|p| {
+        let msg = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        format!("panicked: {msg}")
+    })
+}
+
+/// One row of a battery report.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Property name.
+    pub property: &'static str,
+    /// Engine name and element type, e.g. `reference/i64`.
+    pub engine: String,
+    /// Cases generated.
+    pub cases: u32,
+    /// Whether the property held (for a refutation property: whether it was refuted).
+    pub passed: bool,
+    /// The minimal counterexample for a failure; the refuting example for a refutation.
+    pub detail: String,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// A seeded proptest runner: the same seed gives the same cases.
+pub fn runner(cases: u32, seed: u64) -> TestRunner {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
+}
+
+/// Runs `check` on `cases` generated values; `Ok` when it held, `Err` with the shrunk
+/// counterexample otherwise.
+pub fn search<S: Strategy>(
+    strategy: S,
+    cases: u32,
+    seed: u64,
+    check: impl Fn(&S::Value) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut r = runner(cases, seed);
+    match r.run(&strategy, |v| check(&v).map_err(TestCaseError::fail)) {
+        Ok(()) => Ok(()),
+        Err(TestError::Fail(reason, value)) => {
+            Err(format!("{reason}\n    minimal case: {value:?}"))
+        }
+        Err(TestError::Abort(reason)) => Err(format!("aborted: {reason}")),
+    }
+}
+
+fn timed(
+    property: &'static str,
+    engine: String,
+    cases: u32,
+    refute: bool,
+    f: impl FnOnce() -> Result<(), String>,
+) -> Outcome {
+    let start = Instant::now();
+    let r = f();
+    let (passed, detail) = match (refute, r) {
+        (false, Ok(())) => (true, String::new()),
+        (false, Err(e)) => (false, e),
+        (true, Ok(())) => (false, format!("no counterexample found in {cases} cases")),
+        (true, Err(e)) => (true, format!("refuted as expected: {e}")),
+    };
+    Outcome {
+        property,
+        engine,
+        cases,
+        passed,
+        detail,
+        elapsed: start.elapsed(),
+    }
+}
+
+/// Runs every signal property on one engine and element type.
+pub fn run_signal_battery<T: Sample>(e: &SignalEngine<T>, cases: u32, seed: u64) -> Vec<Outcome> {
+    let name = format!("{}/{}", e.name, T::NAME);
+    let few = cases.div_ceil(4).max(1);
+    vec![
+        timed("commutative", name.clone(), cases, false, || {
+            search(arrays::<T>(2), cases, seed, |c| commutative(e, c))
+        }),
+        timed("associative", name.clone(), few, false, || {
+            search(arrays::<T>(3), few, seed, |c| associative(e, c))
+        }),
+        timed("bilinear", name.clone(), cases, false, || {
+            search(bilinear_case::<T>(), cases, seed, |c| bilinear(e, c))
+        }),
+        timed("delta-shift", name.clone(), cases, false, || {
+            search(delta_case::<T>(), cases, seed, |c| delta_shift(e, c))
+        }),
+        timed(
+            "convolve-is-correlate-reversed",
+            name.clone(),
+            cases,
+            false,
+            || {
+                search(pair_and_mode::<T>(), cases, seed, |c| {
+                    convolve_is_correlate_reversed(e, c)
+                })
+            },
+        ),
+        timed("correlate-swap", name.clone(), cases, false, || {
+            search(arrays::<T>(2), cases, seed, |c| correlate_swap(e, c))
+        }),
+        timed("correlation-not-commutative", name, cases, true, || {
+            search(arrays::<T>(2), cases, seed, |c| correlation_commutes(e, c))
+        }),
+    ]
+}
+
+/// The whole battery `verify` runs today: the reference on `i64` and `Complex<f64>`, plus the
+/// no-panic property of the public API.
+pub fn run_battery(cases: u32, seed: u64) -> Vec<Outcome> {
+    let mut out = run_signal_battery(&SignalEngine::<i64>::reference(), cases, seed);
+    out.extend(run_signal_battery(
+        &SignalEngine::<Complex<f64>>::reference(),
+        cases,
+        seed,
+    ));
+    let robust_cases = cases.saturating_mul(4);
+    out.push(timed(
+        "no-panic",
+        "public API".into(),
+        robust_cases,
+        false,
+        || search(absurd_case(), robust_cases, seed, no_panic),
+    ));
+    out
+}
