@@ -82,7 +82,7 @@ pub fn pad<T: Ring>(
     let mut shape = Vec::with_capacity(x.ndim());
     for (axis, (&n, &(lo, hi))) in x.shape().iter().zip(pads).enumerate() {
         let reads_input = !matches!(mode, Boundary::Zeros | Boundary::Constant(_));
-        if n == 0 && reads_input && lo + hi > 0 {
+        if n == 0 && reads_input && (lo > 0 || hi > 0) {
             return Err(ConvError::EmptyArray {
                 what: "padded array",
                 axis,
