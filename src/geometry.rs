@@ -227,13 +227,13 @@ pub fn geometry<T>(
         }
         if n == 0 {
             return Err(ConvError::EmptyArray {
-                what: "input",
+                what: "input spatial extents",
                 axis,
             });
         }
         if k == 0 {
             return Err(ConvError::EmptyArray {
-                what: "kernel",
+                what: "kernel spatial extents",
                 axis,
             });
         }

@@ -78,15 +78,10 @@ impl<'a, T: Clone> Problem<'a, T> {
         }
         let (c_in, c_out, c_per_group) = (x[1], w[0], w[1]);
         let groups = self.spec.groups;
-        for (axis, (what, n)) in [("input", c_in), ("weight", c_out), ("weight", c_per_group)]
-            .into_iter()
-            .enumerate()
-        {
-            if n == 0 {
-                return Err(ConvError::EmptyArray {
-                    what,
-                    axis: axis.min(1),
-                });
+        // Every axis but the batch must be non-empty (axes counted over the whole array).
+        for (what, shape, first) in [("input", x, 1), ("weight", w, 0)] {
+            if let Some(axis) = (first..shape.len()).find(|&a| shape[a] == 0) {
+                return Err(ConvError::EmptyArray { what, axis });
             }
         }
         if groups == 0 || c_out % groups != 0 {

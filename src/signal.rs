@@ -52,6 +52,9 @@ pub enum Boundary2d<T> {
 }
 
 /// `scipy.signal.convolve(in1, in2, mode)`: true convolution, nothing conjugated.
+///
+/// The value is the formula's; the argument order follows scipy's direct method so that even
+/// the sign of a zero imaginary part matches (see [`correlate`]).
 pub fn convolve<T: Ring, D: Dimension>(
     in1: ArrayView<'_, T, D>,
     in2: ArrayView<'_, T, D>,
@@ -64,21 +67,32 @@ pub fn convolve<T: Ring, D: Dimension>(
     } else {
         (a, b)
     };
-    let y = run(
-        &a,
-        &b,
-        Flip::Convolution,
-        mode,
-        same_lo_convolve,
-        Boundary::Zeros,
-    )?;
+    let y = if numpy_path(mode, &a, &b) {
+        // numpy.convolve: no conjugation anywhere.
+        run(
+            &a,
+            &b,
+            Flip::Convolution,
+            mode,
+            same_lo_convolve,
+            Boundary::Zeros,
+        )?
+    } else {
+        // scipy: correlate(in1, reverse(conj(in2))), which conjugates its second argument back.
+        let rb = reverse_all(b.map(Ring::conj));
+        correlate_nd(&a, &rb.view(), mode)?
+    };
     into_dim(y)
 }
 
 /// `scipy.signal.correlate(in1, in2, mode)`: cross-correlation with `in2` conjugated.
 ///
-/// In 'valid' mode with `in2` the larger, scipy computes `correlate(in2, in1)` and reverses and
-/// conjugates the result; that is the same number, and so is this.
+/// The value is `z[k] = sum_l in1[l + k - c] * conj(in2[l])`. To reproduce scipy's direct method
+/// bit for bit, including the sign of zero imaginary parts, the argument order follows scipy:
+/// 1-D inputs that numpy handles (full, valid, and same with `in1` at least as long) go through
+/// numpy.correlate's rule (swap when `in1` is shorter, reverse, no conjugation afterwards); other
+/// inputs swap in 'full' mode when `in2` has more elements and in 'valid' mode when `in2` is the
+/// larger, then reverse and conjugate the result.
 pub fn correlate<T: Ring, D: Dimension>(
     in1: ArrayView<'_, T, D>,
     in2: ArrayView<'_, T, D>,
@@ -86,29 +100,72 @@ pub fn correlate<T: Ring, D: Dimension>(
 ) -> Result<Array<T, D>, ConvError> {
     let (a, b) = (in1.into_dyn(), in2.into_dyn());
     check_ranks(&a, &b)?;
-    let y = if valid_swap_needed(mode, a.shape(), b.shape())? {
-        let gc = a.map(Ring::conj);
+    let y = if numpy_path(mode, &a, &b) {
+        valid_swap_needed(mode, a.shape(), b.shape())?;
+        if a.len() < b.len() {
+            // numpy: correlate conj(in2) with in1, then reverse.
+            let bc = b.map(Ring::conj);
+            reverse_all(run(
+                &bc.view(),
+                &a,
+                Flip::Correlation,
+                mode,
+                same_lo_correlate,
+                Boundary::Zeros,
+            )?)
+        } else {
+            let bc = b.map(Ring::conj);
+            run(
+                &a,
+                &bc.view(),
+                Flip::Correlation,
+                mode,
+                same_lo_correlate,
+                Boundary::Zeros,
+            )?
+        }
+    } else {
+        correlate_nd(&a, &b, mode)?
+    };
+    into_dim(y)
+}
+
+/// scipy's N-D direct correlation (`_correlateND` with its argument swaps).
+fn correlate_nd<T: Ring>(
+    a: &ArrayView<'_, T, IxDyn>,
+    b: &ArrayView<'_, T, IxDyn>,
+    mode: Mode,
+) -> Result<ArrayD<T>, ConvError> {
+    let swap =
+        valid_swap_needed(mode, a.shape(), b.shape())? || (mode == Mode::Full && b.len() > a.len());
+    if swap {
+        let ac = a.map(Ring::conj);
         let z = run(
-            &b,
-            &gc.view(),
+            b,
+            &ac.view(),
             Flip::Correlation,
             mode,
             same_lo_correlate,
             Boundary::Zeros,
         )?;
-        reverse_all(z).map(Ring::conj)
+        Ok(reverse_all(z).map(Ring::conj))
     } else {
-        let gc = b.map(Ring::conj);
+        let bc = b.map(Ring::conj);
         run(
-            &a,
-            &gc.view(),
+            a,
+            &bc.view(),
             Flip::Correlation,
             mode,
             same_lo_correlate,
             Boundary::Zeros,
-        )?
-    };
-    into_dim(y)
+        )
+    }
+}
+
+/// scipy's `_np_conv_ok`: 1-D inputs in full or valid mode, or same mode with `in1` at least
+/// as long, are handed to numpy.
+fn numpy_path<T>(mode: Mode, a: &ArrayView<'_, T, IxDyn>, b: &ArrayView<'_, T, IxDyn>) -> bool {
+    a.ndim() == 1 && b.ndim() == 1 && (mode != Mode::Same || a.len() >= b.len())
 }
 
 /// `scipy.signal.convolve2d(in1, in2, mode, boundary, fillvalue)`.

@@ -1,0 +1,420 @@
+//! The `conv-oracle` binary: verify, pad, convolve and correlate, as a user runs them.
+
+use conv_oracle::signal::{Boundary2d, Mode, convolve, convolve2d, correlate};
+use ndarray::{ArrayD, IxDyn, array};
+use ndarray_npy::{read_npy, write_npy};
+use num_complex::Complex64;
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_conv-oracle"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn pad_examples_from_the_issue() {
+    let o = run(&["pad", "--mode", "reflect", "--pad", "3", "a", "b", "c", "d"]);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o), "d c b | a b c d | c b a\n");
+    let o = run(&["pad", "--mode", "constant=7", "--pad", "2,1", "a", "b"]);
+    assert_eq!(stdout(&o), "7 7 | a b | 7\n");
+    let o = run(&["pad", "--mode", "zeros", "--pad", "1,2", "a", "b"]);
+    assert_eq!(stdout(&o), "0 | a b | 0 0\n");
+}
+
+#[test]
+fn pad_dialects_and_refusals() {
+    // ndimage 'reflect' is numpy 'symmetric'; ndimage 'mirror' is numpy 'reflect'.
+    let o = run(&[
+        "pad",
+        "--dialect",
+        "ndimage",
+        "--mode",
+        "reflect",
+        "--pad",
+        "2",
+        "a",
+        "b",
+        "c",
+    ]);
+    assert_eq!(stdout(&o), "b a | a b c | c b\n");
+    let o = run(&[
+        "pad",
+        "--dialect",
+        "ndimage",
+        "--mode",
+        "mirror",
+        "--pad",
+        "2",
+        "a",
+        "b",
+        "c",
+    ]);
+    assert_eq!(stdout(&o), "c b | a b c | b a\n");
+    // numpy computes reflect with pad 4 on 4 items; PyTorch, TF and onnxruntime refuse it.
+    for (dialect, says) in [
+        (
+            "torch",
+            "Padding size should be less than the corresponding input dimension",
+        ),
+        (
+            "tf",
+            "paddings must be less than the dimension size: 4, 4 not less than 4",
+        ),
+        ("onnx", "pre-pad (4) exceeds maximum allowed (3)"),
+    ] {
+        let o = run(&[
+            "pad",
+            "--dialect",
+            dialect,
+            "--mode",
+            "reflect",
+            "--pad",
+            "4",
+            "a",
+            "b",
+            "c",
+            "d",
+        ]);
+        assert!(o.status.success());
+        let out = stdout(&o);
+        assert!(out.starts_with("c d c b | a b c d | c b a b\n"), "{out}");
+        assert!(
+            out.contains("would refuse") && out.contains(says),
+            "{dialect}: {out}"
+        );
+    }
+    // Within the limit: no note.
+    let o = run(&[
+        "pad",
+        "--dialect",
+        "torch",
+        "--mode",
+        "reflect",
+        "--pad",
+        "3",
+        "a",
+        "b",
+        "c",
+        "d",
+    ]);
+    assert!(!stdout(&o).contains("refuse"));
+    // A mode the dialect does not have is an error in one line, exit 2.
+    let o = run(&[
+        "pad",
+        "--dialect",
+        "torch",
+        "--mode",
+        "symmetric",
+        "--pad",
+        "1",
+        "a",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    let o = run(&["pad", "--mode", "reflect", "--pad", "x", "a"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// The CLI's `pad` against numpy.pad as captured in the peer fixtures: every mode, every
+/// length 1..=6, every lo in 0..=20 with a hi spread over 0..=20.
+#[test]
+fn pad_agrees_with_numpy_pad() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/peers/scipy/pad.json");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("pad.json")).expect("json");
+    let items: Vec<String> = (0..6).map(|i| format!("x{i}")).collect();
+    let mut checked = 0;
+    for case in doc["cases"].as_array().expect("cases") {
+        let shape = case["in1"]["shape"].as_array().expect("shape");
+        if shape.len() != 1 || shape[0].as_u64() == Some(0) || case.get("out").is_none() {
+            continue; // 2-D and empty cases are for the library test
+        }
+        let n = shape[0].as_u64().expect("n") as usize;
+        let pads: Vec<usize> = case["pad"]
+            .as_array()
+            .and_then(|p| p[0].as_array())
+            .expect("pad_width")
+            .iter()
+            .map(|v| v.as_u64().expect("pad") as usize)
+            .collect();
+        let (lo, hi) = (pads[0], pads[1]);
+        if hi != (lo * 7 + n) % 21 {
+            continue;
+        }
+        let numpy_mode = case["mode"].as_str().expect("mode");
+        let (dialect_mode, fill) = match numpy_mode {
+            "constant" => ("constant=F".to_string(), "F"),
+            m => (m.to_string(), ""),
+        };
+        let mut args = vec![
+            "pad".to_string(),
+            "--dialect".into(),
+            "numpy".into(),
+            "--mode".into(),
+            dialect_mode,
+            "--pad".into(),
+            format!("{lo},{hi}"),
+        ];
+        args.extend(items[..n].iter().cloned());
+        let o = bin().args(&args).output().expect("runs");
+        let expected: Vec<String> = case["out"]["data"]
+            .as_array()
+            .expect("out")
+            .iter()
+            .map(|v| match v.as_i64().expect("index") {
+                -1 => fill.to_string(),
+                i => items[i as usize].clone(),
+            })
+            .collect();
+        let got: Vec<String> = stdout(&o)
+            .split_whitespace()
+            .filter(|t| *t != "|")
+            .map(str::to_string)
+            .collect();
+        assert_eq!(
+            got, expected,
+            "numpy.pad mode {numpy_mode} n={n} pads=({lo},{hi})"
+        );
+        checked += 1;
+    }
+    // 5 modes x 6 lengths x 21 values of lo.
+    assert_eq!(checked, 5 * 6 * 21);
+}
+
+#[test]
+fn verify_passes_and_reports() {
+    let o = run(&["verify", "--cases", "16", "--seed", "7"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    let out = stdout(&o);
+    let last = out.lines().last().expect("a last line");
+    assert!(
+        last.starts_with("verify: 15 properties, ") && last.ends_with("cases, all passed"),
+        "{last}"
+    );
+    let o = run(&["verify", "--cases", "8", "--json"]);
+    let doc: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(doc["failed"], 0);
+    assert_eq!(doc["properties"], 15);
+}
+
+fn write<T: ndarray_npy::WritableElement>(dir: &Path, name: &str, a: &ArrayD<T>) -> String {
+    let p = dir.join(name);
+    write_npy(&p, a).expect("write npy");
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn convolve_and_correlate_npy_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let f = array![[1.0, 2.0, -3.0], [4.0, 0.5, 6.0]].into_dyn();
+    let g = array![[1.0, -1.0], [2.0, 0.0]].into_dyn();
+    let in1 = write(d, "f.npy", &f);
+    let in2 = write(d, "g.npy", &g);
+    for (cmd, mode, m) in [
+        ("convolve", "full", Mode::Full),
+        ("convolve", "same", Mode::Same),
+        ("correlate", "valid", Mode::Valid),
+        ("correlate", "same", Mode::Same),
+    ] {
+        let out = d.join(format!("{cmd}-{mode}.npy"));
+        let o = run(&[
+            cmd,
+            &in1,
+            &in2,
+            "--mode",
+            mode,
+            "-o",
+            out.to_str().expect("utf8"),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let got: ArrayD<f64> = read_npy(&out).expect("read");
+        let expected = if cmd == "convolve" {
+            convolve(f.view(), g.view(), m)
+        } else {
+            correlate(f.view(), g.view(), m)
+        }
+        .expect("ok");
+        assert_eq!(got, expected, "{cmd} {mode}");
+    }
+    // 2-D boundary forms with a fill value.
+    let out = d.join("c2d.npy");
+    let o = run(&[
+        "convolve",
+        &in1,
+        &in2,
+        "--mode",
+        "same",
+        "--boundary",
+        "fill",
+        "--fillvalue",
+        "-2",
+        "-o",
+        out.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: ArrayD<f64> = read_npy(&out).expect("read");
+    let f2 = f.view().into_dimensionality().expect("2-D");
+    let g2 = g.view().into_dimensionality().expect("2-D");
+    let expected = convolve2d(f2, g2, Mode::Same, Boundary2d::Fill(-2.0)).expect("ok");
+    assert_eq!(got, expected.into_dyn());
+    // int64 with complex128 promotes to complex128.
+    let gi = array![[1i64, 2]].into_dyn();
+    let fc = array![[Complex64::new(1.0, 1.0), Complex64::new(0.0, -2.0)]].into_dyn();
+    let (ini, inc) = (write(d, "gi.npy", &gi), write(d, "fc.npy", &fc));
+    let out = d.join("mixed.npy");
+    let o = run(&["correlate", &inc, &ini, "-o", out.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: ArrayD<Complex64> = read_npy(&out).expect("read");
+    let gc = gi.mapv(|v| Complex64::new(v as f64, 0.0));
+    assert_eq!(
+        got,
+        correlate(fc.view(), gc.view(), Mode::Full).expect("ok")
+    );
+}
+
+#[test]
+fn never_loses_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let f = ArrayD::from_shape_vec(IxDyn(&[3]), vec![1.0, 2.0, 3.0]).expect("shape");
+    let in1 = write(d, "f.npy", &f);
+    let in2 = write(d, "g.npy", &f);
+    let before = std::fs::read(&in1).expect("read");
+    // The output is an input: refused, even with --force.
+    for force in [false, true] {
+        let mut args = vec!["convolve", in1.as_str(), in2.as_str(), "-o", in1.as_str()];
+        if force {
+            args.push("--force");
+        }
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(std::fs::read(&in1).expect("read"), before);
+        assert!(stderr(&o).contains("input"), "{}", stderr(&o));
+    }
+    // An existing output is kept without --force and replaced with it.
+    let out = d.join("out.npy");
+    std::fs::write(&out, b"precious").expect("write");
+    let o = run(&["convolve", &in1, &in2, "-o", out.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--force"));
+    assert_eq!(std::fs::read(&out).expect("read"), b"precious");
+    let o = run(&[
+        "convolve",
+        &in1,
+        &in2,
+        "-o",
+        out.to_str().expect("utf8"),
+        "--force",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: ArrayD<f64> = read_npy(&out).expect("read");
+    assert_eq!(
+        got.iter().copied().collect::<Vec<_>>(),
+        [1.0, 4.0, 10.0, 12.0, 9.0]
+    );
+    // A refused computation writes nothing.
+    let bad = d.join("bad.npy");
+    let two = write(d, "two.npy", &array![[1.0, 2.0]].into_dyn());
+    let tall = write(d, "tall.npy", &array![[1.0], [2.0]].into_dyn());
+    let o = run(&[
+        "convolve",
+        &two,
+        &tall,
+        "--mode",
+        "valid",
+        "-o",
+        bad.to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!bad.exists());
+    // No temporary files left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(d)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn bad_files_get_one_line_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let good = write(d, "good.npy", &array![1.0, 2.0].into_dyn());
+    let magic = d.join("magic.npy");
+    std::fs::write(&magic, b"not an npy file at all").expect("write");
+    let short = d.join("short.npy");
+    std::fs::write(&short, b"\x93NUM").expect("write");
+    let int32 = write(d, "int32.npy", &array![1i32, 2].into_dyn());
+    let three_d = write(d, "three.npy", &ArrayD::<f64>::zeros(IxDyn(&[1, 1, 2])));
+    let missing = d.join("missing.npy");
+    let out = d.join("out.npy");
+    let out = out.to_str().expect("utf8");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["convolve", magic.to_str().expect("utf8"), &good, "-o", out],
+            "magic.npy: not a .npy file",
+        ),
+        (
+            vec!["convolve", &good, short.to_str().expect("utf8"), "-o", out],
+            "short.npy",
+        ),
+        (
+            vec!["convolve", &int32, &good, "-o", out],
+            "unsupported dtype '<i4'",
+        ),
+        (
+            vec![
+                "convolve",
+                missing.to_str().expect("utf8"),
+                &good,
+                "-o",
+                out,
+            ],
+            "missing.npy: cannot open",
+        ),
+        (
+            vec!["correlate", &good, &three_d, "-o", out],
+            "in2: expected 1 axes, got 3",
+        ),
+        (
+            vec![
+                "convolve",
+                &three_d,
+                &three_d,
+                "--boundary",
+                "wrap",
+                "-o",
+                out,
+            ],
+            "--boundary needs 2-D inputs",
+        ),
+        (
+            vec!["convolve", &good, &good, "--fillvalue", "3", "-o", out],
+            "--fillvalue needs --boundary fill",
+        ),
+    ];
+    for (args, says) in cases {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: expected {says:?} in {err}");
+        assert!(!Path::new(out).exists());
+    }
+}
