@@ -82,6 +82,14 @@ pub enum ConvError {
         /// The stride given.
         stride: usize,
     },
+    /// A transposed convolution's padding removes the whole output on some axis.
+    #[error("axis {axis}: the padding leaves an output of length {output}; expected at least 1")]
+    OutputTooSmall {
+        /// The spatial axis.
+        axis: usize,
+        /// The output length the padding implies.
+        output: i128,
+    },
     /// The bias length differs from the number of output channels.
     #[error("bias has {got} entries, expected one per output channel ({expected})")]
     BiasLength {

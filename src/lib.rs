@@ -2,8 +2,11 @@
 #![deny(missing_docs)]
 
 pub mod boundary;
+pub mod compare;
+pub mod engine;
 pub mod error;
 pub mod geometry;
+pub mod layer;
 pub mod properties;
 pub mod reference;
 pub mod scalar;

@@ -89,7 +89,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(cfg(64))]
+    #![proptest_config(cfg(256))]
 
     #[test]
     fn proptest_associative_i64(fgh in arrays::<i64>(3)) {
@@ -266,7 +266,7 @@ fn quickcheck_associative() {
     fn prop(p: QTriple) -> TestResult {
         to_result(associative(&reference(), &p.0))
     }
-    qc(64).quickcheck(prop as fn(QTriple) -> TestResult);
+    qc(256).quickcheck(prop as fn(QTriple) -> TestResult);
 }
 
 #[test]

@@ -1,0 +1,40 @@
+//! Engines: implementations of convolution behind one object-safe trait, [`ConvEngine`].
+//!
+//! Every engine takes a [`Problem`] (channels-first input, OIHW weight, optional bias and a
+//! [`crate::ConvSpec`]) and returns `(N, O, out...)`. The reference is the definition; the
+//! others are checked against it.
+//!
+//! | engine | file | how |
+//! |---|---|---|
+//! | [`ReferenceEngine`] | `reference.rs` | the literal formula |
+//! | [`dense::DenseEngine`] | `engine/dense.rs` | the convolution as a dense (Toeplitz) matrix times the flattened input |
+
+pub mod dense;
+
+use crate::error::ConvError;
+use crate::reference::{self, Problem};
+use crate::scalar::Ring;
+use ndarray::ArrayD;
+
+/// A convolution implementation that can be checked against the reference.
+///
+/// Object safe: `&dyn ConvEngine<f64>` works, so external crates can hand their engine in.
+pub trait ConvEngine<T> {
+    /// A short name for reports.
+    fn name(&self) -> &str;
+    /// Computes the problem, or refuses it with a [`ConvError`].
+    fn conv(&self, p: &Problem<'_, T>) -> Result<ArrayD<T>, ConvError>;
+}
+
+/// The reference ([`crate::reference::conv`]) as an engine.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReferenceEngine;
+
+impl<T: Ring> ConvEngine<T> for ReferenceEngine {
+    fn name(&self) -> &str {
+        "reference"
+    }
+    fn conv(&self, p: &Problem<'_, T>) -> Result<ArrayD<T>, ConvError> {
+        reference::conv(p)
+    }
+}
