@@ -91,7 +91,8 @@ pub fn componentwise(
         } else {
             diff / bound
         };
-        if !(diff <= bound) && report.passed {
+        let within = diff <= bound; // false for NaN
+        if !within && report.passed {
             report.passed = false;
             report.worst = i;
             report.max_ratio = ratio;
