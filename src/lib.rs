@@ -7,6 +7,7 @@ pub mod engine;
 pub mod error;
 pub mod geometry;
 pub mod layer;
+pub mod layer_properties;
 pub mod properties;
 pub mod reference;
 pub mod scalar;

@@ -1,0 +1,1 @@
+//! Property battery for the deep-learning layer API (filled in by the layer-properties work).
