@@ -5,15 +5,20 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use conv_oracle::boundary::{Peer, pad, peer_acceptance};
+use conv_oracle::layer::{
+    InputLayout, KernelLayout, LayerSpec, PaddingMode, TransposePadding, TransposeSpec,
+    conv as layer_conv, conv_transpose, input_as_nchw,
+};
 use conv_oracle::properties::{Outcome, run_battery};
 use conv_oracle::signal::{Boundary2d, Mode, convolve, convolve2d, correlate, correlate2d};
-use conv_oracle::spec::{Boundary, Limits};
+use conv_oracle::spec::{Boundary, Limits, Padding};
 use conv_oracle::{ConvError, Ring};
 use ndarray::{Array1, ArrayD, Ix2};
-use ndarray_npy::{ReadableElement, WritableElement};
-use num_complex::Complex;
-use std::io::{Read, Write};
+use ndarray_npy::WritableElement;
 use std::path::{Path, PathBuf};
+
+mod cli_io;
+use cli_io::{Job, ParseValue, check_output, dispatch, read_data, write_npy};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -60,6 +65,80 @@ enum Command {
     Convolve(SignalArgs),
     /// scipy.signal.correlate (or correlate2d with --boundary) on .npy files.
     Correlate(SignalArgs),
+    /// Deep-learning convolution (PyTorch / ONNX semantics) on .npy files; --transpose for
+    /// ConvTranspose.
+    Conv(ConvArgs),
+}
+
+#[derive(clap::Args)]
+struct ConvArgs {
+    /// Input (.npy), (N, C, spatial...) or with --layout nhwc (N, spatial..., C).
+    #[arg(long)]
+    input: PathBuf,
+    /// Weight (.npy): (O, C/groups, k...) by default; (C_in, C_out/groups, k...) with --transpose.
+    #[arg(long)]
+    weight: PathBuf,
+    /// Bias (.npy), one value per output channel.
+    #[arg(long)]
+    bias: Option<PathBuf>,
+    /// S (every spatial axis) or S0,S1,...
+    #[arg(long, default_value = "1")]
+    stride: String,
+    /// D (every spatial axis) or D0,D1,...
+    #[arg(long, default_value = "1")]
+    dilation: String,
+    /// P (both sides, every axis), LO:HI,LO:HI,... (one pair per spatial axis), valid, full,
+    /// same-upper, same-lower or torch-same.
+    #[arg(long, default_value = "0")]
+    padding: String,
+    /// How the padded region is filled (PyTorch padding_mode).
+    #[arg(long, value_enum, default_value_t = PaddingModeArg::Zeros)]
+    padding_mode: PaddingModeArg,
+    /// Channel groups.
+    #[arg(long, default_value_t = 1)]
+    groups: usize,
+    /// Input and output layout.
+    #[arg(long, value_enum, default_value_t = LayoutArg::Nchw)]
+    layout: LayoutArg,
+    /// Weight layout (conv only).
+    #[arg(long, value_enum, default_value_t = KernelLayoutArg::Oihw)]
+    kernel_layout: KernelLayoutArg,
+    /// Transposed convolution (PyTorch / ONNX ConvTranspose).
+    #[arg(long)]
+    transpose: bool,
+    /// With --transpose: extra extent at the end of each axis, P or P0,P1,...
+    #[arg(long)]
+    output_padding: Option<String>,
+    /// With --transpose: ONNX output_shape (spatial extents), N or N0,N1,...
+    #[arg(long)]
+    output_shape: Option<String>,
+    /// Output file (.npy).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PaddingModeArg {
+    Zeros,
+    Reflect,
+    Replicate,
+    Circular,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LayoutArg {
+    Nchw,
+    Nhwc,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KernelLayoutArg {
+    Oihw,
+    Hwio,
+    Ohwi,
 }
 
 #[derive(clap::Args)]
@@ -120,6 +199,7 @@ fn main() -> ExitCode {
         } => pad_command(&mode, &pad, dialect, &items),
         Command::Convolve(args) => signal_command(&args, false),
         Command::Correlate(args) => signal_command(&args, true),
+        Command::Conv(args) => conv_command(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -358,212 +438,40 @@ fn pad_command(
     Ok(())
 }
 
-/// The element types the CLI reads and writes.
-enum Data {
-    I64(ArrayD<i64>),
-    F32(ArrayD<f32>),
-    F64(ArrayD<f64>),
-    C128(ArrayD<Complex<f64>>),
-}
-
-impl Data {
-    fn rank(&self) -> u8 {
-        match self {
-            Data::I64(_) => 0,
-            Data::F32(_) => 1,
-            Data::F64(_) => 2,
-            Data::C128(_) => 3,
-        }
-    }
-    fn to_f64(&self) -> ArrayD<f64> {
-        match self {
-            Data::I64(a) => a.mapv(|v| v as f64),
-            Data::F32(a) => a.mapv(f64::from),
-            Data::F64(a) => a.clone(),
-            Data::C128(a) => a.mapv(|v| v.re),
-        }
-    }
-    fn to_c128(&self) -> ArrayD<Complex<f64>> {
-        match self {
-            Data::C128(a) => a.clone(),
-            other => other.to_f64().mapv(|v| Complex::new(v, 0.0)),
-        }
-    }
-}
-
-/// Reads the `descr` of a .npy header without reading the data.
-fn npy_descr(path: &Path) -> Result<String, String> {
-    let name = path.display();
-    let mut f = std::fs::File::open(path).map_err(|e| format!("{name}: cannot open: {e}"))?;
-    let mut head = [0u8; 10];
-    f.read_exact(&mut head)
-        .map_err(|_| format!("{name}: not a .npy file (shorter than a .npy header)"))?;
-    if &head[..6] != b"\x93NUMPY" {
-        return Err(format!("{name}: not a .npy file (wrong magic bytes)"));
-    }
-    let len = match head[6] {
-        1 => usize::from(u16::from_le_bytes([head[8], head[9]])),
-        2 | 3 => {
-            let mut more = [0u8; 2];
-            f.read_exact(&mut more)
-                .map_err(|_| format!("{name}: truncated .npy header"))?;
-            u32::from_le_bytes([head[8], head[9], more[0], more[1]]) as usize
-        }
-        v => return Err(format!("{name}: unsupported .npy version {v}")),
-    };
-    if len > 1 << 20 {
-        return Err(format!("{name}: .npy header claims {len} bytes; refusing"));
-    }
-    let mut header = vec![0u8; len];
-    f.read_exact(&mut header)
-        .map_err(|_| format!("{name}: truncated .npy header"))?;
-    let header = String::from_utf8_lossy(&header);
-    let start = header
-        .find("'descr'")
-        .ok_or_else(|| format!("{name}: .npy header has no 'descr' field"))?;
-    let rest = &header[start + 7..];
-    let q1 = rest
-        .find('\'')
-        .ok_or_else(|| format!("{name}: malformed 'descr' in .npy header"))?;
-    let rest = &rest[q1 + 1..];
-    let q2 = rest
-        .find('\'')
-        .ok_or_else(|| format!("{name}: malformed 'descr' in .npy header"))?;
-    Ok(rest[..q2].to_string())
-}
-
-fn read_as<T: ReadableElement>(path: &Path) -> Result<ArrayD<T>, String> {
-    ndarray_npy::read_npy(path).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn read_data(path: &Path) -> Result<Data, String> {
-    let descr = npy_descr(path)?;
-    let kind = descr.trim_start_matches(['<', '>', '=', '|']);
-    match kind {
-        "i8" => Ok(Data::I64(read_as(path)?)),
-        "f4" => Ok(Data::F32(read_as(path)?)),
-        "f8" => Ok(Data::F64(read_as(path)?)),
-        "c16" => Ok(Data::C128(read_as(path)?)),
-        _ => Err(format!(
-            "{}: unsupported dtype '{descr}' (supported: float64 '<f8', float32 '<f4', int64 '<i8', complex128 '<c16')",
-            path.display()
-        )),
-    }
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
-    }
-}
-
-/// Writes through a temporary file in the same directory, then renames: never a partial file.
-fn write_npy<T: WritableElement>(path: &Path, a: &ArrayD<T>, force: bool) -> Result<(), String> {
-    if path.exists() && !force {
-        return Err(format!(
-            "{}: exists; pass --force to overwrite it",
-            path.display()
-        ));
-    }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| format!("{}: not a file name", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)
-            .map_err(|e| format!("{}: cannot create: {e}", tmp.display()))?;
-        ndarray_npy::WriteNpyExt::write_npy(a, &mut f)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        f.flush().map_err(|e| format!("{}: {e}", path.display()))?;
-        f.sync_all()
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        std::fs::rename(&tmp, path).map_err(|e| format!("{}: cannot write: {e}", path.display()))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
 fn signal_command(args: &SignalArgs, correlation: bool) -> Result<(), String> {
-    for input in [&args.in1, &args.in2] {
-        if same_file(input, &args.output) {
-            return Err(format!(
-                "{}: the output path is an input; refusing to overwrite an input",
-                args.output.display()
-            ));
-        }
-    }
-    if args.output.exists() && !args.force {
-        return Err(format!(
-            "{}: exists; pass --force to overwrite it",
-            args.output.display()
-        ));
-    }
+    check_output(&[&args.in1, &args.in2], &args.output, args.force)?;
     if args.fillvalue.is_some() && !matches!(args.boundary, Some(BoundaryArg::Fill)) {
         return Err("--fillvalue needs --boundary fill".into());
     }
-    let a = read_data(&args.in1)?;
-    let b = read_data(&args.in2)?;
+    let data = vec![read_data(&args.in1)?, read_data(&args.in2)?];
     let mode = match args.mode {
         ModeArg::Full => Mode::Full,
         ModeArg::Same => Mode::Same,
         ModeArg::Valid => Mode::Valid,
     };
-    // numpy promotion: int64 < float32 < float64 < complex128, and int64 with float32 gives
-    // float64.
-    let common = match (a.rank().max(b.rank()), a.rank().min(b.rank())) {
-        (1, 0) => 2,
-        (r, _) => r,
-    };
-    let ctx = SignalCtx {
-        args,
-        mode,
-        correlation,
-    };
-    match common {
-        0 => match (a, b) {
-            (Data::I64(x), Data::I64(y)) => ctx.run(x, y, |s| s.parse::<i64>().ok()),
-            _ => unreachable!("both int64 when the common type is int64"),
+    dispatch(
+        data,
+        &SignalJob {
+            args,
+            mode,
+            correlation,
         },
-        1 => match (a, b) {
-            (Data::F32(x), Data::F32(y)) => ctx.run(x, y, |s| s.parse::<f32>().ok()),
-            _ => unreachable!("both float32 when the common type is float32"),
-        },
-        2 => ctx.run(a.to_f64(), b.to_f64(), |s| s.parse::<f64>().ok()),
-        _ => ctx.run(a.to_c128(), b.to_c128(), |s| match s.split_once(',') {
-            Some((re, im)) => Some(Complex::new(
-                re.trim().parse().ok()?,
-                im.trim().parse().ok()?,
-            )),
-            None => Some(Complex::new(s.parse().ok()?, 0.0)),
-        }),
-    }
+    )
 }
 
-struct SignalCtx<'a> {
+struct SignalJob<'a> {
     args: &'a SignalArgs,
     mode: Mode,
     correlation: bool,
 }
 
-impl SignalCtx<'_> {
-    fn run<T: Ring + WritableElement>(
+impl Job for SignalJob<'_> {
+    fn run<T: Ring + WritableElement + ParseValue>(
         &self,
-        x: ArrayD<T>,
-        y: ArrayD<T>,
-        parse: impl Fn(&str) -> Option<T>,
+        arrays: Vec<ArrayD<T>>,
     ) -> Result<(), String> {
         let args = self.args;
+        let (x, y) = (&arrays[0], &arrays[1]);
         let context = |e: ConvError| {
             format!(
                 "{} with {}, {}: {e}",
@@ -584,11 +492,11 @@ impl SignalCtx<'_> {
             }
             .map_err(context)?,
             Some(b) => {
-                let (x2, y2) = (two_d(&x, &args.in1)?, two_d(&y, &args.in2)?);
+                let (x2, y2) = (two_d(x, &args.in1)?, two_d(y, &args.in2)?);
                 let boundary = match b {
                     BoundaryArg::Fill => Boundary2d::Fill(match &args.fillvalue {
                         None => T::zero(),
-                        Some(s) => parse(s).ok_or_else(|| {
+                        Some(s) => T::parse_value(s).ok_or_else(|| {
                             format!("--fillvalue '{s}' is not a value of the inputs' dtype")
                         })?,
                     }),
@@ -616,4 +524,214 @@ fn two_d<'a, T>(a: &'a ArrayD<T>, p: &Path) -> Result<ndarray::ArrayView2<'a, T>
             a.ndim()
         )
     })
+}
+
+/// Parses `V` or `V0,V1,...` into one value per spatial axis.
+fn per_axis(flag: &str, s: &str, rank: usize) -> Result<Vec<usize>, String> {
+    let values: Vec<usize> = s
+        .split(',')
+        .map(|t| {
+            t.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("{flag} '{s}': '{t}' is not a non-negative integer"))
+        })
+        .collect::<Result<_, _>>()?;
+    match values.len() {
+        1 => Ok(vec![values[0]; rank]),
+        n if n == rank => Ok(values),
+        n => Err(format!(
+            "{flag} '{s}': {n} values for {rank} spatial axes (give one value, or one per axis)"
+        )),
+    }
+}
+
+/// Parses --padding into the layer rule (explicit pads per axis, or a named rule).
+fn parse_padding(s: &str, rank: usize) -> Result<Padding, String> {
+    Ok(match s {
+        "valid" => Padding::Valid,
+        "full" => Padding::Full,
+        "same-upper" => Padding::SameUpper,
+        "same-lower" => Padding::SameLower,
+        "torch-same" | "same" => Padding::TorchSame,
+        _ if s.contains(':') => {
+            let pairs: Vec<(usize, usize)> = s
+                .split(',')
+                .map(|pair| {
+                    let (lo, hi) = pair
+                        .split_once(':')
+                        .ok_or_else(|| format!("--padding '{s}': '{pair}' is not LO:HI"))?;
+                    let num = |t: &str| {
+                        t.trim().parse::<usize>().map_err(|_| {
+                            format!("--padding '{s}': '{t}' is not a non-negative integer")
+                        })
+                    };
+                    Ok((num(lo)?, num(hi)?))
+                })
+                .collect::<Result<_, String>>()?;
+            if pairs.len() != rank {
+                return Err(format!(
+                    "--padding '{s}': {} pairs for {rank} spatial axes (one LO:HI per axis)",
+                    pairs.len()
+                ));
+            }
+            Padding::Explicit(pairs)
+        }
+        _ => Padding::Explicit(
+            per_axis("--padding", s, rank)?
+                .into_iter()
+                .map(|p| (p, p))
+                .collect(),
+        ),
+    })
+}
+
+fn conv_command(args: &ConvArgs) -> Result<(), String> {
+    let mut inputs = vec![args.input.as_path(), args.weight.as_path()];
+    if let Some(b) = &args.bias {
+        inputs.push(b.as_path());
+    }
+    check_output(&inputs, &args.output, args.force)?;
+    if !args.transpose && (args.output_padding.is_some() || args.output_shape.is_some()) {
+        return Err("--output-padding and --output-shape need --transpose".into());
+    }
+    let mut data = vec![read_data(&args.input)?, read_data(&args.weight)?];
+    if let Some(b) = &args.bias {
+        data.push(read_data(b)?);
+    }
+    dispatch(data, &ConvJob { args })
+}
+
+struct ConvJob<'a> {
+    args: &'a ConvArgs,
+}
+
+impl ConvJob<'_> {
+    fn spatial_rank(&self, input: &ArrayD<impl Sized>) -> Result<usize, String> {
+        input.ndim().checked_sub(2).ok_or_else(|| {
+            format!(
+                "{}: expected (N, C, spatial...) with at least 2 axes, got {}",
+                self.args.input.display(),
+                input.ndim()
+            )
+        })
+    }
+}
+
+impl Job for ConvJob<'_> {
+    fn run<T: Ring + WritableElement + ParseValue>(
+        &self,
+        arrays: Vec<ArrayD<T>>,
+    ) -> Result<(), String> {
+        let args = self.args;
+        let (x, w) = (&arrays[0], &arrays[1]);
+        let bias = match arrays.get(2) {
+            None => None,
+            Some(b) => Some(
+                b.view()
+                    .into_dimensionality::<ndarray::Ix1>()
+                    .map_err(|_| {
+                        format!(
+                            "{}: bias must be 1-D (one value per output channel), got {} axes",
+                            args.bias
+                                .as_deref()
+                                .map(Path::display)
+                                .map(|d| d.to_string())
+                                .unwrap_or_default(),
+                            b.ndim()
+                        )
+                    })?,
+            ),
+        };
+        let rank = self.spatial_rank(x)?;
+        let stride = per_axis("--stride", &args.stride, rank)?;
+        let dilation = per_axis("--dilation", &args.dilation, rank)?;
+        let layout = match args.layout {
+            LayoutArg::Nchw => InputLayout::ChannelsFirst,
+            LayoutArg::Nhwc => InputLayout::ChannelsLast,
+        };
+        let context = |e: ConvError| {
+            format!(
+                "conv{} with {}, {}: {e}",
+                if args.transpose { " --transpose" } else { "" },
+                args.input.display(),
+                args.weight.display()
+            )
+        };
+        let out = if args.transpose {
+            if !matches!(args.padding_mode, PaddingModeArg::Zeros) {
+                return Err(
+                    "--transpose accepts only --padding-mode zeros (as PyTorch ConvTranspose)"
+                        .into(),
+                );
+            }
+            if !matches!(args.kernel_layout, KernelLayoutArg::Oihw) {
+                return Err("--transpose takes the weight as (C_in, C_out/groups, k...); --kernel-layout must be oihw".into());
+            }
+            let padding = match (args.padding.as_str(), &args.output_shape) {
+                ("torch-same" | "same" | "full", _) => {
+                    return Err(format!(
+                        "--padding {} is not defined for --transpose",
+                        args.padding
+                    ));
+                }
+                (p, Some(shape)) => TransposePadding::OutputShape {
+                    shape: per_axis("--output-shape", shape, rank)?,
+                    upper: p == "same-upper",
+                },
+                ("same-upper", None) => TransposePadding::SameUpper,
+                ("same-lower", None) => TransposePadding::SameLower,
+                ("valid", None) => TransposePadding::Explicit(vec![(0, 0); rank]),
+                (p, None) => match parse_padding(p, rank)? {
+                    Padding::Explicit(pairs) => TransposePadding::Explicit(pairs),
+                    _ => return Err(format!("--padding '{p}' is not defined for --transpose")),
+                },
+            };
+            let spec = TransposeSpec {
+                stride,
+                dilation,
+                padding,
+                output_padding: match &args.output_padding {
+                    Some(s) => per_axis("--output-padding", s, rank)?,
+                    None => Vec::new(),
+                },
+                groups: args.groups,
+                ..TransposeSpec::default()
+            };
+            let xv = input_as_nchw(x.view(), layout).map_err(context)?;
+            let y = conv_transpose(xv, w.view(), bias, &spec).map_err(context)?;
+            match layout {
+                InputLayout::ChannelsFirst => y,
+                InputLayout::ChannelsLast => {
+                    let mut perm = vec![0];
+                    perm.extend(2..y.ndim());
+                    perm.push(1);
+                    y.permuted_axes(ndarray::IxDyn(&perm))
+                        .as_standard_layout()
+                        .into_owned()
+                }
+            }
+        } else {
+            let spec = LayerSpec {
+                stride,
+                dilation,
+                padding: parse_padding(&args.padding, rank)?,
+                padding_mode: match args.padding_mode {
+                    PaddingModeArg::Zeros => PaddingMode::Zeros,
+                    PaddingModeArg::Reflect => PaddingMode::Reflect,
+                    PaddingModeArg::Replicate => PaddingMode::Replicate,
+                    PaddingModeArg::Circular => PaddingMode::Circular,
+                },
+                groups: args.groups,
+                input_layout: layout,
+                kernel_layout: match args.kernel_layout {
+                    KernelLayoutArg::Oihw => KernelLayout::Oihw,
+                    KernelLayoutArg::Hwio => KernelLayout::Hwio,
+                    KernelLayoutArg::Ohwi => KernelLayout::Ohwi,
+                },
+                ..LayerSpec::default()
+            };
+            layer_conv(x.view(), w.view(), bias, &spec).map_err(context)?
+        };
+        write_npy(&args.output, &out, args.force)
+    }
 }

@@ -418,3 +418,263 @@ fn bad_files_get_one_line_naming_the_file() {
         assert!(!Path::new(out).exists());
     }
 }
+
+fn flat<T: Copy>(a: &ArrayD<T>) -> Vec<T> {
+    a.iter().copied().collect()
+}
+
+#[test]
+fn conv_command_matches_the_layer_api() {
+    use conv_oracle::layer::{InputLayout, KernelLayout, LayerSpec, conv};
+    use conv_oracle::spec::Padding;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // (N=1, C=2, H=4, W=5), weight (O=4, C/groups=1, 2, 3), groups 2, bias.
+    let x = ArrayD::from_shape_fn(IxDyn(&[1, 2, 4, 5]), |i| {
+        (i[1] * 20 + i[2] * 5 + i[3]) as f64 - 7.0
+    });
+    let w = ArrayD::from_shape_fn(IxDyn(&[4, 1, 2, 3]), |i| {
+        (i[0] * 6 + i[2] * 3 + i[3]) as f64 * 0.5 - 3.0
+    });
+    let b = ArrayD::from_shape_vec(IxDyn(&[4]), vec![1.0, -2.0, 0.25, 8.0]).expect("shape");
+    let (xp, wp, bp) = (
+        write(d, "x.npy", &x),
+        write(d, "w.npy", &w),
+        write(d, "b.npy", &b),
+    );
+    let out = d.join("y.npy");
+    let o = run(&[
+        "conv",
+        "--input",
+        &xp,
+        "--weight",
+        &wp,
+        "--bias",
+        &bp,
+        "--stride",
+        "2,1",
+        "--dilation",
+        "1,2",
+        "--padding",
+        "1:2,0:3",
+        "--padding-mode",
+        "reflect",
+        "--groups",
+        "2",
+        "-o",
+        out.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: ArrayD<f64> = read_npy(&out).expect("read");
+    let spec = LayerSpec {
+        stride: vec![2, 1],
+        dilation: vec![1, 2],
+        padding: Padding::Explicit(vec![(1, 2), (0, 3)]),
+        padding_mode: conv_oracle::layer::PaddingMode::Reflect,
+        groups: 2,
+        ..LayerSpec::default()
+    };
+    let b1 = b.view().into_dimensionality().expect("1-D");
+    let expected = conv(x.view(), w.view(), Some(b1), &spec).expect("ok");
+    assert_eq!(got, expected);
+
+    // The same problem in NHWC / HWIO gives the permuted result.
+    let xh = x
+        .view()
+        .permuted_axes(IxDyn(&[0, 2, 3, 1]))
+        .as_standard_layout()
+        .into_owned();
+    let wh = w
+        .view()
+        .permuted_axes(IxDyn(&[2, 3, 1, 0]))
+        .as_standard_layout()
+        .into_owned();
+    let (xhp, whp) = (write(d, "xh.npy", &xh), write(d, "wh.npy", &wh));
+    let out2 = d.join("yh.npy");
+    let o = run(&[
+        "conv",
+        "--input",
+        &xhp,
+        "--weight",
+        &whp,
+        "--bias",
+        &bp,
+        "--stride",
+        "2,1",
+        "--dilation",
+        "1,2",
+        "--padding",
+        "1:2,0:3",
+        "--padding-mode",
+        "reflect",
+        "--groups",
+        "2",
+        "--layout",
+        "nhwc",
+        "--kernel-layout",
+        "hwio",
+        "-o",
+        out2.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got2: ArrayD<f64> = read_npy(&out2).expect("read");
+    assert_eq!(
+        got2.view().permuted_axes(IxDyn(&[0, 3, 1, 2])),
+        expected.view()
+    );
+
+    // ONNX SAME_UPPER, int64: SEMANTICS.md section 2 example.
+    let x8 = ArrayD::from_shape_vec(IxDyn(&[1, 1, 8]), (1..=8i64).collect()).expect("shape");
+    let w3 = ArrayD::from_shape_vec(IxDyn(&[1, 1, 3]), vec![1i64, 10, 100]).expect("shape");
+    let (x8p, w3p) = (write(d, "x8.npy", &x8), write(d, "w3.npy", &w3));
+    for (padding, expected) in [
+        ("same-upper", [321, 543, 765, 87]),
+        ("same-lower", [210, 432, 654, 876]),
+    ] {
+        let out = d.join(format!("{padding}.npy"));
+        let o = run(&[
+            "conv",
+            "--input",
+            &x8p,
+            "--weight",
+            &w3p,
+            "--stride",
+            "2",
+            "--padding",
+            padding,
+            "-o",
+            out.to_str().expect("utf8"),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let got: ArrayD<i64> = read_npy(&out).expect("read");
+        assert_eq!(flat(&got), expected);
+    }
+    let _ = (InputLayout::ChannelsFirst, KernelLayout::Oihw);
+}
+
+#[test]
+fn conv_transpose_command() {
+    // SEMANTICS.md section 6 (onnxruntime 1.32): x=[1,2,3], w=[1,10,100], s=2.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 3]), vec![1i64, 2, 3]).expect("shape");
+    let w = ArrayD::from_shape_vec(IxDyn(&[1, 1, 3]), vec![1i64, 10, 100]).expect("shape");
+    let (xp, wp) = (write(d, "x.npy", &x), write(d, "w.npy", &w));
+    let cases: Vec<(Vec<&str>, Vec<i64>)> = vec![
+        (vec![], vec![1, 10, 102, 20, 203, 30, 300]),
+        (
+            vec!["--padding", "same-upper"],
+            vec![1, 10, 102, 20, 203, 30],
+        ),
+        (
+            vec!["--padding", "same-lower"],
+            vec![10, 102, 20, 203, 30, 300],
+        ),
+        (vec!["--output-shape", "6"], vec![10, 102, 20, 203, 30, 300]),
+        (
+            vec!["--padding", "1", "--output-padding", "1"],
+            vec![10, 102, 20, 203, 30, 300],
+        ),
+    ];
+    for (i, (extra, expected)) in cases.into_iter().enumerate() {
+        let out = d.join(format!("t{i}.npy"));
+        let mut args = vec![
+            "conv",
+            "--transpose",
+            "--input",
+            &xp,
+            "--weight",
+            &wp,
+            "--stride",
+            "2",
+        ];
+        args.extend(extra.iter().copied());
+        args.extend(["-o", out.to_str().expect("utf8")]);
+        let o = run(&args);
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        let got: ArrayD<i64> = read_npy(&out).expect("read");
+        assert_eq!(flat(&got), expected, "{extra:?}");
+    }
+    let out = d.join("never.npy");
+    let o_ = out.to_str().expect("utf8");
+    for (args, says) in [
+        (
+            vec![
+                "conv",
+                "--input",
+                &xp,
+                "--weight",
+                &wp,
+                "--output-shape",
+                "6",
+                "-o",
+                o_,
+            ],
+            "need --transpose",
+        ),
+        (
+            vec![
+                "conv", "--input", &xp, "--weight", &wp, "--stride", "1,2", "-o", o_,
+            ],
+            "2 values for 1 spatial axes",
+        ),
+        (
+            vec![
+                "conv",
+                "--input",
+                &xp,
+                "--weight",
+                &wp,
+                "--padding",
+                "1:2,3:4",
+                "-o",
+                o_,
+            ],
+            "2 pairs for 1 spatial axes",
+        ),
+        (
+            vec![
+                "conv",
+                "--transpose",
+                "--input",
+                &xp,
+                "--weight",
+                &wp,
+                "--padding-mode",
+                "reflect",
+                "-o",
+                o_,
+            ],
+            "only --padding-mode zeros",
+        ),
+        (
+            vec![
+                "conv", "--input", &xp, "--weight", &wp, "--groups", "2", "-o", o_,
+            ],
+            "groups = 2 does not divide",
+        ),
+        (
+            vec![
+                "conv",
+                "--input",
+                &xp,
+                "--weight",
+                &wp,
+                "--stride",
+                "2",
+                "--padding",
+                "torch-same",
+                "-o",
+                o_,
+            ],
+            "needs stride 1",
+        ),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(says), "{args:?}: expected {says:?} in {err}");
+        assert!(!out.exists());
+    }
+}

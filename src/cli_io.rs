@@ -1,0 +1,239 @@
+//! .npy input and output for the CLI: dtype detection, numpy-style promotion, and writes that
+//! never lose a file (temporary file + rename, no clobbering without --force, never onto an
+//! input).
+
+use ndarray::ArrayD;
+use ndarray_npy::{ReadableElement, WritableElement};
+use num_complex::Complex;
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// The element types the CLI reads and writes.
+pub enum Data {
+    I64(ArrayD<i64>),
+    F32(ArrayD<f32>),
+    F64(ArrayD<f64>),
+    C128(ArrayD<Complex<f64>>),
+}
+
+impl Data {
+    fn rank(&self) -> u8 {
+        match self {
+            Data::I64(_) => 0,
+            Data::F32(_) => 1,
+            Data::F64(_) => 2,
+            Data::C128(_) => 3,
+        }
+    }
+    fn to_f64(&self) -> ArrayD<f64> {
+        match self {
+            Data::I64(a) => a.mapv(|v| v as f64),
+            Data::F32(a) => a.mapv(f64::from),
+            Data::F64(a) => a.clone(),
+            Data::C128(a) => a.mapv(|v| v.re),
+        }
+    }
+    fn to_c128(&self) -> ArrayD<Complex<f64>> {
+        match self {
+            Data::C128(a) => a.clone(),
+            other => other.to_f64().mapv(|v| Complex::new(v, 0.0)),
+        }
+    }
+}
+
+/// Reads the `descr` of a .npy header without reading the data.
+fn npy_descr(path: &Path) -> Result<String, String> {
+    let name = path.display();
+    let mut f = std::fs::File::open(path).map_err(|e| format!("{name}: cannot open: {e}"))?;
+    let mut head = [0u8; 10];
+    f.read_exact(&mut head)
+        .map_err(|_| format!("{name}: not a .npy file (shorter than a .npy header)"))?;
+    if &head[..6] != b"\x93NUMPY" {
+        return Err(format!("{name}: not a .npy file (wrong magic bytes)"));
+    }
+    let len = match head[6] {
+        1 => usize::from(u16::from_le_bytes([head[8], head[9]])),
+        2 | 3 => {
+            let mut more = [0u8; 2];
+            f.read_exact(&mut more)
+                .map_err(|_| format!("{name}: truncated .npy header"))?;
+            u32::from_le_bytes([head[8], head[9], more[0], more[1]]) as usize
+        }
+        v => return Err(format!("{name}: unsupported .npy version {v}")),
+    };
+    if len > 1 << 20 {
+        return Err(format!("{name}: .npy header claims {len} bytes; refusing"));
+    }
+    let mut header = vec![0u8; len];
+    f.read_exact(&mut header)
+        .map_err(|_| format!("{name}: truncated .npy header"))?;
+    let header = String::from_utf8_lossy(&header);
+    let start = header
+        .find("'descr'")
+        .ok_or_else(|| format!("{name}: .npy header has no 'descr' field"))?;
+    let rest = &header[start + 7..];
+    let q1 = rest
+        .find('\'')
+        .ok_or_else(|| format!("{name}: malformed 'descr' in .npy header"))?;
+    let rest = &rest[q1 + 1..];
+    let q2 = rest
+        .find('\'')
+        .ok_or_else(|| format!("{name}: malformed 'descr' in .npy header"))?;
+    Ok(rest[..q2].to_string())
+}
+
+fn read_as<T: ReadableElement>(path: &Path) -> Result<ArrayD<T>, String> {
+    ndarray_npy::read_npy(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn read_data(path: &Path) -> Result<Data, String> {
+    let descr = npy_descr(path)?;
+    let kind = descr.trim_start_matches(['<', '>', '=', '|']);
+    match kind {
+        "i8" => Ok(Data::I64(read_as(path)?)),
+        "f4" => Ok(Data::F32(read_as(path)?)),
+        "f8" => Ok(Data::F64(read_as(path)?)),
+        "c16" => Ok(Data::C128(read_as(path)?)),
+        _ => Err(format!(
+            "{}: unsupported dtype '{descr}' (supported: float64 '<f8', float32 '<f4', int64 '<i8', complex128 '<c16')",
+            path.display()
+        )),
+    }
+}
+
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// Writes through a temporary file in the same directory, then renames: never a partial file.
+pub fn write_npy<T: WritableElement>(
+    path: &Path,
+    a: &ArrayD<T>,
+    force: bool,
+) -> Result<(), String> {
+    if path.exists() && !force {
+        return Err(format!(
+            "{}: exists; pass --force to overwrite it",
+            path.display()
+        ));
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| format!("{}: not a file name", path.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)
+            .map_err(|e| format!("{}: cannot create: {e}", tmp.display()))?;
+        ndarray_npy::WriteNpyExt::write_npy(a, &mut f)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        f.flush().map_err(|e| format!("{}: {e}", path.display()))?;
+        f.sync_all()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::rename(&tmp, path).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Refuses an output path that is one of the inputs (even with --force) or that exists
+/// (without --force). Checked before anything is read or computed.
+pub fn check_output(inputs: &[&Path], output: &Path, force: bool) -> Result<(), String> {
+    for input in inputs {
+        if same_file(input, output) {
+            return Err(format!(
+                "{}: the output path is an input ({}); refusing to overwrite an input",
+                output.display(),
+                input.display()
+            ));
+        }
+    }
+    if output.exists() && !force {
+        return Err(format!(
+            "{}: exists; pass --force to overwrite it",
+            output.display()
+        ));
+    }
+    Ok(())
+}
+
+/// A value given on the command line in the arrays' element type.
+pub trait ParseValue: Sized {
+    /// Parses `s` (complex as `RE,IM` or a real number).
+    fn parse_value(s: &str) -> Option<Self>;
+}
+
+impl ParseValue for i64 {
+    fn parse_value(s: &str) -> Option<Self> {
+        s.trim().parse().ok()
+    }
+}
+impl ParseValue for f32 {
+    fn parse_value(s: &str) -> Option<Self> {
+        s.trim().parse().ok()
+    }
+}
+impl ParseValue for f64 {
+    fn parse_value(s: &str) -> Option<Self> {
+        s.trim().parse().ok()
+    }
+}
+impl ParseValue for Complex<f64> {
+    fn parse_value(s: &str) -> Option<Self> {
+        match s.split_once(',') {
+            Some((re, im)) => Some(Complex::new(
+                re.trim().parse().ok()?,
+                im.trim().parse().ok()?,
+            )),
+            None => Some(Complex::new(s.trim().parse().ok()?, 0.0)),
+        }
+    }
+}
+
+/// Work to do on arrays promoted to one element type.
+pub trait Job {
+    /// Runs on the promoted arrays (in the order given to [`dispatch`]).
+    fn run<T>(&self, arrays: Vec<ArrayD<T>>) -> Result<(), String>
+    where
+        T: conv_oracle::Ring + WritableElement + ParseValue;
+}
+
+/// Promotes the arrays to their common numpy type (int64 < float32 < float64 < complex128;
+/// int64 with float32 gives float64) and runs the job on them.
+pub fn dispatch(data: Vec<Data>, job: &impl Job) -> Result<(), String> {
+    let hi = data.iter().map(Data::rank).max().unwrap_or(0);
+    let lo = data.iter().map(Data::rank).min().unwrap_or(0);
+    let common = if hi == 1 && lo == 0 { 2 } else { hi };
+    match common {
+        0 => job.run(
+            data.into_iter()
+                .filter_map(|d| match d {
+                    Data::I64(a) => Some(a),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        1 => job.run(
+            data.into_iter()
+                .filter_map(|d| match d {
+                    Data::F32(a) => Some(a),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        2 => job.run(data.iter().map(Data::to_f64).collect()),
+        _ => job.run(data.iter().map(Data::to_c128).collect()),
+    }
+}
