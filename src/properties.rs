@@ -21,7 +21,12 @@
 //! complex cases use `Complex<f64>` with small integer parts, where every sum is exact.
 
 use crate::boundary::pad;
+use crate::engine::ConvEngine;
+use crate::engine::dense::DenseEngine;
 use crate::error::ConvError;
+use crate::layer::{
+    self, InputLayout, KernelLayout, LayerSpec, PaddingMode, TransposePadding, TransposeSpec,
+};
 use crate::reference::{Problem, conv};
 use crate::scalar::Ring;
 use crate::signal::{Boundary2d, Mode, convolve, convolve2d, correlate};
@@ -355,6 +360,12 @@ pub struct AbsurdCase {
     pub pads: Vec<(usize, usize)>,
     /// Signal mode.
     pub mode: Mode,
+    /// Layer layouts and padding mode for [`crate::layer::conv`].
+    pub layer: (InputLayout, KernelLayout, PaddingMode),
+    /// Output padding for [`crate::layer::conv_transpose`].
+    pub output_padding: Vec<usize>,
+    /// ONNX output_shape for [`crate::layer::conv_transpose`], if any.
+    pub output_shape: Option<Vec<usize>>,
 }
 
 fn absurd_number() -> impl Strategy<Value = usize> {
@@ -414,6 +425,25 @@ pub fn absurd_case() -> impl Strategy<Value = AbsurdCase> {
         limits,
         proptest::collection::vec((absurd_number(), absurd_number()), 0..=5),
         prop_oneof![Just(Mode::Full), Just(Mode::Same), Just(Mode::Valid)],
+        (
+            prop_oneof![
+                Just(InputLayout::ChannelsFirst),
+                Just(InputLayout::ChannelsLast)
+            ],
+            prop_oneof![
+                Just(KernelLayout::Oihw),
+                Just(KernelLayout::Hwio),
+                Just(KernelLayout::Ohwi)
+            ],
+            prop_oneof![
+                Just(PaddingMode::Zeros),
+                Just(PaddingMode::Reflect),
+                Just(PaddingMode::Replicate),
+                Just(PaddingMode::Circular)
+            ],
+            per_axis(),
+            proptest::option::of(per_axis()),
+        ),
     )
         .prop_map(
             |(
@@ -425,6 +455,7 @@ pub fn absurd_case() -> impl Strategy<Value = AbsurdCase> {
                 limits,
                 pads,
                 mode,
+                (in_layout, k_layout, padding_mode, output_padding, output_shape),
             )| {
                 let spec = ConvSpec {
                     stride,
@@ -446,6 +477,9 @@ pub fn absurd_case() -> impl Strategy<Value = AbsurdCase> {
                     spec,
                     pads,
                     mode,
+                    layer: (in_layout, k_layout, padding_mode),
+                    output_padding,
+                    output_shape,
                 }
             },
         )
@@ -462,6 +496,37 @@ pub fn no_panic(c: &AbsurdCase) -> Result<(), String> {
             p = p.bias(b.view());
         }
         let _ = conv(&p);
+        let _ = DenseEngine.conv(&p);
+        let (input_layout, kernel_layout, padding_mode) = c.layer;
+        let layer_spec = LayerSpec {
+            stride: c.spec.stride.clone(),
+            dilation: c.spec.dilation.clone(),
+            padding: c.spec.padding.clone(),
+            padding_mode,
+            groups: c.spec.groups,
+            input_layout,
+            kernel_layout,
+            limits: c.spec.limits,
+        };
+        let _ = layer::conv(x.view(), w.view(), p.bias, &layer_spec);
+        let transpose = TransposeSpec {
+            stride: c.spec.stride.clone(),
+            dilation: c.spec.dilation.clone(),
+            padding: match (&c.output_shape, &c.spec.padding) {
+                (Some(shape), padding) => TransposePadding::OutputShape {
+                    shape: shape.clone(),
+                    upper: *padding == Padding::SameUpper,
+                },
+                (None, Padding::Explicit(pads)) => TransposePadding::Explicit(pads.clone()),
+                (None, Padding::SameUpper) => TransposePadding::SameUpper,
+                (None, Padding::SameLower) => TransposePadding::SameLower,
+                (None, _) => TransposePadding::Explicit(Vec::new()),
+            },
+            output_padding: c.output_padding.clone(),
+            groups: c.spec.groups,
+            limits: c.spec.limits,
+        };
+        let _ = layer::conv_transpose(x.view(), w.view(), p.bias, &transpose);
         let _ = convolve(x.view(), w.view(), c.mode);
         let _ = correlate(x.view(), w.view(), c.mode);
         let _ = pad(x.view(), &c.pads, &c.spec.boundary, &c.spec.limits);

@@ -494,3 +494,25 @@ fn no_panic_harness_catches_a_panic() {
             .contains("planted panic")
     );
 }
+
+/// Promoted from a proptest regression: padding an empty axis by `usize::MAX` once overflowed
+/// `lo + hi` inside `pad` (a panic in debug builds). It must be a clean error.
+#[test]
+fn pad_of_empty_axis_by_usize_max_is_an_error() {
+    use conv_oracle::boundary::pad;
+    use conv_oracle::spec::{Boundary, Limits};
+    let x = ArrayD::<i64>::zeros(IxDyn(&[1, 1, 0]));
+    let r = pad(
+        x.view(),
+        &[(0, 0), (0, 0), (usize::MAX, 7)],
+        &Boundary::Reflect,
+        &Limits::default(),
+    );
+    assert_eq!(
+        r,
+        Err(ConvError::EmptyArray {
+            what: "padded array",
+            axis: 2
+        })
+    );
+}
