@@ -10,6 +10,7 @@
 //! | [`dense::DenseEngine`] | `engine/dense.rs` | the convolution as a dense (Toeplitz) matrix times the flattened input |
 
 pub mod dense;
+pub mod fft;
 
 use crate::error::ConvError;
 use crate::reference::{self, Problem};

@@ -1,0 +1,1 @@
+//! FFT engine (work in progress: see issue "FFT engine").
