@@ -60,6 +60,16 @@ pub fn convolve<T: Ring, D: Dimension>(
     in2: ArrayView<'_, T, D>,
     mode: Mode,
 ) -> Result<Array<T, D>, ConvError> {
+    convolve_with(in1, in2, mode, &Limits::default())
+}
+
+/// [`convolve`] with explicit resource limits (checked before anything is allocated).
+pub fn convolve_with<T: Ring, D: Dimension>(
+    in1: ArrayView<'_, T, D>,
+    in2: ArrayView<'_, T, D>,
+    mode: Mode,
+    limits: &Limits,
+) -> Result<Array<T, D>, ConvError> {
     let (a, b) = (in1.into_dyn(), in2.into_dyn());
     check_ranks(&a, &b)?;
     let (a, b) = if valid_swap_needed(mode, a.shape(), b.shape())? {
@@ -76,11 +86,12 @@ pub fn convolve<T: Ring, D: Dimension>(
             mode,
             same_lo_convolve,
             Boundary::Zeros,
+            limits,
         )?
     } else {
         // scipy: correlate(in1, reverse(conj(in2))), which conjugates its second argument back.
         let rb = reverse_all(b.map(Ring::conj));
-        correlate_nd(&a, &rb.view(), mode)?
+        correlate_nd(&a, &rb.view(), mode, limits)?
     };
     into_dim(y)
 }
@@ -98,6 +109,16 @@ pub fn correlate<T: Ring, D: Dimension>(
     in2: ArrayView<'_, T, D>,
     mode: Mode,
 ) -> Result<Array<T, D>, ConvError> {
+    correlate_with(in1, in2, mode, &Limits::default())
+}
+
+/// [`correlate`] with explicit resource limits (checked before anything is allocated).
+pub fn correlate_with<T: Ring, D: Dimension>(
+    in1: ArrayView<'_, T, D>,
+    in2: ArrayView<'_, T, D>,
+    mode: Mode,
+    limits: &Limits,
+) -> Result<Array<T, D>, ConvError> {
     let (a, b) = (in1.into_dyn(), in2.into_dyn());
     check_ranks(&a, &b)?;
     let y = if numpy_path(mode, &a, &b) {
@@ -112,6 +133,7 @@ pub fn correlate<T: Ring, D: Dimension>(
                 mode,
                 same_lo_correlate,
                 Boundary::Zeros,
+                limits,
             )?)
         } else {
             let bc = b.map(Ring::conj);
@@ -122,10 +144,11 @@ pub fn correlate<T: Ring, D: Dimension>(
                 mode,
                 same_lo_correlate,
                 Boundary::Zeros,
+                limits,
             )?
         }
     } else {
-        correlate_nd(&a, &b, mode)?
+        correlate_nd(&a, &b, mode, limits)?
     };
     into_dim(y)
 }
@@ -135,6 +158,7 @@ fn correlate_nd<T: Ring>(
     a: &ArrayView<'_, T, IxDyn>,
     b: &ArrayView<'_, T, IxDyn>,
     mode: Mode,
+    limits: &Limits,
 ) -> Result<ArrayD<T>, ConvError> {
     let swap =
         valid_swap_needed(mode, a.shape(), b.shape())? || (mode == Mode::Full && b.len() > a.len());
@@ -147,6 +171,7 @@ fn correlate_nd<T: Ring>(
             mode,
             same_lo_correlate,
             Boundary::Zeros,
+            limits,
         )?;
         Ok(reverse_all(z).map(Ring::conj))
     } else {
@@ -158,6 +183,7 @@ fn correlate_nd<T: Ring>(
             mode,
             same_lo_correlate,
             Boundary::Zeros,
+            limits,
         )
     }
 }
@@ -175,6 +201,7 @@ pub fn convolve2d<T: Ring>(
     mode: Mode,
     boundary: Boundary2d<T>,
 ) -> Result<ndarray::Array2<T>, ConvError> {
+    let limits = &Limits::default();
     let (a, b) = (in1.into_dyn(), in2.into_dyn());
     let (a, b) = if valid_swap_needed(mode, a.shape(), b.shape())? {
         (b, a)
@@ -188,6 +215,7 @@ pub fn convolve2d<T: Ring>(
         mode,
         same_lo_convolve,
         boundary.into(),
+        limits,
     )?;
     into_dim(y)
 }
@@ -204,6 +232,7 @@ pub fn correlate2d<T: Ring>(
     mode: Mode,
     boundary: Boundary2d<T>,
 ) -> Result<ndarray::Array2<T>, ConvError> {
+    let limits = &Limits::default();
     let (a, b) = (in1.into_dyn(), in2.into_dyn());
     let swapped = valid_swap_needed(mode, a.shape(), b.shape())?;
     let (a, b) = if swapped { (b, a) } else { (a, b) };
@@ -215,6 +244,7 @@ pub fn correlate2d<T: Ring>(
         mode,
         same_lo_correlate2d,
         boundary.into(),
+        limits,
     )?;
     into_dim(if swapped { reverse_all(y) } else { y })
 }
@@ -284,6 +314,7 @@ fn run<T: Ring>(
     mode: Mode,
     same_lo: fn(usize) -> usize,
     boundary: Boundary<T>,
+    limits: &Limits,
 ) -> Result<ArrayD<T>, ConvError> {
     for (what, arr) in [("in1", f), ("in2", g)] {
         if let Some(axis) = arr.shape().iter().position(|&n| n == 0) {
@@ -304,7 +335,7 @@ fn run<T: Ring>(
         padding,
         boundary,
         flip,
-        limits: Limits::default(),
+        limits: *limits,
         ..ConvSpec::default()
     };
     let x = f.view().insert_axis(Axis(0)).insert_axis(Axis(0));
@@ -351,5 +382,24 @@ mod tests {
         // = [0.5, 2, 3.5, 3, 0].
         let z = correlate(f.view(), g.view(), Mode::Full).unwrap();
         assert_eq!(z.to_vec(), vec![0.5, 2.0, 3.5, 3.0, 0.0]);
+    }
+
+    #[test]
+    fn limits_are_configurable() {
+        let f = ndarray::Array1::from_elem(100, 1i64);
+        let g = ndarray::Array1::from_elem(10, 1i64);
+        let small = Limits {
+            max_elements: 50,
+            max_work: 1 << 20,
+        };
+        assert_eq!(
+            convolve_with(f.view(), g.view(), Mode::Full, &small),
+            Err(ConvError::LimitExceeded {
+                what: "output elements",
+                limit: 50,
+                got: 109
+            })
+        );
+        assert!(correlate_with(f.view(), g.view(), Mode::Valid, &Limits::default()).is_ok());
     }
 }
