@@ -224,15 +224,38 @@ pub enum TransposePadding {
     SameUpper,
     /// ONNX `auto_pad = SAME_LOWER`: output `n * s`, `begin = total - floor(total / 2)`.
     SameLower,
-    /// ONNX `output_shape` (spatial extents): `total = s*(n-1) + output_padding + eff - shape`;
-    /// with `upper` (auto_pad SAME_UPPER) `begin = floor(total / 2)`, otherwise (NOTSET)
-    /// `begin = total - floor(total / 2)`. The total may be negative: extra rows appear.
+    /// ONNX `output_shape` (spatial extents): `total = s*(n-1) + output_padding + eff - shape`,
+    /// split by the node's `auto_pad` (see [`AutoPad`]). The total may be negative: extra zero
+    /// rows appear.
     OutputShape {
         /// Requested spatial output extents.
         shape: Vec<usize>,
-        /// Split rule: SAME_UPPER (`true`) or NOTSET / SAME_LOWER (`false`).
-        upper: bool,
+        /// The node's auto_pad, which decides where the padding goes.
+        auto_pad: AutoPad,
     },
+}
+
+/// ONNX `auto_pad` of a ConvTranspose node with `output_shape`: how the total padding `t` is
+/// split into `(begin, end)`.
+///
+/// | auto_pad | begin | measured on |
+/// |---|---|---|
+/// | `SameUpper` | `floor(t/2)` | onnx.reference (onnxruntime clamps a negative `t` at 0) |
+/// | `SameLower` | `t - floor(t/2)` | onnx.reference |
+/// | `NotSet`, `t >= 0` | `t - floor(t/2)` | onnxruntime (onnx.reference puts 0) |
+/// | `NotSet`, `t < 0` | `0`: all extra rows at the end | onnxruntime and onnx.reference agree |
+///
+/// Measured with onnx 1.23.2 and onnxruntime 1.32.0 (`tests/onnx_peers.rs` documents each
+/// peer's deviation from these rules and reproduces it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AutoPad {
+    /// NOTSET (the default).
+    #[default]
+    NotSet,
+    /// SAME_UPPER.
+    SameUpper,
+    /// SAME_LOWER.
+    SameLower,
 }
 
 /// A transposed convolution request (PyTorch / ONNX `ConvTranspose`, channels-first).
@@ -379,8 +402,14 @@ pub fn transpose_geometry(
             TransposePadding::Explicit(_) => (explicit[axis].0 as i128, explicit[axis].1 as i128),
             TransposePadding::SameUpper => split(full - (n as i128) * (s as i128), true),
             TransposePadding::SameLower => split(full - (n as i128) * (s as i128), false),
-            TransposePadding::OutputShape { shape, upper } => {
-                split(full - shape[axis] as i128, *upper)
+            TransposePadding::OutputShape { shape, auto_pad } => {
+                let total = full - shape[axis] as i128;
+                match auto_pad {
+                    AutoPad::SameUpper => split(total, true),
+                    AutoPad::SameLower => split(total, false),
+                    AutoPad::NotSet if total >= 0 => split(total, false),
+                    AutoPad::NotSet => (0, total),
+                }
             }
         };
         let out = full - begin - end;
@@ -563,15 +592,24 @@ mod tests {
         );
         let shape6 = TransposePadding::OutputShape {
             shape: vec![6],
-            upper: false,
+            auto_pad: AutoPad::NotSet,
         };
         assert_eq!(run(shape6), [10, 102, 20, 203, 30, 300]);
-        // Negative total padding: output_shape 9 adds a zero row at each end (total -2).
-        let shape9 = TransposePadding::OutputShape {
+        // Negative total padding (output_shape 9, total -2): with NOTSET onnxruntime and
+        // onnx.reference put the two extra zero rows at the end; SAME_LOWER splits the total
+        // (floor), putting one at each end.
+        let shape9 = |auto_pad| TransposePadding::OutputShape {
             shape: vec![9],
-            upper: false,
+            auto_pad,
         };
-        assert_eq!(run(shape9), [0, 1, 10, 102, 20, 203, 30, 300, 0]);
+        assert_eq!(
+            run(shape9(AutoPad::NotSet)),
+            [1, 10, 102, 20, 203, 30, 300, 0, 0]
+        );
+        assert_eq!(
+            run(shape9(AutoPad::SameLower)),
+            [0, 1, 10, 102, 20, 203, 30, 300, 0]
+        );
     }
 
     #[test]

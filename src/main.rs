@@ -6,10 +6,10 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use conv_oracle::boundary::{Peer, pad, peer_acceptance};
 use conv_oracle::layer::{
-    InputLayout, KernelLayout, LayerSpec, PaddingMode, TransposePadding, TransposeSpec,
+    AutoPad, InputLayout, KernelLayout, LayerSpec, PaddingMode, TransposePadding, TransposeSpec,
     conv as layer_conv, conv_transpose, input_as_nchw,
 };
-use conv_oracle::properties::{Outcome, run_battery};
+use conv_oracle::properties::{Outcome, run_verify};
 use conv_oracle::signal::{Boundary2d, Mode, convolve, convolve2d, correlate, correlate2d};
 use conv_oracle::spec::{Boundary, Limits, Padding};
 use conv_oracle::{ConvError, Ring};
@@ -211,7 +211,7 @@ fn main() -> ExitCode {
 }
 
 fn verify(cases: u32, seed: u64, json: bool) -> ExitCode {
-    let outcomes = run_battery(cases, seed);
+    let outcomes = run_verify(cases, seed);
     let total_cases: u64 = outcomes.iter().map(|o| u64::from(o.cases)).sum();
     let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !o.passed).collect();
     if json {
@@ -238,12 +238,12 @@ fn verify(cases: u32, seed: u64, json: bool) -> ExitCode {
         println!("{doc:#}");
     } else {
         println!(
-            "{:<32} {:<16} {:>6}  {:<6} {:>8}",
+            "{:<40} {:<20} {:>6}  {:<6} {:>8}",
             "property", "engine", "cases", "result", "time"
         );
         for o in &outcomes {
             println!(
-                "{:<32} {:<16} {:>6}  {:<6} {:>7.2}s",
+                "{:<40} {:<20} {:>6}  {:<6} {:>7.2}s",
                 o.property,
                 o.engine,
                 o.cases,
@@ -676,7 +676,11 @@ impl Job for ConvJob<'_> {
                 }
                 (p, Some(shape)) => TransposePadding::OutputShape {
                     shape: per_axis("--output-shape", shape, rank)?,
-                    upper: p == "same-upper",
+                    auto_pad: match p {
+                        "same-upper" => AutoPad::SameUpper,
+                        "same-lower" => AutoPad::SameLower,
+                        _ => AutoPad::NotSet,
+                    },
                 },
                 ("same-upper", None) => TransposePadding::SameUpper,
                 ("same-lower", None) => TransposePadding::SameLower,

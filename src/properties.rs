@@ -515,7 +515,11 @@ pub fn no_panic(c: &AbsurdCase) -> Result<(), String> {
             padding: match (&c.output_shape, &c.spec.padding) {
                 (Some(shape), padding) => TransposePadding::OutputShape {
                     shape: shape.clone(),
-                    upper: *padding == Padding::SameUpper,
+                    auto_pad: match padding {
+                        Padding::SameUpper => layer::AutoPad::SameUpper,
+                        Padding::SameLower => layer::AutoPad::SameLower,
+                        _ => layer::AutoPad::NotSet,
+                    },
                 },
                 (None, Padding::Explicit(pads)) => TransposePadding::Explicit(pads.clone()),
                 (None, Padding::SameUpper) => TransposePadding::SameUpper,
@@ -575,6 +579,8 @@ pub fn runner(cases: u32, seed: u64) -> TestRunner {
     let config = Config {
         cases,
         failure_persistence: None,
+        // Shrink long enough to print a genuinely small counterexample.
+        max_shrink_iters: 1 << 16,
         ..Config::default()
     };
     TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
@@ -677,5 +683,14 @@ pub fn run_battery(cases: u32, seed: u64) -> Vec<Outcome> {
         false,
         || search(absurd_case(), robust_cases, seed, no_panic),
     ));
+    out
+}
+
+/// Everything `conv-oracle verify` runs: [`run_battery`] (signal properties and no-panic) and
+/// the layer battery ([`crate::layer_properties::run_layer_battery`]: equivariance, locality,
+/// 1x1 = dense, dense engine = reference, adjointness, groups, layouts).
+pub fn run_verify(cases: u32, seed: u64) -> Vec<Outcome> {
+    let mut out = run_battery(cases, seed);
+    out.extend(crate::layer_properties::run_layer_battery(cases, seed));
     out
 }
