@@ -174,6 +174,50 @@ pub fn output_len(
     Ok((padded - eff) / s + 1)
 }
 
+/// One value per spatial axis from a setting that may be empty (meaning `default` everywhere).
+pub fn per_axis(
+    values: &[usize],
+    what: &'static str,
+    rank: usize,
+    default: usize,
+) -> Result<Vec<usize>, ConvError> {
+    if values.is_empty() {
+        Ok(vec![default; rank])
+    } else if values.len() == rank {
+        Ok(values.to_vec())
+    } else {
+        Err(ConvError::RankMismatch {
+            what,
+            expected: rank,
+            got: values.len(),
+        })
+    }
+}
+
+/// The checks every axis of every request passes: stride and dilation at least 1, input and
+/// kernel extents at least 1.
+pub fn check_axis(n: usize, k: usize, s: usize, d: usize, axis: usize) -> Result<(), ConvError> {
+    if s == 0 {
+        return Err(ConvError::ZeroStride { axis });
+    }
+    if d == 0 {
+        return Err(ConvError::ZeroDilation { axis });
+    }
+    if n == 0 {
+        return Err(ConvError::EmptyArray {
+            what: "input spatial extents",
+            axis,
+        });
+    }
+    if k == 0 {
+        return Err(ConvError::EmptyArray {
+            what: "kernel spatial extents",
+            axis,
+        });
+    }
+    Ok(())
+}
+
 /// Resolves the whole spatial geometry of a request.
 ///
 /// `input` and `kernel` are the spatial extents (no batch or channel axes). Checks the lengths
@@ -192,21 +236,8 @@ pub fn geometry<T>(
             got: kernel.len(),
         });
     }
-    let per_axis = |v: &[usize], what: &'static str| -> Result<Vec<usize>, ConvError> {
-        if v.is_empty() {
-            Ok(vec![1; rank])
-        } else if v.len() == rank {
-            Ok(v.to_vec())
-        } else {
-            Err(ConvError::RankMismatch {
-                what,
-                expected: rank,
-                got: v.len(),
-            })
-        }
-    };
-    let stride = per_axis(&spec.stride, "stride")?;
-    let dilation = per_axis(&spec.dilation, "dilation")?;
+    let stride = per_axis(&spec.stride, "stride", rank, 1)?;
+    let dilation = per_axis(&spec.dilation, "dilation", rank, 1)?;
     if let Padding::Explicit(p) = &spec.padding
         && p.len() != rank
     {
@@ -219,24 +250,7 @@ pub fn geometry<T>(
     let mut axes = Vec::with_capacity(rank);
     for axis in 0..rank {
         let (n, k, s, d) = (input[axis], kernel[axis], stride[axis], dilation[axis]);
-        if s == 0 {
-            return Err(ConvError::ZeroStride { axis });
-        }
-        if d == 0 {
-            return Err(ConvError::ZeroDilation { axis });
-        }
-        if n == 0 {
-            return Err(ConvError::EmptyArray {
-                what: "input spatial extents",
-                axis,
-            });
-        }
-        if k == 0 {
-            return Err(ConvError::EmptyArray {
-                what: "kernel spatial extents",
-                axis,
-            });
-        }
+        check_axis(n, k, s, d, axis)?;
         let (pad_lo, pad_hi) = resolve_pads(&spec.padding, n, k, s, d, axis)?;
         let output = output_len(n, k, s, d, (pad_lo, pad_hi), axis)?;
         axes.push(AxisGeometry {

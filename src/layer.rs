@@ -20,7 +20,7 @@
 //! `ConvTranspose`, ONNX `ConvTranspose`), written as its own literal scatter formula.
 
 use crate::error::ConvError;
-use crate::geometry::{effective_kernel, product};
+use crate::geometry::{check_axis, effective_kernel, per_axis, product};
 use crate::reference::{self, Problem};
 use crate::scalar::Ring;
 use crate::spec::{Boundary, ConvSpec, Flip, Limits, Padding};
@@ -316,19 +316,6 @@ pub fn transpose_geometry(
     spec: &TransposeSpec,
 ) -> Result<Vec<TransposeAxis>, ConvError> {
     let rank = input.len();
-    let per_axis = |v: &[usize], what: &'static str, default: usize| {
-        if v.is_empty() {
-            Ok(vec![default; rank])
-        } else if v.len() == rank {
-            Ok(v.to_vec())
-        } else {
-            Err(ConvError::RankMismatch {
-                what,
-                expected: rank,
-                got: v.len(),
-            })
-        }
-    };
     if kernel.len() != rank {
         return Err(ConvError::RankMismatch {
             what: "kernel spatial axes",
@@ -336,9 +323,9 @@ pub fn transpose_geometry(
             got: kernel.len(),
         });
     }
-    let stride = per_axis(&spec.stride, "stride", 1)?;
-    let dilation = per_axis(&spec.dilation, "dilation", 1)?;
-    let out_pad = per_axis(&spec.output_padding, "output_padding", 0)?;
+    let stride = per_axis(&spec.stride, "stride", rank, 1)?;
+    let dilation = per_axis(&spec.dilation, "dilation", rank, 1)?;
+    let out_pad = per_axis(&spec.output_padding, "output_padding", rank, 0)?;
     let explicit = match &spec.padding {
         TransposePadding::Explicit(p) if p.is_empty() => vec![(0, 0); rank],
         TransposePadding::Explicit(p) if p.len() != rank => {
@@ -369,24 +356,7 @@ pub fn transpose_geometry(
             dilation[axis],
             out_pad[axis],
         );
-        if s == 0 {
-            return Err(ConvError::ZeroStride { axis });
-        }
-        if d == 0 {
-            return Err(ConvError::ZeroDilation { axis });
-        }
-        if n == 0 {
-            return Err(ConvError::EmptyArray {
-                what: "input spatial extents",
-                axis,
-            });
-        }
-        if k == 0 {
-            return Err(ConvError::EmptyArray {
-                what: "kernel spatial extents",
-                axis,
-            });
-        }
+        check_axis(n, k, s, d, axis)?;
         let eff = effective_kernel(k, d, axis)? as i128;
         // Full scatter extent s*(n-1) + eff + output_padding (fits in i128 for usize inputs).
         let full = (s as i128) * (n as i128 - 1) + eff + op as i128;
