@@ -50,8 +50,9 @@ the script checks that every string parses back to the same bits.
 import argparse
 import json
 import os
-import subprocess
 import sys
+
+import pinned_venv  # scripts/pinned_venv.py (the script's own folder is on sys.path)
 import time
 
 NUMPY_VERSION = "2.4.6"
@@ -62,39 +63,8 @@ REEXEC_GUARD = "CONV_ORACLE_CAPTURE_ONNX_REEXEC"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def venv_python(venv):
-    return os.path.join(venv, "bin", "python")
-
-
-def has_pinned(py):
-    probe = (
-        "import numpy, onnx, onnxruntime, sys; "
-        f"sys.exit(0 if (numpy.__version__, onnx.__version__, onnxruntime.__version__) == "
-        f"('{NUMPY_VERSION}', '{ONNX_VERSION}', '{ORT_VERSION}') else 1)"
-    )
-    return subprocess.run([py, "-c", probe], capture_output=True).returncode == 0
-
-
 def ensure_venv_and_reexec(venv):
-    venv = os.path.abspath(venv)
-    if os.path.realpath(sys.prefix) == os.path.realpath(venv):
-        return
-    if os.environ.get(REEXEC_GUARD):
-        sys.exit(f"re-executed but not running inside {venv} (sys.prefix = {sys.prefix})")
-    py = venv_python(venv)
-    if not os.path.exists(py):
-        print(f"creating venv {venv}", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-    if not has_pinned(py):
-        print(f"installing numpy=={NUMPY_VERSION} onnx=={ONNX_VERSION} "
-              f"onnxruntime=={ORT_VERSION}", file=sys.stderr)
-        subprocess.run(
-            [py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             f"numpy=={NUMPY_VERSION}", f"onnx=={ONNX_VERSION}", f"onnxruntime=={ORT_VERSION}"],
-            check=True,
-        )
-    env = dict(os.environ, **{REEXEC_GUARD: "1"})
-    os.execve(py, [py, os.path.abspath(__file__)] + sys.argv[1:], env)
+    pinned_venv.ensure(venv, {"numpy": NUMPY_VERSION, "onnx": ONNX_VERSION, "onnxruntime": ORT_VERSION}, REEXEC_GUARD)
 
 
 # --------------------------------------------------------------------------------------------
