@@ -2066,6 +2066,13 @@ pub fn run_operator_battery(ops: &LayerOps, cases: u32, seed: u64) -> Vec<Outcom
 pub fn run_layer_battery(cases: u32, seed: u64) -> Vec<Outcome> {
     let mut out = run_engine_battery(&ReferenceEngine, cases, seed);
     out.extend(run_engine_battery(&DenseEngine, cases, seed));
+    // The FFT engine on i64: computed in f64 only when its bound proves rounding is exact,
+    // so every row must hold exactly.
+    out.extend(run_engine_battery(
+        &crate::engine::fft::FftEngine::new(),
+        cases,
+        seed,
+    ));
     out.extend(run_operator_battery(&LayerOps::reference(), cases, seed));
     out
 }

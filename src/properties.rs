@@ -390,7 +390,8 @@ fn absurd_boundary() -> impl Strategy<Value = Boundary<i64>> {
     ]
 }
 
-/// Strategy for [`AbsurdCase`]: ranks 0..=5, extents 0..=3, settings from [`absurd_number`]s.
+/// Strategy for [`AbsurdCase`]: ranks 0..=5, extents 0..=3, settings drawn from small numbers
+/// mixed with 2^20, 2^40, `usize::MAX / 2` and `usize::MAX`.
 pub fn absurd_case() -> impl Strategy<Value = AbsurdCase> {
     let dims = || proptest::collection::vec(0usize..=3, 0..=5);
     let per_axis = || proptest::collection::vec(absurd_number(), 0..=4);

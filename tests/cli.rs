@@ -202,13 +202,13 @@ fn verify_passes_and_reports() {
     let out = stdout(&o);
     let last = out.lines().last().expect("a last line");
     assert!(
-        last.starts_with("verify: 41 properties, ") && last.ends_with("cases, all passed"),
+        last.starts_with("verify: 51 properties, ") && last.ends_with("cases, all passed"),
         "{last}"
     );
     let o = run(&["verify", "--cases", "8", "--json"]);
     let doc: Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(doc["failed"], 0);
-    assert_eq!(doc["properties"], 41);
+    assert_eq!(doc["properties"], 51);
 }
 
 fn write<T: ndarray_npy::WritableElement>(dir: &Path, name: &str, a: &ArrayD<T>) -> String {

@@ -8,6 +8,7 @@
 //! |---|---|---|
 //! | [`ReferenceEngine`] | `reference.rs` | the literal formula |
 //! | [`dense::DenseEngine`] | `engine/dense.rs` | the convolution as a dense (Toeplitz) matrix times the flattened input |
+//! | [`fft::FftEngine`] | `engine/fft.rs` | the convolution theorem: zero-padded N-D FFTs (rustfft, realfft), products summed over channels in the frequency domain; within the normwise bound of `compare::fft` |
 
 pub mod dense;
 pub mod fft;

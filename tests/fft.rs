@@ -1,0 +1,1507 @@
+//! The FFT engine against the reference: the normwise bound of `compare::fft` holds on random,
+//! many-decade and cancelling data (proptest and quickcheck); integers come back exact (and
+//! the engine says which path it took); non-finite data gives exactly the reference's result;
+//! the bound is not vacuous; deliberately wrong FFT engines fail; and the transform error
+//! model the bound assumes (assumption T in `compare::fft`) is measured against a
+//! double-double DFT.
+
+use conv_oracle::boundary::pad;
+use conv_oracle::compare::fft::{
+    FftTerms, TWIDDLE_ERROR, distance, l1_upper_complex, l2_upper, mass, normwise, reference_error,
+    transform_error,
+};
+use conv_oracle::compare::{U32, U64};
+use conv_oracle::engine::ConvEngine;
+use conv_oracle::engine::fft::{Fallback, FftElement, FftEngine, FftPath, Mutation, fast_len};
+use conv_oracle::properties::{Arr, search};
+use conv_oracle::{Boundary, ConvError, ConvSpec, Flip, Padding, Problem, Ring, conv};
+use ndarray::{Array1, ArrayD, Axis, IxDyn};
+use num_bigint::BigInt;
+use num_complex::Complex;
+use num_rational::BigRational;
+use num_traits::ToPrimitive;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngSeed};
+use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
+use std::fmt::Debug;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+type C64 = Complex<f64>;
+const SEED: u64 = 20261127;
+
+thread_local! {
+    /// One engine per test thread (plans cached across cases): `last_path` is per engine, and
+    /// the test harness runs tests in parallel.
+    static ENGINE: FftEngine = FftEngine::new();
+}
+
+/// Runs `f` with this thread's engine.
+fn engine<R>(f: impl FnOnce(&FftEngine) -> R) -> R {
+    ENGINE.with(f)
+}
+
+fn cfg(cases: u32) -> Config {
+    Config {
+        cases,
+        rng_seed: RngSeed::Fixed(SEED),
+        ..Config::default()
+    }
+}
+
+// ---------------------------------------------------------------- element helpers
+
+/// What the tests need from an element type beyond the engine's.
+trait Num: FftElement + Ring + Copy + PartialEq + Debug + Send + Sync + 'static {
+    /// Real and imaginary parts (imaginary 0 for reals).
+    fn parts(self) -> [f64; 2];
+    /// `|v|` as an element (for the reference on absolute values).
+    fn magnitude(self) -> Self;
+    /// Exact value for the rational reference.
+    type Exact: Ring;
+    fn exact(self) -> Self::Exact;
+    fn exact_parts(e: &Self::Exact) -> [BigRational; 2];
+}
+
+fn rational(v: f64) -> BigRational {
+    BigRational::from_float(v).expect("finite")
+}
+
+impl Num for f64 {
+    fn parts(self) -> [f64; 2] {
+        [self, 0.0]
+    }
+    fn magnitude(self) -> f64 {
+        self.abs()
+    }
+    type Exact = BigRational;
+    fn exact(self) -> BigRational {
+        rational(self)
+    }
+    fn exact_parts(e: &BigRational) -> [BigRational; 2] {
+        [e.clone(), BigRational::from_integer(BigInt::from(0))]
+    }
+}
+
+impl Num for C64 {
+    fn parts(self) -> [f64; 2] {
+        [self.re, self.im]
+    }
+    fn magnitude(self) -> C64 {
+        Complex::new(self.re.hypot(self.im), 0.0)
+    }
+    type Exact = Complex<BigRational>;
+    fn exact(self) -> Complex<BigRational> {
+        Complex::new(rational(self.re), rational(self.im))
+    }
+    fn exact_parts(e: &Complex<BigRational>) -> [BigRational; 2] {
+        [e.re.clone(), e.im.clone()]
+    }
+}
+
+// ---------------------------------------------------------------- cases
+
+/// A convolution problem with owned data, printed ready to paste.
+#[derive(Clone, Debug)]
+struct Case<T> {
+    input: Arr<T>,
+    weight: Arr<T>,
+    bias: Option<Vec<T>>,
+    spec: ConvSpec<T>,
+}
+
+impl<T: Ring> Case<T> {
+    fn with<R>(&self, f: impl FnOnce(&Problem<'_, T>) -> R) -> R {
+        let bias = self.bias.clone().map(Array1::from);
+        let mut p = Problem::new(self.input.0.view(), self.weight.0.view()).spec(self.spec.clone());
+        if let Some(b) = &bias {
+            p = p.bias(b.view());
+        }
+        f(&p)
+    }
+
+    fn map<U: Ring>(&self, f: impl Fn(T) -> U + Copy) -> Case<U> {
+        Case {
+            input: Arr(self.input.0.mapv(f)),
+            weight: Arr(self.weight.0.mapv(f)),
+            bias: self
+                .bias
+                .as_ref()
+                .map(|b| b.iter().map(|v| f(v.clone())).collect()),
+            spec: ConvSpec {
+                stride: self.spec.stride.clone(),
+                dilation: self.spec.dilation.clone(),
+                padding: self.spec.padding.clone(),
+                boundary: match &self.spec.boundary {
+                    Boundary::Zeros => Boundary::Zeros,
+                    Boundary::Constant(c) => Boundary::Constant(f(c.clone())),
+                    Boundary::Reflect => Boundary::Reflect,
+                    Boundary::Symmetric => Boundary::Symmetric,
+                    Boundary::Replicate => Boundary::Replicate,
+                    Boundary::Circular => Boundary::Circular,
+                },
+                groups: self.spec.groups,
+                flip: self.spec.flip,
+                limits: self.spec.limits,
+            },
+        }
+    }
+}
+
+/// Shapes and settings, drawn before the data so that shrinking keeps them valid.
+#[derive(Clone, Debug)]
+struct Layout {
+    batch: usize,
+    groups: usize,
+    cg: usize,
+    og: usize,
+    input: Vec<usize>,
+    kernel: Vec<usize>,
+    stride: Vec<usize>,
+    dilation: Vec<usize>,
+    padding: Padding,
+    boundary: u8,
+    flip: Flip,
+    bias: bool,
+}
+
+impl Layout {
+    fn input_shape(&self) -> Vec<usize> {
+        let mut s = vec![self.batch, self.groups * self.cg];
+        s.extend(&self.input);
+        s
+    }
+    fn weight_shape(&self) -> Vec<usize> {
+        let mut s = vec![self.groups * self.og, self.cg];
+        s.extend(&self.kernel);
+        s
+    }
+}
+
+fn layout(max_rank: usize) -> impl Strategy<Value = Layout> {
+    (1..=max_rank)
+        .prop_flat_map(|rank| {
+            let (n, k): (usize, usize) = match rank {
+                1 => (24, 6),
+                2 => (8, 4),
+                _ => (5, 3),
+            };
+            let padding = prop_oneof![
+                Just(Padding::Valid),
+                Just(Padding::Full),
+                Just(Padding::SameUpper),
+                Just(Padding::SameLower),
+                Just(Padding::TorchSame),
+                proptest::collection::vec((0usize..=3, 0usize..=3), rank)
+                    .prop_map(Padding::Explicit),
+            ];
+            (
+                (1usize..=2, 1usize..=2, 1usize..=2, 1usize..=2),
+                proptest::collection::vec(1..=n, rank),
+                proptest::collection::vec(1..=k, rank),
+                proptest::collection::vec(1usize..=3, rank),
+                proptest::collection::vec(1usize..=2, rank),
+                padding,
+                0u8..6,
+                any::<bool>(),
+                any::<bool>(),
+            )
+        })
+        .prop_map(
+            |(
+                (batch, groups, cg, og),
+                input,
+                kernel,
+                stride,
+                dilation,
+                padding,
+                boundary,
+                conv,
+                bias,
+            )| {
+                Layout {
+                    batch,
+                    groups,
+                    cg,
+                    og,
+                    input,
+                    kernel,
+                    stride,
+                    dilation,
+                    padding,
+                    boundary,
+                    flip: if conv {
+                        Flip::Convolution
+                    } else {
+                        Flip::Correlation
+                    },
+                    bias,
+                }
+            },
+        )
+}
+
+/// Value distributions.
+#[derive(Clone, Copy, Debug)]
+enum Dist {
+    /// Uniform in [-1, 1].
+    Uniform,
+    /// `+-10^e`, `e` uniform in [-6, 6]: twelve decades mixed.
+    Decades,
+    /// Input `1e6 + U(-1, 1)`, kernels summing to (about) zero: outputs cancel.
+    Cancelling,
+}
+
+fn real_value(d: Dist) -> BoxedStrategy<f64> {
+    match d {
+        Dist::Uniform => (-1.0f64..1.0).boxed(),
+        Dist::Decades => (any::<bool>(), -6.0f64..6.0)
+            .prop_map(|(neg, e)| if neg { -(10f64.powf(e)) } else { 10f64.powf(e) })
+            .boxed(),
+        Dist::Cancelling => (-1.0f64..1.0).prop_map(|v| 1e6 + v).boxed(),
+    }
+}
+
+trait Draw: Num {
+    fn value(d: Dist) -> BoxedStrategy<Self>;
+}
+
+impl Draw for f64 {
+    fn value(d: Dist) -> BoxedStrategy<f64> {
+        real_value(d)
+    }
+}
+
+impl Draw for C64 {
+    fn value(d: Dist) -> BoxedStrategy<C64> {
+        (real_value(d), real_value(d))
+            .prop_map(|(re, im)| Complex::new(re, im))
+            .boxed()
+    }
+}
+
+fn array<T: Debug + Clone + 'static>(
+    shape: Vec<usize>,
+    values: BoxedStrategy<T>,
+) -> impl Strategy<Value = Arr<T>> {
+    let len: usize = shape.iter().product();
+    proptest::collection::vec(values, len)
+        .prop_map(move |v| Arr(ArrayD::from_shape_vec(IxDyn(&shape), v).expect("length")))
+}
+
+fn boundary_of<T>(kind: u8, constant: T) -> Boundary<T> {
+    match kind {
+        0 => Boundary::Zeros,
+        1 => Boundary::Constant(constant),
+        2 => Boundary::Reflect,
+        3 => Boundary::Symmetric,
+        4 => Boundary::Replicate,
+        _ => Boundary::Circular,
+    }
+}
+
+fn case<T: Draw>(d: Dist, max_rank: usize) -> impl Strategy<Value = Case<T>> {
+    layout(max_rank).prop_flat_map(move |l| {
+        let kernel_values = match d {
+            Dist::Cancelling => T::value(Dist::Uniform),
+            d => T::value(d),
+        };
+        (
+            array(l.input_shape(), T::value(d)),
+            array(l.weight_shape(), kernel_values),
+            proptest::collection::vec(T::value(d), l.groups * l.og),
+            T::value(d),
+            Just(l),
+        )
+            .prop_map(move |(input, mut weight, bias, constant, l)| {
+                if let Dist::Cancelling = d {
+                    // Make every kernel sum to (about) zero: the last tap takes minus the rest.
+                    let shape = l.weight_shape();
+                    let taps: usize = shape[2..].iter().product();
+                    let flat = weight.0.as_slice_mut().expect("standard layout");
+                    for kernel in flat.chunks_mut(taps) {
+                        let n = kernel.len();
+                        if n > 1 {
+                            let rest = kernel[..n - 1].iter().fold(T::zero(), |a, v| a.plus(v));
+                            kernel[n - 1] = T::zero().minus(&rest);
+                        }
+                    }
+                }
+                Case {
+                    input,
+                    weight,
+                    bias: l.bias.then_some(bias),
+                    spec: ConvSpec::new()
+                        .stride(l.stride.clone())
+                        .dilation(l.dilation.clone())
+                        .padding(l.padding.clone())
+                        .boundary(boundary_of(l.boundary, constant))
+                        .groups(l.groups)
+                        .flip(l.flip),
+                }
+            })
+    })
+}
+
+// ---------------------------------------------------------------- the bound, computed here
+
+/// Per block `(n, o)`: the FFT bound, computed from the problem independently of the engine
+/// (padding with `boundary::pad`, norms and masses from `compare::fft`), with the transform
+/// length from the engine's plan.
+fn fft_bounds<T: Num>(
+    p: &Problem<'_, T>,
+    total_len: f64,
+    output_roundoff: Option<f64>,
+) -> ArrayD<f64> {
+    let geo = p.validate().expect("valid");
+    let mut pads = vec![(0, 0), (0, 0)];
+    pads.extend(geo.pads());
+    let xb = pad(p.input.view(), &pads, &p.spec.boundary, &p.spec.limits).expect("pad");
+    let (batch, c_out, cg) = (xb.shape()[0], p.weight.shape()[0], p.weight.shape()[1]);
+    let og = c_out / p.spec.groups;
+    let outputs: usize = geo.output_shape().iter().product();
+    let xmax = xb.iter().fold(0f64, |m, v| m.max(v.magnitude().parts()[0]));
+    let wmax = p
+        .weight
+        .iter()
+        .fold(0f64, |m, v| m.max(v.magnitude().parts()[0]));
+    ArrayD::from_shape_fn(IxDyn(&[batch, c_out]), |i| {
+        let (n, o) = (i[0], i[1]);
+        let g = o / og;
+        let pairs = (0..cg).map(|c| {
+            let x = xb.index_axis(Axis(0), n);
+            let x = x.index_axis(Axis(0), g * cg + c);
+            let w = p.weight.index_axis(Axis(0), o);
+            let w = w.index_axis(Axis(0), c);
+            let a = l2_upper(x.iter().flat_map(|v| v.parts()).collect::<Vec<_>>());
+            let b = l1_upper_complex(w.iter().map(|v| {
+                let [re, im] = v.parts();
+                Complex::new(re, im)
+            }));
+            (a, b)
+        });
+        FftTerms {
+            transform_len: total_len,
+            channels: cg,
+            mass: mass(pairs.collect::<Vec<_>>()),
+            bias: p.bias.as_ref().map(|b| b[o].magnitude().parts()[0]),
+            outputs,
+            scale: xmax * wmax,
+            output_roundoff,
+        }
+        .bound()
+    })
+}
+
+/// The f64 reference's own error per block (2-norm), from the reference on absolute values.
+fn reference_bounds<T: Num>(p: &Problem<'_, T>) -> ArrayD<f64> {
+    let abs_x = p.input.mapv(Num::magnitude);
+    let abs_w = p.weight.mapv(Num::magnitude);
+    let abs_b = p.bias.as_ref().map(|b| b.mapv(Num::magnitude));
+    let mut spec = p.spec.clone();
+    if let Boundary::Constant(c) = &spec.boundary {
+        spec.boundary = Boundary::Constant(c.magnitude());
+    }
+    let mut q = Problem::new(abs_x.view(), abs_w.view()).spec(spec);
+    if let Some(b) = &abs_b {
+        q = q.bias(b.view());
+    }
+    let a = conv(&q).expect("valid");
+    let taps: usize = p.weight.shape()[1..].iter().product();
+    let terms = taps + usize::from(p.bias.is_some());
+    let (batch, c_out) = (a.shape()[0], a.shape()[1]);
+    ArrayD::from_shape_fn(IxDyn(&[batch, c_out]), |i| {
+        let block = a.index_axis(Axis(0), i[0]);
+        let block = block.index_axis(Axis(0), i[1]);
+        reference_error(
+            block.iter().map(|v| v.parts()[0]).collect::<Vec<_>>(),
+            terms,
+        )
+    })
+}
+
+fn total_len(engine: &FftEngine, p: &Problem<'_, impl FftElement>) -> Option<f64> {
+    match engine.plan(p).expect("valid").path {
+        FftPath::Fft { lengths, .. } => Some(lengths.iter().map(|&l| l as f64).product()),
+        FftPath::Reference(_) => None,
+    }
+}
+
+fn block_parts<T: Num>(y: &ArrayD<T>, n: usize, o: usize) -> Vec<f64> {
+    let b = y.index_axis(Axis(0), n);
+    let b = b.index_axis(Axis(0), o);
+    b.iter().flat_map(|v| v.parts()).collect()
+}
+
+/// FFT result vs the f64 reference: every block within `fft bound + reference error`.
+/// Returns the largest `error / fft bound` (an over-estimate of the FFT's own ratio).
+fn check_against_reference<T: Num>(engine: &FftEngine, c: &Case<T>) -> Result<f64, String> {
+    c.with(|p| {
+        let got = engine.conv(p);
+        let want = conv(p);
+        let (got, want) = match (got, want) {
+            (Ok(g), Ok(w)) => (g, w),
+            (Err(a), Err(b)) if a == b => return Ok(0.0),
+            (a, b) => return Err(format!("engine gave {a:?}, reference {b:?}")),
+        };
+        if got.shape() != want.shape() {
+            return Err(format!("shape {:?} vs {:?}", got.shape(), want.shape()));
+        }
+        let Some(len) = total_len(engine, p) else {
+            return Err("unexpected reference path".into());
+        };
+        let fft = fft_bounds(p, len, None);
+        let refb = reference_bounds(p);
+        // The engine's own bounds (used for its integer decisions) must be the same numbers.
+        let own = engine.error_bounds(p).map_err(|e| e.to_string())?;
+        for (a, b) in own.iter().zip(fft.iter()) {
+            if (a - b).abs() > 1e-9 * b {
+                return Err(format!("engine bound {a:e} vs test bound {b:e}"));
+            }
+        }
+        let mut blocks = Vec::new();
+        for n in 0..got.shape()[0] {
+            for o in 0..got.shape()[1] {
+                let err = distance(&block_parts(&got, n, o), &block_parts(&want, n, o));
+                blocks.push((err, fft[[n, o]] + refb[[n, o]], fft[[n, o]]));
+            }
+        }
+        let report = normwise(blocks.iter().map(|&(e, b, _)| (e, b)));
+        if !report.passed {
+            let (e, b, f) = blocks[report.worst];
+            return Err(format!(
+                "block {} error {e:e} > bound {b:e} (fft part {f:e}); plan {:?}",
+                report.worst,
+                engine.plan(p).map(|p| p.to_string())
+            ));
+        }
+        Ok(blocks.iter().map(|&(e, _, f)| e / f).fold(0.0, f64::max))
+    })
+}
+
+/// FFT result vs the exact (rational) result: the FFT's own error ratio, max over blocks.
+fn exact_ratio<T: Num>(engine: &FftEngine, c: &Case<T>) -> Result<f64, String> {
+    let exact = c.map(Num::exact);
+    c.with(|p| {
+        let got = engine.conv(p).map_err(|e| e.to_string())?;
+        let y = exact.with(conv).map_err(|e| e.to_string())?;
+        let len = total_len(engine, p).ok_or("reference path")?;
+        let fft = fft_bounds(p, len, None);
+        let mut worst = 0f64;
+        for n in 0..got.shape()[0] {
+            for o in 0..got.shape()[1] {
+                let g = got.index_axis(Axis(0), n);
+                let g = g.index_axis(Axis(0), o);
+                let e = y.index_axis(Axis(0), n);
+                let e = e.index_axis(Axis(0), o);
+                let diffs: Vec<f64> = g
+                    .iter()
+                    .zip(e.iter())
+                    .flat_map(|(gv, ev)| {
+                        let gp = gv.parts();
+                        let ep = T::exact_parts(ev);
+                        (0..2)
+                            .map(|i| (rational(gp[i]) - &ep[i]).to_f64().unwrap_or(f64::INFINITY))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                let err = distance(&diffs, &vec![0.0; diffs.len()]);
+                let ratio = err / fft[[n, o]];
+                if ratio.is_nan() || ratio > 1.0 {
+                    return Err(format!("ratio {ratio} > 1 in block ({n}, {o})"));
+                }
+                worst = worst.max(ratio);
+            }
+        }
+        Ok(worst)
+    })
+}
+
+fn ok(r: Result<f64, String>) -> Result<(), TestCaseError> {
+    r.map(|_| ()).map_err(TestCaseError::fail)
+}
+
+// ---------------------------------------------------------------- proptest: FFT == direct
+
+proptest! {
+    #![proptest_config(cfg(256))]
+
+    #[test]
+    fn fft_within_bound_f64_uniform(c in case::<f64>(Dist::Uniform, 3)) {
+        ok(engine(|e| check_against_reference(e, &c)))?;
+    }
+
+    #[test]
+    fn fft_within_bound_f64_decades(c in case::<f64>(Dist::Decades, 3)) {
+        ok(engine(|e| check_against_reference(e, &c)))?;
+    }
+
+    #[test]
+    fn fft_within_bound_f64_cancelling(c in case::<f64>(Dist::Cancelling, 3)) {
+        ok(engine(|e| check_against_reference(e, &c)))?;
+    }
+
+    #[test]
+    fn fft_within_bound_c64_uniform(c in case::<C64>(Dist::Uniform, 3)) {
+        ok(engine(|e| check_against_reference(e, &c)))?;
+    }
+
+    #[test]
+    fn fft_within_bound_c64_decades(c in case::<C64>(Dist::Decades, 3)) {
+        ok(engine(|e| check_against_reference(e, &c)))?;
+    }
+}
+
+// ---------------------------------------------------------------- the bound is not vacuous
+
+/// Largest exact error ratio over a batch of cases of one distribution (smaller shapes: the
+/// exact reference runs on rationals). `bias`: keep the generated biases (a large bias makes
+/// its one rounding, whose bound `u |y + b|` is nearly attained, dominate a block).
+fn ratio_batch<T: Draw>(d: Dist, cases: u32, bias: bool) -> f64 {
+    let worst = Mutex::new(0f64);
+    let r = search(case::<T>(d, 2), cases, SEED, |c| {
+        let mut c = c.clone();
+        if !bias {
+            c.bias = None;
+        }
+        if !c.with(|p| p.validate().is_ok()) {
+            return Ok(());
+        }
+        let ratio = engine(|e| exact_ratio(e, &c))?;
+        let mut w = worst.lock().expect("lock");
+        *w = w.max(ratio);
+        Ok(())
+    });
+    assert!(r.is_ok(), "{d:?}: {r:?}");
+    worst.into_inner().expect("lock")
+}
+
+/// The floor: the largest error / bound ratio observed must not be below 1e-3.
+const RATIO_FLOOR: f64 = 1e-3;
+
+#[test]
+fn bound_is_not_vacuous() {
+    let rows = [
+        ("f64 uniform", ratio_batch::<f64>(Dist::Uniform, 96, false)),
+        ("f64 decades", ratio_batch::<f64>(Dist::Decades, 64, false)),
+        (
+            "f64 cancelling",
+            ratio_batch::<f64>(Dist::Cancelling, 64, false),
+        ),
+        ("c64 uniform", ratio_batch::<C64>(Dist::Uniform, 64, false)),
+        (
+            "f64 uniform, with bias",
+            ratio_batch::<f64>(Dist::Uniform, 64, true),
+        ),
+        (
+            "f64 decades, with bias",
+            ratio_batch::<f64>(Dist::Decades, 64, true),
+        ),
+    ];
+    for (name, r) in rows {
+        println!("max ||fft - exact||_2 / bound, {name}: {r:.3e}");
+        assert!(r <= 1.0);
+    }
+    // The floor applies to the FFT part alone (no bias).
+    let best = rows[..4].iter().map(|r| r.1).fold(0.0, f64::max);
+    assert!(
+        best >= RATIO_FLOOR,
+        "largest ratio {best:e} below {RATIO_FLOOR:e}"
+    );
+    // Larger problems: the ratio falls with log2 N and with sqrt(taps) (||w||_1 vs ||w||_2).
+    let uniform = |shape: &[usize], seed: u64| {
+        let mut state = seed;
+        ArrayD::from_shape_simple_fn(IxDyn(shape), || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        })
+    };
+    for (x, w) in [([1, 1, 2000], [1, 1, 31]), ([1, 1, 40], [1, 1, 5])] {
+        let c = Case {
+            input: Arr(uniform(&x, 1)),
+            weight: Arr(uniform(&w, 2)),
+            bias: None,
+            spec: ConvSpec::new().padding(Padding::Full),
+        };
+        let r = engine(|e| exact_ratio(e, &c)).expect("within the bound");
+        println!("ratio, input {x:?} kernel {w:?} (full): {r:.3e}");
+    }
+    let c = Case {
+        input: Arr(uniform(&[1, 2, 40, 40], 3)),
+        weight: Arr(uniform(&[2, 2, 5, 5], 4)),
+        bias: None,
+        spec: ConvSpec::new().padding(Padding::SameUpper),
+    };
+    let r = engine(|e| exact_ratio(e, &c)).expect("within the bound");
+    println!("ratio, input [1, 2, 40, 40] kernel [2, 2, 5, 5] (same): {r:.3e}");
+}
+
+// ---------------------------------------------------------------- integers
+
+fn int_case(max_abs: i64, max_rank: usize) -> impl Strategy<Value = Case<i64>> {
+    layout(max_rank).prop_flat_map(move |l| {
+        let v = || (-max_abs..=max_abs).boxed();
+        (
+            array(l.input_shape(), v()),
+            array(l.weight_shape(), v()),
+            proptest::collection::vec(v(), l.groups * l.og),
+            v(),
+            Just(l),
+        )
+            .prop_map(|(input, weight, bias, constant, l)| Case {
+                input,
+                weight,
+                bias: l.bias.then_some(bias),
+                spec: ConvSpec::new()
+                    .stride(l.stride.clone())
+                    .dilation(l.dilation.clone())
+                    .padding(l.padding.clone())
+                    .boundary(boundary_of(l.boundary, constant))
+                    .groups(l.groups)
+                    .flip(l.flip),
+            })
+    })
+}
+
+/// Integer problems with values `+-2^e`, `e` up to `max_bits`: some take the FFT path, some
+/// the reference.
+fn wide_int_case(max_bits: u32) -> impl Strategy<Value = Case<i64>> {
+    (int_case(1, 2), 0..=max_bits, 0..=max_bits).prop_map(|(c, bx, bw)| {
+        let scale = |bits: u32| move |v: i64| v * (1i64 << bits) + v.signum() * 3;
+        let mut d = c.map(scale(bx));
+        d.weight = Arr(c.weight.0.mapv(scale(bw)));
+        d
+    })
+}
+
+/// Result equals the reference exactly, and the engine's recorded path matches its plan.
+fn check_integer(c: &Case<i64>) -> Result<Option<FftPath>, String> {
+    engine(|e| check_integer_with(e, c))
+}
+
+fn check_integer_with(engine: &FftEngine, c: &Case<i64>) -> Result<Option<FftPath>, String> {
+    c.with(|p| {
+        let got = engine.conv(p);
+        let want = conv(p);
+        match (&got, &want) {
+            (Ok(a), Ok(b)) if a == b => {}
+            (Err(a), Err(b)) if a == b => return Ok(None),
+            _ => return Err(format!("engine {got:?} vs reference {want:?}")),
+        }
+        let plan = engine.plan(p).map_err(|e| e.to_string())?;
+        let last = engine.last_path();
+        if last.as_ref() != Some(&plan.path) {
+            return Err(format!("plan {plan} but took {last:?}"));
+        }
+        if let (FftPath::Fft { .. }, Some(b)) = (&plan.path, plan.max_integer_bound)
+            && b >= 0.5
+        {
+            return Err(format!("FFT path with bound {b}"));
+        }
+        Ok(Some(plan.path))
+    })
+}
+
+proptest! {
+    #![proptest_config(cfg(256))]
+
+    /// Small integers: always the FFT path, always exact.
+    #[test]
+    fn integers_small_take_fft_and_are_exact(c in int_case(1000, 3)) {
+        let path = check_integer(&c).map_err(TestCaseError::fail)?;
+        if let Some(path) = path {
+            prop_assert!(matches!(path, FftPath::Fft { .. }), "{path}");
+        }
+    }
+}
+
+#[test]
+fn integers_wide_are_exact_on_both_paths() {
+    let fft = AtomicUsize::new(0);
+    let bound = AtomicUsize::new(0);
+    let range = AtomicUsize::new(0);
+    let r = search(wide_int_case(60), 256, SEED, |c| {
+        match check_integer(c)? {
+            Some(FftPath::Fft { .. }) => fft.fetch_add(1, Ordering::Relaxed),
+            Some(FftPath::Reference(Fallback::IntegerBound)) => {
+                bound.fetch_add(1, Ordering::Relaxed)
+            }
+            Some(FftPath::Reference(Fallback::IntegerRange)) => {
+                range.fetch_add(1, Ordering::Relaxed)
+            }
+            Some(other) => return Err(format!("unexpected path {other}")),
+            None => 0,
+        };
+        Ok(())
+    });
+    assert!(r.is_ok(), "{r:?}");
+    let (f, b, g) = (fft.into_inner(), bound.into_inner(), range.into_inner());
+    println!(
+        "wide integers: {f} via FFT, {b} via reference (bound >= 0.5), {g} via reference (beyond 2^53)"
+    );
+    assert!(f >= 20 && b >= 20 && g >= 20, "{f} {b} {g}");
+}
+
+#[test]
+fn integer_paths_explicit() {
+    let eng = FftEngine::new();
+    // FFT path: 1-D, values up to 1000, exact.
+    let x = ArrayD::from_shape_fn(IxDyn(&[1, 1, 50]), |i| (i[2] as i64 * 37 % 2001) - 1000);
+    let w = ArrayD::from_shape_fn(IxDyn(&[1, 1, 7]), |i| (i[2] as i64 * 91 % 2001) - 1000);
+    let p = Problem::new(x.view(), w.view()).spec(ConvSpec::new().padding(Padding::Full));
+    let plan = eng.plan(&p).unwrap();
+    assert!(matches!(plan.path, FftPath::Fft { .. }), "{plan}");
+    assert!(plan.max_integer_bound.unwrap() < 1e-3, "{plan}");
+    assert_eq!(eng.conv(&p).unwrap(), conv(&p).unwrap());
+    assert_eq!(eng.last_path(), Some(plan.path));
+    // The same shape scaled to 2^38 * 2^12: exact values stay below 2^53 but the bound does
+    // not prove exact rounding, so the reference is used.
+    let xs = x.mapv(|v| v << 28);
+    let ws = w.mapv(|v| v << 2);
+    let p = Problem::new(xs.view(), ws.view()).spec(ConvSpec::new().padding(Padding::Full));
+    let plan = eng.plan(&p).unwrap();
+    assert_eq!(
+        plan.path,
+        FftPath::Reference(Fallback::IntegerBound),
+        "{plan}"
+    );
+    assert_eq!(eng.conv(&p).unwrap(), conv(&p).unwrap());
+    assert_eq!(
+        eng.last_path(),
+        Some(FftPath::Reference(Fallback::IntegerBound))
+    );
+    // Beyond 2^53: the reference (its wrapping arithmetic included).
+    let xb = x.mapv(|v| v.wrapping_mul(1 << 55));
+    let p = Problem::new(xb.view(), w.view());
+    assert_eq!(
+        eng.plan(&p).unwrap().path,
+        FftPath::Reference(Fallback::IntegerRange)
+    );
+    assert_eq!(eng.conv(&p).unwrap(), conv(&p).unwrap());
+    println!(
+        "integer plans: {}",
+        eng.plan(&Problem::new(x.view(), w.view())).unwrap()
+    );
+}
+
+// ---------------------------------------------------------------- non-finite data
+
+/// A float case with one NaN or infinity placed in the input, weight, bias or boundary.
+fn nonfinite_case() -> impl Strategy<Value = (Case<f64>, u8, usize, u8)> {
+    (
+        case::<f64>(Dist::Uniform, 3),
+        0u8..4,
+        any::<usize>(),
+        0u8..3,
+    )
+}
+
+fn poison((c, place, at, kind): &(Case<f64>, u8, usize, u8)) -> Case<f64> {
+    let bad = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY][usize::from(*kind)];
+    let mut c = c.clone();
+    match place {
+        0 => {
+            let n = c.input.0.len();
+            if let Some(v) = c.input.0.iter_mut().nth(at % n) {
+                *v = bad;
+            }
+        }
+        1 => {
+            let n = c.weight.0.len();
+            if let Some(v) = c.weight.0.iter_mut().nth(at % n) {
+                *v = bad;
+            }
+        }
+        2 => {
+            let o = c.weight.0.shape()[0];
+            let mut b = c.bias.unwrap_or_else(|| vec![0.5; o]);
+            b[at % o] = bad;
+            c.bias = Some(b);
+        }
+        _ => c.spec.boundary = Boundary::Constant(bad),
+    }
+    c
+}
+
+fn same_bits(a: &ArrayD<f64>, b: &ArrayD<f64>) -> bool {
+    a.shape() == b.shape()
+        && a.iter()
+            .zip(b.iter())
+            .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+}
+
+proptest! {
+    #![proptest_config(cfg(256))]
+
+    #[test]
+    fn nonfinite_gives_the_reference(input in nonfinite_case()) {
+        let c = poison(&input);
+        let eng = FftEngine::new();
+        c.with(|p| -> Result<(), TestCaseError> {
+            match (eng.conv(p), conv(p)) {
+                (Ok(a), Ok(b)) => {
+                    prop_assert!(same_bits(&a, &b), "{:?} vs {:?}", Arr(a), Arr(b));
+                    prop_assert_eq!(
+                        eng.last_path(),
+                        Some(FftPath::Reference(Fallback::NonFinite))
+                    );
+                }
+                (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                (a, b) => prop_assert!(false, "{:?} vs {:?}", a, b),
+            }
+            Ok(())
+        })?;
+    }
+}
+
+#[test]
+fn overflow_in_the_result_gives_the_reference() {
+    let eng = FftEngine::new();
+    // Finite data whose convolution overflows: the scaled transforms are finite, scaling back
+    // is not, and the engine recomputes with the reference.
+    let x = ArrayD::from_elem(IxDyn(&[1, 1, 6]), 1e200);
+    let w = ArrayD::from_elem(IxDyn(&[1, 1, 3]), 1e200);
+    let p = Problem::new(x.view(), w.view());
+    let y = eng.conv(&p).unwrap();
+    assert!(same_bits(&y, &conv(&p).unwrap()));
+    assert_eq!(
+        eng.last_path(),
+        Some(FftPath::Reference(Fallback::NonFiniteResult))
+    );
+    // Large but representable: the FFT path, within the bound (the scaling keeps the spectra
+    // finite where unscaled transforms would overflow).
+    let x = ArrayD::from_shape_fn(IxDyn(&[1, 1, 6]), |i| 1e300 * (i[2] as f64 - 2.5));
+    let w = ArrayD::from_elem(IxDyn(&[1, 1, 3]), 1e-300);
+    let c = Case {
+        input: Arr(x),
+        weight: Arr(w),
+        bias: None,
+        spec: ConvSpec::new(),
+    };
+    check_against_reference(&eng, &c).unwrap();
+    assert!(matches!(eng.last_path(), Some(FftPath::Fft { .. })));
+}
+
+// ---------------------------------------------------------------- errors and shapes
+
+#[test]
+fn same_errors_as_the_reference() {
+    let eng = FftEngine::new();
+    let x = ArrayD::from_elem(IxDyn(&[1, 2, 4]), 1.0f64);
+    let w = ArrayD::from_elem(IxDyn(&[2, 1, 6]), 1.0f64);
+    let too_large = Problem::new(x.view(), w.view()).spec(ConvSpec::new().groups(2));
+    let err = eng.conv(&too_large).unwrap_err();
+    assert_eq!(err, conv(&too_large).unwrap_err());
+    assert!(matches!(err, ConvError::KernelTooLarge { .. }));
+    let bad_groups = Problem::new(x.view(), w.view()).spec(ConvSpec::new().groups(3));
+    assert_eq!(
+        eng.conv(&bad_groups).unwrap_err(),
+        conv(&bad_groups).unwrap_err()
+    );
+    // A huge dilation the geometry accepts (the padding makes room): the transform would
+    // need 2^62 + 1 points, so the engine computes the reference (no overflow, no panic).
+    let x1 = ArrayD::from_elem(IxDyn(&[1, 1, 1]), 3.0f64);
+    let w1 = ArrayD::from_elem(IxDyn(&[1, 1, 2]), 0.5f64);
+    let spec = ConvSpec::new()
+        .dilation([1 << 62])
+        .padding(Padding::Explicit(vec![(1 << 62, 0)]));
+    let p1 = Problem::new(x1.view(), w1.view()).spec(spec);
+    assert_eq!(eng.conv(&p1).unwrap(), conv(&p1).unwrap());
+    assert_eq!(eng.last_path(), Some(FftPath::Reference(Fallback::Memory)));
+    // No spatial axis: a channel mix, done by the reference.
+    let x0 = ArrayD::from_elem(IxDyn(&[2, 3]), 2.0f64);
+    let w0 = ArrayD::from_elem(IxDyn(&[4, 3]), 0.5f64);
+    let p0 = Problem::new(x0.view(), w0.view());
+    assert_eq!(eng.conv(&p0).unwrap(), conv(&p0).unwrap());
+    assert_eq!(
+        eng.last_path(),
+        Some(FftPath::Reference(Fallback::NoSpatialAxes))
+    );
+}
+
+#[test]
+fn plans_are_printable_values() {
+    let eng = FftEngine::new();
+    let x = ArrayD::from_elem(IxDyn(&[1, 1, 30, 7]), 1.0f64);
+    let w = ArrayD::from_elem(IxDyn(&[1, 1, 5, 3]), 1.0f64);
+    let p = Problem::new(x.view(), w.view()).spec(ConvSpec::new().padding(Padding::Full));
+    // Full: 30 + 5 - 1 = 34 -> 36; 7 + 3 - 1 = 9 -> even 2 * fast(5) = 12 on the real axis.
+    assert_eq!(
+        eng.plan(&p).unwrap().to_string(),
+        "fft (real) lengths [36, 12]"
+    );
+    let xc = x.mapv(|v| Complex::new(v, 0.0));
+    let wc = w.mapv(|v| Complex::new(v, 0.0));
+    let p = Problem::new(xc.view(), wc.view());
+    // Valid: only the signal length is needed: 30 -> 32, 7 -> 8.
+    assert_eq!(
+        eng.plan(&p).unwrap().to_string(),
+        "fft (complex) lengths [32, 8]"
+    );
+    assert_eq!(fast_len(34), 36);
+}
+
+// ---------------------------------------------------------------- f32 and Complex<f32>
+
+proptest! {
+    #![proptest_config(cfg(256))]
+
+    #[test]
+    fn f32_within_its_bound(c in case::<f64>(Dist::Uniform, 2)) {
+        // Round the data to f32; the f32 result is checked against the f64 reference of the
+        // same (widened) data, with the bound that includes the final rounding to f32.
+        let eng = FftEngine::new();
+        let c32 = c.map(|v| v as f32);
+        let c64 = c32.map(f64::from);
+        let r = c32.with(|p| -> Result<(), String> {
+            let got = eng.conv(p);
+            let want = c64.with(conv);
+            let (got, want) = match (got, want) {
+                (Ok(g), Ok(w)) => (g, w),
+                (Err(a), Err(b)) if a == b => return Ok(()),
+                (a, b) => return Err(format!("{a:?} vs {b:?}")),
+            };
+            let len = total_len(&eng, p).ok_or("reference path")?;
+            let fft = c64.with(|q| fft_bounds(q, len, Some(U32)));
+            let refb = c64.with(reference_bounds);
+            let own = eng.error_bounds(p).map_err(|e| e.to_string())?;
+            for n in 0..got.shape()[0] {
+                for o in 0..got.shape()[1] {
+                    let g: Vec<f64> = got
+                        .index_axis(Axis(0), n)
+                        .index_axis(Axis(0), o)
+                        .iter()
+                        .flat_map(|&v| [f64::from(v), 0.0])
+                        .collect();
+                    let err = distance(&g, &block_parts(&want, n, o));
+                    let b = fft[[n, o]] + refb[[n, o]];
+                    if err > b || (own[[n, o]] - fft[[n, o]]).abs() > 1e-9 * fft[[n, o]] {
+                        return Err(format!("block ({n}, {o}): error {err:e}, bound {b:e}, engine {:e}", own[[n, o]]));
+                    }
+                }
+            }
+            Ok(())
+        });
+        r.map_err(TestCaseError::fail)?;
+    }
+}
+
+#[test]
+fn complex_f32_matches_widened_computation() {
+    let eng = FftEngine::new();
+    let x = ArrayD::from_shape_fn(IxDyn(&[1, 2, 5, 4]), |i| {
+        Complex::new((i[2] as f32 - 2.0) * 0.25, i[3] as f32 * 0.5 - i[1] as f32)
+    });
+    let w = ArrayD::from_shape_fn(IxDyn(&[3, 2, 2, 3]), |i| {
+        Complex::new(i[0] as f32 - 1.0, (i[2] + i[3]) as f32 * 0.125)
+    });
+    let spec = ConvSpec::new()
+        .padding(Padding::SameUpper)
+        .boundary(Boundary::Reflect);
+    let p = Problem::new(x.view(), w.view()).spec(spec.clone());
+    let got = eng.conv(&p).unwrap();
+    let xw = x.mapv(|z| Complex::new(f64::from(z.re), f64::from(z.im)));
+    let ww = w.mapv(|z| Complex::new(f64::from(z.re), f64::from(z.im)));
+    let spec64 = ConvSpec::new()
+        .padding(Padding::SameUpper)
+        .boundary(Boundary::Reflect);
+    let want = conv(&Problem::new(xw.view(), ww.view()).spec(spec64)).unwrap();
+    // Per element within the engine's own normwise bound for Complex<f32> (which includes
+    // the final rounding to f32); the reference's f64 error on this dyadic data is zero.
+    let bounds = eng.error_bounds(&p).unwrap();
+    for ((idx, a), b) in got.indexed_iter().zip(want.iter()) {
+        let err = (Complex::new(f64::from(a.re), f64::from(a.im)) - b).norm();
+        assert!(err <= bounds[[idx[0], idx[1]]], "{err:e} at {idx:?}");
+    }
+    assert!(matches!(
+        eng.last_path(),
+        Some(FftPath::Fft { real: false, .. })
+    ));
+}
+
+// ---------------------------------------------------------------- wrong engines fail
+
+fn refuted(m: Mutation) -> String {
+    let engine = FftEngine::with_mutation(m);
+    let r = search(case::<f64>(Dist::Uniform, 3), 256, SEED, |c| {
+        check_against_reference(&engine, c).map(|_| ())
+    });
+    match r {
+        Err(e) => e,
+        Ok(()) => panic!("{m:?}: the property found no counterexample"),
+    }
+}
+
+#[test]
+fn wrong_engines_fail_the_property() {
+    for m in [
+        Mutation::NoNormalisation,
+        Mutation::ShortTransform,
+        Mutation::CropOffByOne,
+    ] {
+        let e = refuted(m);
+        let first = e.lines().next().unwrap_or_default();
+        println!("{m:?} refuted: {first}");
+    }
+}
+
+// ---------------------------------------------------------------- quickcheck
+
+/// A small random problem drawn by quickcheck: rank 1 or 2, values `k / 1024`.
+#[derive(Clone, Debug)]
+struct QCase(Case<f64>);
+
+impl Arbitrary for QCase {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let small = |g: &mut Gen, m: u8| usize::from(u8::arbitrary(g) % m) + 1;
+        let rank = small(g, 2);
+        let groups = small(g, 2);
+        let (cg, og, batch) = (small(g, 2), small(g, 2), small(g, 2));
+        let input: Vec<usize> = (0..rank).map(|_| small(g, 9)).collect();
+        let kernel: Vec<usize> = (0..rank).map(|_| small(g, 4)).collect();
+        let value = |g: &mut Gen| f64::from(i32::arbitrary(g) % (1 << 20)) / 1024.0;
+        let mut shape_in = vec![batch, groups * cg];
+        shape_in.extend(&input);
+        let mut shape_w = vec![groups * og, cg];
+        shape_w.extend(&kernel);
+        let x = ArrayD::from_shape_simple_fn(IxDyn(&shape_in), || value(g));
+        let w = ArrayD::from_shape_simple_fn(IxDyn(&shape_w), || value(g));
+        let bias = bool::arbitrary(g).then(|| (0..groups * og).map(|_| value(g)).collect());
+        let padding = match u8::arbitrary(g) % 4 {
+            0 => Padding::Valid,
+            1 => Padding::Full,
+            2 => Padding::SameLower,
+            _ => Padding::Explicit(
+                (0..rank)
+                    .map(|_| (small(g, 3) - 1, small(g, 3) - 1))
+                    .collect(),
+            ),
+        };
+        let constant = value(g);
+        let spec = ConvSpec::new()
+            .stride((0..rank).map(|_| small(g, 2)).collect::<Vec<_>>())
+            .dilation((0..rank).map(|_| small(g, 2)).collect::<Vec<_>>())
+            .padding(padding)
+            .boundary(boundary_of(u8::arbitrary(g) % 6, constant))
+            .groups(groups)
+            .flip(if bool::arbitrary(g) {
+                Flip::Convolution
+            } else {
+                Flip::Correlation
+            });
+        QCase(Case {
+            input: Arr(x),
+            weight: Arr(w),
+            bias,
+            spec,
+        })
+    }
+}
+
+fn qc(tests: u64) -> QuickCheck {
+    QuickCheck::new()
+        .rng(Gen::from_size_and_seed(16, SEED))
+        .tests(tests)
+}
+
+#[test]
+fn quickcheck_fft_within_bound() {
+    fn prop(c: QCase) -> TestResult {
+        match engine(|e| check_against_reference(e, &c.0)) {
+            Ok(_) => TestResult::passed(),
+            Err(e) => TestResult::error(e),
+        }
+    }
+    qc(256).quickcheck(prop as fn(QCase) -> TestResult);
+}
+
+#[test]
+fn quickcheck_integers_exact() {
+    fn prop(c: QCase) -> TestResult {
+        // The same problems on integers (values times 1024 are integers below 2^20).
+        let ci = c.0.map(|v| (v * 1024.0) as i64);
+        match check_integer(&ci) {
+            Ok(_) => TestResult::passed(),
+            Err(e) => TestResult::error(e),
+        }
+    }
+    qc(256).quickcheck(prop as fn(QCase) -> TestResult);
+}
+
+#[test]
+fn quickcheck_wrong_engine_fails() {
+    fn prop(c: QCase) -> TestResult {
+        let engine = FftEngine::with_mutation(Mutation::CropOffByOne);
+        match check_against_reference(&engine, &c.0) {
+            Ok(_) => TestResult::passed(),
+            Err(e) => TestResult::error(e),
+        }
+    }
+    assert!(qc(256).quicktest(prop as fn(QCase) -> TestResult).is_err());
+}
+
+// ---------------------------------------------------------------- assumption T, measured
+
+/// Double-double arithmetic (about 106 bits), enough to measure f64 transform errors.
+#[derive(Clone, Copy, Debug, Default)]
+struct Dd(f64, f64);
+
+fn two_sum(a: f64, b: f64) -> Dd {
+    let s = a + b;
+    let bb = s - a;
+    Dd(s, (a - (s - bb)) + (b - bb))
+}
+
+fn quick(a: f64, b: f64) -> Dd {
+    let s = a + b;
+    Dd(s, b - (s - a))
+}
+
+impl Dd {
+    fn from(v: f64) -> Dd {
+        Dd(v, 0.0)
+    }
+    fn add(self, o: Dd) -> Dd {
+        let s = two_sum(self.0, o.0);
+        let t = two_sum(self.1, o.1);
+        let s = quick(s.0, s.1 + t.0);
+        quick(s.0, s.1 + t.1)
+    }
+    fn neg(self) -> Dd {
+        Dd(-self.0, -self.1)
+    }
+    fn mul(self, o: Dd) -> Dd {
+        let p = self.0 * o.0;
+        let e = self.0.mul_add(o.0, -p) + (self.0 * o.1 + self.1 * o.0);
+        quick(p, e)
+    }
+    fn mul_f(self, b: f64) -> Dd {
+        self.mul(Dd::from(b))
+    }
+    fn div_f(self, b: f64) -> Dd {
+        let q1 = self.0 / b;
+        let r = self.add(Dd::from(q1).mul_f(b).neg());
+        let q2 = r.0 / b;
+        let r = r.add(Dd::from(q2).mul_f(b).neg());
+        quick(q1, q2).add(Dd::from(r.0 / b))
+    }
+    fn to_f64(self) -> f64 {
+        self.0 + self.1
+    }
+}
+
+/// `exp(-2 pi i k / n)` in double-double: exact octant reduction in integers, then Taylor
+/// series on `[0, pi/2)`.
+fn twiddle_dd(k: usize, n: usize) -> (Dd, Dd) {
+    const HALF_PI: Dd = Dd(std::f64::consts::FRAC_PI_2, 6.123_233_995_736_766e-17);
+    let r = (k % n) as u128;
+    let q = (4 * r) / n as u128;
+    let rest = 4 * r - q * n as u128;
+    let phi = HALF_PI.mul_f(rest as f64).div_f(n as f64);
+    let x2 = phi.mul(phi);
+    let (mut s, mut c) = (phi, Dd::from(1.0));
+    let (mut ts, mut tc) = (phi, Dd::from(1.0));
+    for k in 1..40 {
+        let k = k as f64;
+        ts = ts.mul(x2).div_f((2.0 * k) * (2.0 * k + 1.0)).neg();
+        tc = tc.mul(x2).div_f((2.0 * k - 1.0) * (2.0 * k)).neg();
+        s = s.add(ts);
+        c = c.add(tc);
+    }
+    // angle = q pi/2 + phi; the forward twiddle is exp(-i angle) = (cos, -sin).
+    let (cos, sin) = match q {
+        0 => (c, s),
+        1 => (s.neg(), c),
+        2 => (c.neg(), s.neg()),
+        _ => (s, c.neg()),
+    };
+    (cos, sin.neg())
+}
+
+/// `sum_j x_j exp(sign 2 pi i j k / n)` in double-double, for the given output bins.
+fn dft_dd(x: &[C64], inverse: bool, bins: usize) -> Vec<(Dd, Dd)> {
+    let n = x.len();
+    let table: Vec<(Dd, Dd)> = (0..n)
+        .map(|k| {
+            let (c, s) = twiddle_dd(k, n);
+            if inverse { (c, s.neg()) } else { (c, s) }
+        })
+        .collect();
+    (0..bins)
+        .map(|k| {
+            let (mut re, mut im) = (Dd::default(), Dd::default());
+            for (j, v) in x.iter().enumerate() {
+                let (c, s) = table[(j * k) % n];
+                re = re.add(c.mul_f(v.re)).add(s.mul_f(v.im).neg());
+                im = im.add(s.mul_f(v.re)).add(c.mul_f(v.im));
+            }
+            (re, im)
+        })
+        .collect()
+}
+
+fn err_vs(got: &[C64], exact: &[(Dd, Dd)]) -> Vec<f64> {
+    got.iter()
+        .zip(exact)
+        .map(|(g, (re, im))| {
+            let dr = Dd::from(g.re).add(re.neg()).to_f64();
+            let di = Dd::from(g.im).add(im.neg()).to_f64();
+            dr.hypot(di)
+        })
+        .collect()
+}
+
+fn l2(v: &[f64]) -> f64 {
+    v.iter().map(|e| e * e).sum::<f64>().sqrt()
+}
+
+/// Three test vectors of length `n`: uniform, unit magnitudes with random phases' signs,
+/// and twelve decades mixed.
+fn vectors(n: usize, seed: u64) -> Vec<Vec<C64>> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut out = Vec::new();
+    out.push(
+        (0..n)
+            .map(|_| Complex::new(2.0 * next() - 1.0, 2.0 * next() - 1.0))
+            .collect(),
+    );
+    out.push(
+        (0..n)
+            .map(|_| {
+                let s = |v: f64| if v < 0.5 { -1.0 } else { 1.0 };
+                Complex::new(s(next()), s(next()))
+            })
+            .collect(),
+    );
+    out.push(
+        (0..n)
+            .map(|_| {
+                Complex::new(
+                    10f64.powf(12.0 * next() - 6.0) * (2.0 * next() - 1.0).signum(),
+                    10f64.powf(12.0 * next() - 6.0) * (2.0 * next() - 1.0).signum(),
+                )
+            })
+            .collect(),
+    );
+    out
+}
+
+/// Assumption (T) of `compare::fft`: for every 3-smooth length up to 1296 (and c2c forward at
+/// 2048, 2304, 3456, 4096), rustfft's c2c
+/// (forward and inverse) and realfft's r2c / c2r (even lengths) are within `phi_n` of the
+/// exact transform, normwise (`phi_n sqrt(n) ||x||`, half spectra in the h-norm) and, for the
+/// forward transforms the bound uses componentwise, per bin (`phi_n ||x||_1`). Measured with a
+/// double-double DFT; prints the largest ratios.
+#[test]
+fn transform_error_model() {
+    use realfft::RealFftPlanner;
+    use rustfft::FftPlanner;
+    let mut planner = FftPlanner::<f64>::new();
+    let mut real = RealFftPlanner::<f64>::new();
+    let lengths: Vec<usize> = (1..=1296).filter(|&n| fast_len(n) == n).collect();
+    let mut worst = [0f64; 6];
+    let names = [
+        "c2c forward, normwise",
+        "c2c forward, per bin",
+        "c2c inverse, normwise",
+        "r2c, normwise (h-norm)",
+        "r2c, per bin",
+        "c2r, normwise",
+    ];
+    for &n in &lengths {
+        let phi = transform_error(n as f64);
+        for (vi, x) in vectors(n, n as u64).into_iter().enumerate() {
+            let x_l2 = l2(&x.iter().map(|z| z.norm()).collect::<Vec<_>>());
+            let x_l1: f64 = x.iter().map(|z| z.norm()).sum();
+            // c2c forward and inverse.
+            for inverse in [false, true] {
+                let mut buf = x.clone();
+                let fft = if inverse {
+                    planner.plan_fft_inverse(n)
+                } else {
+                    planner.plan_fft_forward(n)
+                };
+                fft.process(&mut buf);
+                let e = err_vs(&buf, &dft_dd(&x, inverse, n));
+                let norm = l2(&e) / (phi * (n as f64).sqrt() * x_l2);
+                let slot = if inverse { 2 } else { 0 };
+                worst[slot] = worst[slot].max(norm);
+                if !inverse {
+                    let per_bin = e.iter().fold(0f64, |m, &v| m.max(v)) / (phi * x_l1);
+                    worst[1] = worst[1].max(per_bin);
+                }
+            }
+            if n % 2 == 1 || vi == 2 && n > 648 {
+                continue;
+            }
+            // r2c of the real parts.
+            let xr: Vec<f64> = x.iter().map(|z| z.re).collect();
+            let xc: Vec<C64> = xr.iter().map(|&v| Complex::new(v, 0.0)).collect();
+            let r2c = real.plan_fft_forward(n);
+            let mut input = xr.clone();
+            let mut spec = r2c.make_output_vec();
+            r2c.process(&mut input, &mut spec).expect("r2c");
+            let e = err_vs(&spec, &dft_dd(&xc, false, n / 2 + 1));
+            let h = |v: &[f64]| {
+                v.iter()
+                    .enumerate()
+                    .map(|(k, e)| {
+                        if k == 0 || k == n / 2 {
+                            e * e
+                        } else {
+                            2.0 * e * e
+                        }
+                    })
+                    .sum::<f64>()
+                    .sqrt()
+            };
+            let xr_l2 = l2(&xr);
+            let xr_l1: f64 = xr.iter().map(|v| v.abs()).sum();
+            worst[3] = worst[3].max(h(&e) / (phi * (n as f64).sqrt() * xr_l2));
+            worst[4] = worst[4].max(e.iter().fold(0f64, |m, &v| m.max(v)) / (phi * xr_l1));
+            // c2r of a half spectrum (the first n/2 + 1 values, DC and Nyquist made real).
+            let mut half: Vec<C64> = x[..n / 2 + 1].to_vec();
+            half[0].im = 0.0;
+            half[n / 2].im = 0.0;
+            let full: Vec<C64> = (0..n)
+                .map(|k| {
+                    if k <= n / 2 {
+                        half[k]
+                    } else {
+                        half[n - k].conj()
+                    }
+                })
+                .collect();
+            let c2r = real.plan_fft_inverse(n);
+            let mut input = half.clone();
+            let mut out = c2r.make_output_vec();
+            c2r.process(&mut input, &mut out).expect("c2r");
+            let outc: Vec<C64> = out.iter().map(|&v| Complex::new(v, 0.0)).collect();
+            let e = err_vs(&outc, &dft_dd(&full, true, n));
+            let v_h = l2(&full.iter().map(|z| z.norm()).collect::<Vec<_>>());
+            worst[5] = worst[5].max(l2(&e) / (phi * (n as f64).sqrt() * v_h));
+        }
+    }
+    // A few longer lengths, c2c forward only (the double-double DFT is quadratic).
+    for n in [2048, 2304, 3456, 4096] {
+        let phi = transform_error(n as f64);
+        let x = vectors(n, n as u64).swap_remove(0);
+        let x_l2 = l2(&x.iter().map(|z| z.norm()).collect::<Vec<_>>());
+        let x_l1: f64 = x.iter().map(|z| z.norm()).sum();
+        let mut buf = x.clone();
+        planner.plan_fft_forward(n).process(&mut buf);
+        let e = err_vs(&buf, &dft_dd(&x, false, n));
+        worst[0] = worst[0].max(l2(&e) / (phi * (n as f64).sqrt() * x_l2));
+        worst[1] = worst[1].max(e.iter().fold(0f64, |m, &v| m.max(v)) / (phi * x_l1));
+    }
+    for (name, w) in names.iter().zip(worst) {
+        println!("transform error / phi_n, {name}: {w:.3e}");
+        assert!(w <= 1.0, "{name}: {w}");
+    }
+    println!(
+        "lengths checked: {} (3-smooth, 1..=1296) plus 2048, 2304, 3456, 4096",
+        lengths.len()
+    );
+}
+
+/// The twiddle error `mu` bounded in `compare::fft` (16.5 u): rustfft's and realfft's formula
+/// (`theta = (-2 PI / n) k`, then cos and sin) against double-double values, every `k < n`
+/// for every 3-smooth `n` up to 4096.
+#[test]
+fn twiddle_error_measured() {
+    let mut worst = 0f64;
+    for n in (1..=4096).filter(|&n| fast_len(n) == n) {
+        let constant = -2f64 * std::f64::consts::PI / n as f64;
+        for k in 0..n {
+            let angle = constant * k as f64;
+            let (c, s) = twiddle_dd(k, n);
+            let dr = Dd::from(angle.cos()).add(c.neg()).to_f64();
+            let di = Dd::from(angle.sin()).add(s.neg()).to_f64();
+            worst = worst.max(dr.hypot(di));
+        }
+    }
+    println!(
+        "twiddle error: max {:.2} u (bound {:.1} u)",
+        worst / U64,
+        TWIDDLE_ERROR / U64
+    );
+    assert!(worst <= TWIDDLE_ERROR);
+}
+
+// ---------------------------------------------------------------- robustness
+
+/// Absurd shapes and settings (the crate's no-panic strategy: huge pads, strides and
+/// dilations, empty axes, tight limits) through the FFT engine: `Ok` or the reference's
+/// error, never a panic, and `Ok` equal to the reference.
+#[test]
+fn absurd_requests_do_not_panic() {
+    use conv_oracle::properties::{AbsurdCase, absurd_case};
+    use ndarray::Dimension;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let check = |c: &AbsurdCase| -> Result<(), String> {
+        let x = ArrayD::from_shape_fn(IxDyn(&c.input), |i| i.as_array_view().sum() as i64);
+        let w = ArrayD::from_shape_fn(IxDyn(&c.weight), |i| 1 - i.as_array_view().sum() as i64);
+        let b = c.bias.map(|n| Array1::from_elem(n, 2i64));
+        let eng = FftEngine::new();
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            let mut p = Problem::new(x.view(), w.view()).spec(c.spec.clone());
+            if let Some(b) = &b {
+                p = p.bias(b.view());
+            }
+            let got = eng.conv(&p);
+            // Only compare with the reference when it is cheap.
+            let small = p
+                .validate()
+                .is_ok_and(|g| g.output_shape().iter().product::<usize>() < 4096);
+            if small || got.is_err() {
+                let want = conv(&p);
+                if got != want {
+                    return Err(format!("engine {got:?} vs reference {want:?}"));
+                }
+            }
+            let xf = x.mapv(|v| v as f64);
+            let wf = w.mapv(|v| v as f64);
+            let spec = c.case_f64_spec();
+            let _ = eng.conv(&Problem::new(xf.view(), wf.view()).spec(spec));
+            Ok(())
+        }));
+        r.unwrap_or_else(|_| Err("panicked".into()))
+    };
+    let r = search(absurd_case(), 1024, SEED, check);
+    assert!(r.is_ok(), "{r:?}");
+}
+
+/// The absurd case's spec for f64 data.
+trait AbsurdF64 {
+    fn case_f64_spec(&self) -> ConvSpec<f64>;
+}
+
+impl AbsurdF64 for conv_oracle::properties::AbsurdCase {
+    fn case_f64_spec(&self) -> ConvSpec<f64> {
+        let s = &self.spec;
+        ConvSpec {
+            stride: s.stride.clone(),
+            dilation: s.dilation.clone(),
+            padding: s.padding.clone(),
+            boundary: match &s.boundary {
+                Boundary::Zeros => Boundary::Zeros,
+                Boundary::Constant(c) => Boundary::Constant(*c as f64),
+                Boundary::Reflect => Boundary::Reflect,
+                Boundary::Symmetric => Boundary::Symmetric,
+                Boundary::Replicate => Boundary::Replicate,
+                Boundary::Circular => Boundary::Circular,
+            },
+            groups: s.groups,
+            flip: s.flip,
+            limits: s.limits,
+        }
+    }
+}
