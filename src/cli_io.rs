@@ -207,7 +207,8 @@ pub trait Job {
     /// Runs on the promoted arrays (in the order given to [`dispatch`]).
     fn run<T>(&self, arrays: Vec<ArrayD<T>>) -> Result<(), String>
     where
-        T: conv_oracle::Ring + WritableElement + ParseValue;
+        T: conv_oracle::Ring + WritableElement + ParseValue,
+        conv_oracle::engine::fft::FftEngine: conv_oracle::engine::ConvEngine<T>;
 }
 
 /// Promotes the arrays to their common numpy type (int64 < float32 < float64 < complex128;

@@ -19,9 +19,10 @@
 //! The output has the input's layout. [`conv_transpose`] is the adjoint (PyTorch
 //! `ConvTranspose`, ONNX `ConvTranspose`), written as its own literal scatter formula.
 
+use crate::engine::{ConvEngine, ReferenceEngine};
 use crate::error::ConvError;
 use crate::geometry::{check_axis, effective_kernel, per_axis, product};
-use crate::reference::{self, Problem};
+use crate::reference::Problem;
 use crate::scalar::Ring;
 use crate::spec::{Boundary, ConvSpec, Flip, Limits, Padding};
 use ndarray::{ArrayD, ArrayView1, ArrayViewD, Dimension, IxDyn};
@@ -199,11 +200,23 @@ pub fn conv<T: Ring>(
     bias: Option<ArrayView1<'_, T>>,
     spec: &LayerSpec,
 ) -> Result<ArrayD<T>, ConvError> {
+    conv_using(&ReferenceEngine, input, weight, bias, spec)
+}
+
+/// [`conv`] evaluated by any engine (the layouts are permuted around the engine's
+/// channels-first call).
+pub fn conv_using<T: Ring>(
+    engine: &dyn ConvEngine<T>,
+    input: ArrayViewD<'_, T>,
+    weight: ArrayViewD<'_, T>,
+    bias: Option<ArrayView1<'_, T>>,
+    spec: &LayerSpec,
+) -> Result<ArrayD<T>, ConvError> {
     let x = input_as_nchw(input, spec.input_layout)?;
     let w = weight_as_oihw(weight, spec.kernel_layout)?;
     let mut p = Problem::new(x, w).spec(spec.conv_spec());
     p.bias = bias;
-    let y = reference::conv(&p)?;
+    let y = engine.conv(&p)?;
     Ok(match spec.input_layout {
         InputLayout::ChannelsFirst => y,
         InputLayout::ChannelsLast => {

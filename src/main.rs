@@ -5,12 +5,16 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use conv_oracle::boundary::{Peer, pad, peer_acceptance};
+use conv_oracle::engine::fft::FftEngine;
+use conv_oracle::engine::{ConvEngine, ReferenceEngine};
 use conv_oracle::layer::{
     AutoPad, InputLayout, KernelLayout, LayerSpec, PaddingMode, TransposePadding, TransposeSpec,
-    conv as layer_conv, conv_transpose, input_as_nchw,
+    conv_transpose, conv_using, input_as_nchw,
 };
 use conv_oracle::properties::{Outcome, run_verify};
-use conv_oracle::signal::{Boundary2d, Mode, convolve, convolve2d, correlate, correlate2d};
+use conv_oracle::signal::{
+    Boundary2d, Mode, Options, convolve_opts, convolve2d_opts, correlate_opts, correlate2d_opts,
+};
 use conv_oracle::spec::{Boundary, Limits, Padding};
 use conv_oracle::{ConvError, Ring};
 use ndarray::{Array1, ArrayD, Ix2};
@@ -118,6 +122,9 @@ struct ConvArgs {
     /// Overwrite the output file if it exists.
     #[arg(long)]
     force: bool,
+    /// Which engine computes the result (--transpose always uses its literal formula).
+    #[arg(long, value_enum, default_value_t = EngineArg::Reference)]
+    engine: EngineArg,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -162,6 +169,31 @@ struct SignalArgs {
     /// Overwrite the output file if it exists.
     #[arg(long)]
     force: bool,
+    /// Which engine computes the result.
+    #[arg(long, value_enum, default_value_t = EngineArg::Reference)]
+    engine: EngineArg,
+}
+
+/// Engines the CLI offers (overlap-add and automatic choice are not built yet).
+#[derive(Clone, Copy, ValueEnum)]
+enum EngineArg {
+    /// The literal formula.
+    Reference,
+    /// The FFT engine (normwise error bound; exact for integers when its bound allows, else it
+    /// computes the reference).
+    Fft,
+}
+
+impl EngineArg {
+    fn pick<'a, T: Ring>(self, fft: &'a FftEngine) -> &'a dyn ConvEngine<T>
+    where
+        FftEngine: ConvEngine<T>,
+    {
+        match self {
+            EngineArg::Reference => &ReferenceEngine,
+            EngineArg::Fft => fft,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -469,8 +501,16 @@ impl Job for SignalJob<'_> {
     fn run<T: Ring + WritableElement + ParseValue>(
         &self,
         arrays: Vec<ArrayD<T>>,
-    ) -> Result<(), String> {
+    ) -> Result<(), String>
+    where
+        FftEngine: ConvEngine<T>,
+    {
         let args = self.args;
+        let fft = FftEngine::new();
+        let opts = Options {
+            engine: args.engine.pick(&fft),
+            limits: Limits::default(),
+        };
         let (x, y) = (&arrays[0], &arrays[1]);
         let context = |e: ConvError| {
             format!(
@@ -486,9 +526,9 @@ impl Job for SignalJob<'_> {
         };
         let out = match args.boundary {
             None => if self.correlation {
-                correlate(x.view(), y.view(), self.mode)
+                correlate_opts(x.view(), y.view(), self.mode, &opts)
             } else {
-                convolve(x.view(), y.view(), self.mode)
+                convolve_opts(x.view(), y.view(), self.mode, &opts)
             }
             .map_err(context)?,
             Some(b) => {
@@ -504,9 +544,9 @@ impl Job for SignalJob<'_> {
                     BoundaryArg::Symm => Boundary2d::Symm,
                 };
                 if self.correlation {
-                    correlate2d(x2, y2, self.mode, boundary)
+                    correlate2d_opts(x2, y2, self.mode, boundary, &opts)
                 } else {
-                    convolve2d(x2, y2, self.mode, boundary)
+                    convolve2d_opts(x2, y2, self.mode, boundary, &opts)
                 }
                 .map_err(context)?
                 .into_dyn()
@@ -621,8 +661,12 @@ impl Job for ConvJob<'_> {
     fn run<T: Ring + WritableElement + ParseValue>(
         &self,
         arrays: Vec<ArrayD<T>>,
-    ) -> Result<(), String> {
+    ) -> Result<(), String>
+    where
+        FftEngine: ConvEngine<T>,
+    {
         let args = self.args;
+        let fft = FftEngine::new();
         let (x, w) = (&arrays[0], &arrays[1]);
         let bias = match arrays.get(2) {
             None => None,
@@ -658,6 +702,11 @@ impl Job for ConvJob<'_> {
             )
         };
         let out = if args.transpose {
+            if !matches!(args.engine, EngineArg::Reference) {
+                return Err(
+                    "--transpose is computed by its literal formula only; drop --engine".into(),
+                );
+            }
             if !matches!(args.padding_mode, PaddingModeArg::Zeros) {
                 return Err(
                     "--transpose accepts only --padding-mode zeros (as PyTorch ConvTranspose)"
@@ -734,7 +783,7 @@ impl Job for ConvJob<'_> {
                 },
                 ..LayerSpec::default()
             };
-            layer_conv(x.view(), w.view(), bias, &spec).map_err(context)?
+            conv_using(args.engine.pick(&fft), x.view(), w.view(), bias, &spec).map_err(context)?
         };
         write_npy(&args.output, &out, args.force)
     }

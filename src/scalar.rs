@@ -19,7 +19,7 @@ use std::fmt::Debug;
 /// A commutative ring with conjugation: everything the reference formula needs.
 ///
 /// Methods take references so that big types (rationals, polynomials) are not moved.
-pub trait Ring: Clone + Debug {
+pub trait Ring: Clone + Debug + 'static {
     /// The additive identity.
     fn zero() -> Self;
     /// The multiplicative identity.

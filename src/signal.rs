@@ -12,8 +12,9 @@
 //! second argument of the correlations is conjugated (SEMANTICS.md section 1). Empty inputs are
 //! refused, as numpy.convolve refuses them ("a cannot be empty").
 
+use crate::engine::{ConvEngine, ReferenceEngine};
 use crate::error::ConvError;
-use crate::reference::{Problem, conv};
+use crate::reference::Problem;
 use crate::scalar::Ring;
 use crate::spec::{Boundary, ConvSpec, Flip, Limits, Padding};
 use ndarray::{Array, ArrayD, ArrayView, Axis, Dimension, IxDyn, Slice};
@@ -37,6 +38,35 @@ impl Mode {
             Mode::Same => "same",
             Mode::Valid => "valid",
         }
+    }
+}
+
+/// How the signal functions compute: which engine evaluates the formula, under which limits.
+///
+/// The default is the reference. Another engine ([`crate::engine::fft::FftEngine`], say)
+/// gives that engine's result for the same request; only the reference promises scipy's
+/// bits (including the sign of zero), the others their own error model.
+#[derive(Clone, Copy)]
+pub struct Options<'e, T> {
+    /// The engine that evaluates each convolution.
+    pub engine: &'e dyn ConvEngine<T>,
+    /// Resource limits, checked before anything is allocated.
+    pub limits: Limits,
+}
+
+impl<T: Ring> Options<'static, T> {
+    /// The reference engine with the given limits.
+    pub fn reference(limits: Limits) -> Self {
+        Options {
+            engine: &ReferenceEngine,
+            limits,
+        }
+    }
+}
+
+impl<T: Ring> Default for Options<'static, T> {
+    fn default() -> Self {
+        Options::reference(Limits::default())
     }
 }
 
@@ -70,6 +100,16 @@ pub fn convolve_with<T: Ring, D: Dimension>(
     mode: Mode,
     limits: &Limits,
 ) -> Result<Array<T, D>, ConvError> {
+    convolve_opts(in1, in2, mode, &Options::reference(*limits))
+}
+
+/// [`convolve`] computed by any engine, with explicit limits.
+pub fn convolve_opts<T: Ring, D: Dimension>(
+    in1: ArrayView<'_, T, D>,
+    in2: ArrayView<'_, T, D>,
+    mode: Mode,
+    opts: &Options<'_, T>,
+) -> Result<Array<T, D>, ConvError> {
     let (a, b) = (in1.into_dyn(), in2.into_dyn());
     check_ranks(&a, &b)?;
     let (a, b) = if valid_swap_needed(mode, a.shape(), b.shape())? {
@@ -86,12 +126,12 @@ pub fn convolve_with<T: Ring, D: Dimension>(
             mode,
             same_lo_convolve,
             Boundary::Zeros,
-            limits,
+            opts,
         )?
     } else {
         // scipy: correlate(in1, reverse(conj(in2))), which conjugates its second argument back.
         let rb = reverse_all(b.map(Ring::conj));
-        correlate_nd(&a, &rb.view(), mode, limits)?
+        correlate_nd(&a, &rb.view(), mode, opts)?
     };
     into_dim(y)
 }
@@ -119,6 +159,16 @@ pub fn correlate_with<T: Ring, D: Dimension>(
     mode: Mode,
     limits: &Limits,
 ) -> Result<Array<T, D>, ConvError> {
+    correlate_opts(in1, in2, mode, &Options::reference(*limits))
+}
+
+/// [`correlate`] computed by any engine, with explicit limits.
+pub fn correlate_opts<T: Ring, D: Dimension>(
+    in1: ArrayView<'_, T, D>,
+    in2: ArrayView<'_, T, D>,
+    mode: Mode,
+    opts: &Options<'_, T>,
+) -> Result<Array<T, D>, ConvError> {
     let (a, b) = (in1.into_dyn(), in2.into_dyn());
     check_ranks(&a, &b)?;
     let y = if numpy_path(mode, &a, &b) {
@@ -133,7 +183,7 @@ pub fn correlate_with<T: Ring, D: Dimension>(
                 mode,
                 same_lo_correlate,
                 Boundary::Zeros,
-                limits,
+                opts,
             )?)
         } else {
             let bc = b.map(Ring::conj);
@@ -144,11 +194,11 @@ pub fn correlate_with<T: Ring, D: Dimension>(
                 mode,
                 same_lo_correlate,
                 Boundary::Zeros,
-                limits,
+                opts,
             )?
         }
     } else {
-        correlate_nd(&a, &b, mode, limits)?
+        correlate_nd(&a, &b, mode, opts)?
     };
     into_dim(y)
 }
@@ -158,7 +208,7 @@ fn correlate_nd<T: Ring>(
     a: &ArrayView<'_, T, IxDyn>,
     b: &ArrayView<'_, T, IxDyn>,
     mode: Mode,
-    limits: &Limits,
+    opts: &Options<'_, T>,
 ) -> Result<ArrayD<T>, ConvError> {
     let swap =
         valid_swap_needed(mode, a.shape(), b.shape())? || (mode == Mode::Full && b.len() > a.len());
@@ -171,7 +221,7 @@ fn correlate_nd<T: Ring>(
             mode,
             same_lo_correlate,
             Boundary::Zeros,
-            limits,
+            opts,
         )?;
         Ok(reverse_all(z).map(Ring::conj))
     } else {
@@ -183,7 +233,7 @@ fn correlate_nd<T: Ring>(
             mode,
             same_lo_correlate,
             Boundary::Zeros,
-            limits,
+            opts,
         )
     }
 }
@@ -201,7 +251,23 @@ pub fn convolve2d<T: Ring>(
     mode: Mode,
     boundary: Boundary2d<T>,
 ) -> Result<ndarray::Array2<T>, ConvError> {
-    let limits = &Limits::default();
+    convolve2d_opts(
+        in1,
+        in2,
+        mode,
+        boundary,
+        &Options::reference(Limits::default()),
+    )
+}
+
+/// [`convolve2d`] computed by any engine, with explicit limits.
+pub fn convolve2d_opts<T: Ring>(
+    in1: ArrayView<'_, T, ndarray::Ix2>,
+    in2: ArrayView<'_, T, ndarray::Ix2>,
+    mode: Mode,
+    boundary: Boundary2d<T>,
+    opts: &Options<'_, T>,
+) -> Result<ndarray::Array2<T>, ConvError> {
     let (a, b) = (in1.into_dyn(), in2.into_dyn());
     let (a, b) = if valid_swap_needed(mode, a.shape(), b.shape())? {
         (b, a)
@@ -215,7 +281,7 @@ pub fn convolve2d<T: Ring>(
         mode,
         same_lo_convolve,
         boundary.into(),
-        limits,
+        opts,
     )?;
     into_dim(y)
 }
@@ -232,7 +298,23 @@ pub fn correlate2d<T: Ring>(
     mode: Mode,
     boundary: Boundary2d<T>,
 ) -> Result<ndarray::Array2<T>, ConvError> {
-    let limits = &Limits::default();
+    correlate2d_opts(
+        in1,
+        in2,
+        mode,
+        boundary,
+        &Options::reference(Limits::default()),
+    )
+}
+
+/// [`correlate2d`] computed by any engine, with explicit limits.
+pub fn correlate2d_opts<T: Ring>(
+    in1: ArrayView<'_, T, ndarray::Ix2>,
+    in2: ArrayView<'_, T, ndarray::Ix2>,
+    mode: Mode,
+    boundary: Boundary2d<T>,
+    opts: &Options<'_, T>,
+) -> Result<ndarray::Array2<T>, ConvError> {
     let (a, b) = (in1.into_dyn(), in2.into_dyn());
     let swapped = valid_swap_needed(mode, a.shape(), b.shape())?;
     let (a, b) = if swapped { (b, a) } else { (a, b) };
@@ -244,7 +326,7 @@ pub fn correlate2d<T: Ring>(
         mode,
         same_lo_correlate2d,
         boundary.into(),
-        limits,
+        opts,
     )?;
     into_dim(if swapped { reverse_all(y) } else { y })
 }
@@ -314,7 +396,7 @@ fn run<T: Ring>(
     mode: Mode,
     same_lo: fn(usize) -> usize,
     boundary: Boundary<T>,
-    limits: &Limits,
+    opts: &Options<'_, T>,
 ) -> Result<ArrayD<T>, ConvError> {
     for (what, arr) in [("in1", f), ("in2", g)] {
         if let Some(axis) = arr.shape().iter().position(|&n| n == 0) {
@@ -335,12 +417,12 @@ fn run<T: Ring>(
         padding,
         boundary,
         flip,
-        limits: *limits,
+        limits: opts.limits,
         ..ConvSpec::default()
     };
     let x = f.view().insert_axis(Axis(0)).insert_axis(Axis(0));
     let w = g.view().insert_axis(Axis(0)).insert_axis(Axis(0));
-    let y = conv(&Problem::new(x, w).spec(spec))?;
+    let y = opts.engine.conv(&Problem::new(x, w).spec(spec))?;
     Ok(y.index_axis_move(Axis(0), 0).index_axis_move(Axis(0), 0))
 }
 

@@ -678,3 +678,82 @@ fn conv_transpose_command() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn engine_flag_selects_the_fft_engine() {
+    // Integer data: the FFT engine returns the exact integers (its bound proves rounding is
+    // exact), so the results equal the reference's; transposed convolution refuses --engine fft.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let x = ArrayD::from_shape_fn(IxDyn(&[1, 2, 9, 7]), |i| {
+        (i[1] * 63 + i[2] * 7 + i[3]) as i64 % 11 - 5
+    });
+    let w = ArrayD::from_shape_fn(IxDyn(&[3, 2, 3, 2]), |i| {
+        (i[0] + 2 * i[1] + 3 * i[2] + i[3]) as i64 % 5 - 2
+    });
+    let (xp, wp) = (write(d, "x.npy", &x), write(d, "w.npy", &w));
+    let mut results = Vec::new();
+    for engine in ["reference", "fft"] {
+        let out = d.join(format!("{engine}.npy"));
+        let o = run(&[
+            "conv",
+            "--input",
+            &xp,
+            "--weight",
+            &wp,
+            "--padding",
+            "1:2,0:1",
+            "--padding-mode",
+            "circular",
+            "--stride",
+            "2,1",
+            "--engine",
+            engine,
+            "-o",
+            out.to_str().expect("utf8"),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let got: ArrayD<i64> = read_npy(&out).expect("read");
+        results.push(got);
+        let out = d.join(format!("{engine}-signal.npy"));
+        let f = write(
+            d,
+            "f.npy",
+            &x.index_axis(ndarray::Axis(0), 0)
+                .index_axis(ndarray::Axis(0), 0)
+                .to_owned(),
+        );
+        let o = run(&[
+            "correlate",
+            &f,
+            &f,
+            "--mode",
+            "same",
+            "--engine",
+            engine,
+            "-o",
+            out.to_str().expect("utf8"),
+            "--force",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let got: ArrayD<i64> = read_npy(&out).expect("read");
+        results.push(got);
+    }
+    assert_eq!(results[0], results[2]);
+    assert_eq!(results[1], results[3]);
+    let out = d.join("t.npy");
+    let o = run(&[
+        "conv",
+        "--transpose",
+        "--input",
+        &xp,
+        "--weight",
+        &wp,
+        "--engine",
+        "fft",
+        "-o",
+        out.to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("literal formula only"));
+}
