@@ -185,7 +185,7 @@ enum EngineArg {
 }
 
 impl EngineArg {
-    fn pick<'a, T: Ring>(self, fft: &'a FftEngine) -> &'a dyn ConvEngine<T>
+    fn pick<T: Ring>(self, fft: &FftEngine) -> &dyn ConvEngine<T>
     where
         FftEngine: ConvEngine<T>,
     {
