@@ -5,6 +5,9 @@
 //! model the bound assumes (assumption T in `compare::fft`) is measured against a
 //! double-double DFT.
 
+mod common;
+use common::{SEED, cfg, qc};
+
 use conv_oracle::boundary::pad;
 use conv_oracle::compare::fft::{
     FftTerms, TWIDDLE_ERROR, distance, l1_upper_complex, l2_upper, mass, normwise, reference_error,
@@ -21,14 +24,12 @@ use num_complex::Complex;
 use num_rational::BigRational;
 use num_traits::ToPrimitive;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed};
-use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
+use quickcheck::{Arbitrary, Gen, TestResult};
 use std::fmt::Debug;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 type C64 = Complex<f64>;
-const SEED: u64 = 20261127;
 
 thread_local! {
     /// One engine per test thread (plans cached across cases): `last_path` is per engine, and
@@ -39,14 +40,6 @@ thread_local! {
 /// Runs `f` with this thread's engine.
 fn engine<R>(f: impl FnOnce(&FftEngine) -> R) -> R {
     ENGINE.with(f)
-}
-
-fn cfg(cases: u32) -> Config {
-    Config {
-        cases,
-        rng_seed: RngSeed::Fixed(SEED),
-        ..Config::default()
-    }
 }
 
 // ---------------------------------------------------------------- element helpers
@@ -1098,12 +1091,6 @@ impl Arbitrary for QCase {
             spec,
         })
     }
-}
-
-fn qc(tests: u64) -> QuickCheck {
-    QuickCheck::new()
-        .rng(Gen::from_size_and_seed(16, SEED))
-        .tests(tests)
 }
 
 #[test]

@@ -3,6 +3,9 @@
 //! matrices, the chapter's parameter counts, and a deliberately wrong engine or operator for
 //! every property, each caught.
 
+mod common;
+use common::{SEED, cfg, qc, to_result};
+
 use conv_oracle::engine::dense::{DenseEngine, DenseForm, dense_form, pointwise_matrix};
 use conv_oracle::engine::{ConvEngine, ReferenceEngine};
 use conv_oracle::layer::{
@@ -25,19 +28,8 @@ use conv_oracle::{Boundary, ConvError, ConvSpec, Flip, Padding, Problem, conv};
 use ndarray::{Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, IxDyn, Slice, array};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
-use proptest::test_runner::{Config, RngSeed};
-use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
+use quickcheck::{Arbitrary, Gen, TestResult};
 use std::collections::BTreeSet;
-
-const SEED: u64 = 20261127;
-
-fn cfg(cases: u32) -> Config {
-    Config {
-        cases,
-        rng_seed: RngSeed::Fixed(SEED),
-        ..Config::default()
-    }
-}
 
 fn ok(r: Result<(), String>) -> Result<(), TestCaseError> {
     r.map_err(TestCaseError::fail)
@@ -447,19 +439,6 @@ impl Arbitrary for QAdjoint {
             }));
         }
         Box::new(out.into_iter())
-    }
-}
-
-fn qc(tests: u64) -> QuickCheck {
-    QuickCheck::new()
-        .rng(Gen::from_size_and_seed(16, SEED))
-        .tests(tests)
-}
-
-fn to_result(r: Result<(), String>) -> TestResult {
-    match r {
-        Ok(()) => TestResult::passed(),
-        Err(e) => TestResult::error(e),
     }
 }
 

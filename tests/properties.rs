@@ -5,6 +5,9 @@
 //! file drives them through proptest's macro (fixed seed, committed regressions) and through
 //! quickcheck (seeded `Gen`), and shows that every property can fail.
 
+mod common;
+use common::{SEED, cfg, qc, to_result};
+
 use conv_oracle::properties::{
     self, Arr, SignalEngine, arrays, associative, bilinear, bilinear_case, commutative,
     convolve_is_correlate_reversed, correlate_swap, correlation_commutes, delta_case, delta_shift,
@@ -15,19 +18,9 @@ use conv_oracle::{ConvError, Ring};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
 use num_complex::Complex;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed};
-use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
+use quickcheck::{Arbitrary, Gen, TestResult};
 
 type C64 = Complex<f64>;
-const SEED: u64 = 20261127;
-
-fn cfg(cases: u32) -> Config {
-    Config {
-        cases,
-        rng_seed: RngSeed::Fixed(SEED),
-        ..Config::default()
-    }
-}
 
 fn ok(r: Result<(), String>) -> Result<(), TestCaseError> {
     r.map_err(TestCaseError::fail)
@@ -237,19 +230,6 @@ impl Arbitrary for QTriple {
     }
     fn shrink(&self) -> Box<dyn Iterator<Item = Self>> {
         Box::new(q_shrink_all(&self.0).map(QTriple))
-    }
-}
-
-fn qc(tests: u64) -> QuickCheck {
-    QuickCheck::new()
-        .rng(Gen::from_size_and_seed(16, SEED))
-        .tests(tests)
-}
-
-fn to_result(r: Result<(), String>) -> TestResult {
-    match r {
-        Ok(()) => TestResult::passed(),
-        Err(e) => TestResult::error(e),
     }
 }
 

@@ -1,0 +1,28 @@
+//! Helpers shared by the integration test binaries: the one seed and the runner settings.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use proptest::test_runner::Config;
+use quickcheck::{Gen, QuickCheck, TestResult};
+
+/// The fixed seed of every suite (the library's default, so `verify` replays the same cases).
+pub const SEED: u64 = conv_oracle::properties::DEFAULT_SEED;
+
+/// proptest: `cases` cases from [`SEED`].
+pub fn cfg(cases: u32) -> Config {
+    conv_oracle::properties::fixed_config(cases)
+}
+
+/// quickcheck: `tests` cases from a generator seeded with [`SEED`].
+pub fn qc(tests: u64) -> QuickCheck {
+    QuickCheck::new()
+        .rng(Gen::from_size_and_seed(16, SEED))
+        .tests(tests)
+}
+
+/// A check's `Result` as a quickcheck verdict (the message kept).
+pub fn to_result(r: Result<(), String>) -> TestResult {
+    match r {
+        Ok(()) => TestResult::passed(),
+        Err(e) => TestResult::error(e),
+    }
+}
