@@ -11,7 +11,7 @@ use conv_oracle::layer::{
     AutoPad, InputLayout, KernelLayout, LayerSpec, PaddingMode, TransposePadding, TransposeSpec,
     conv_transpose, conv_using, input_as_nchw,
 };
-use conv_oracle::properties::{Outcome, run_verify};
+use conv_oracle::properties::{DEFAULT_SEED, Outcome, run_verify};
 use conv_oracle::signal::{
     Boundary2d, Mode, Options, convolve_opts, convolve2d_opts, correlate_opts, correlate2d_opts,
 };
@@ -44,7 +44,7 @@ enum Command {
         #[arg(long, default_value_t = 256)]
         cases: u32,
         /// Seed for the generator (same seed, same cases).
-        #[arg(long, default_value_t = 20261127)]
+        #[arg(long, default_value_t = DEFAULT_SEED)]
         seed: u64,
         /// Print the report as JSON.
         #[arg(long)]
@@ -116,15 +116,8 @@ struct ConvArgs {
     /// With --transpose: ONNX output_shape (spatial extents), N or N0,N1,...
     #[arg(long)]
     output_shape: Option<String>,
-    /// Output file (.npy).
-    #[arg(short, long)]
-    output: PathBuf,
-    /// Overwrite the output file if it exists.
-    #[arg(long)]
-    force: bool,
-    /// Which engine computes the result (--transpose always uses its literal formula).
-    #[arg(long, value_enum, default_value_t = EngineArg::Reference)]
-    engine: EngineArg,
+    #[command(flatten)]
+    out: OutputArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -163,13 +156,20 @@ struct SignalArgs {
     /// Fill value for --boundary fill (a number; complex as RE,IM).
     #[arg(long, allow_hyphen_values = true)]
     fillvalue: Option<String>,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+/// Where the result goes and which engine computes it (shared by convolve, correlate, conv).
+#[derive(clap::Args)]
+struct OutputArgs {
     /// Output file (.npy).
     #[arg(short, long)]
     output: PathBuf,
     /// Overwrite the output file if it exists.
     #[arg(long)]
     force: bool,
-    /// Which engine computes the result.
+    /// Which engine computes the result (conv --transpose always uses its literal formula).
     #[arg(long, value_enum, default_value_t = EngineArg::Reference)]
     engine: EngineArg,
 }
@@ -471,7 +471,7 @@ fn pad_command(
 }
 
 fn signal_command(args: &SignalArgs, correlation: bool) -> Result<(), String> {
-    check_output(&[&args.in1, &args.in2], &args.output, args.force)?;
+    check_output(&[&args.in1, &args.in2], &args.out.output, args.out.force)?;
     if args.fillvalue.is_some() && !matches!(args.boundary, Some(BoundaryArg::Fill)) {
         return Err("--fillvalue needs --boundary fill".into());
     }
@@ -508,7 +508,7 @@ impl Job for SignalJob<'_> {
         let args = self.args;
         let fft = FftEngine::new();
         let opts = Options {
-            engine: args.engine.pick(&fft),
+            engine: args.out.engine.pick(&fft),
             limits: Limits::default(),
         };
         let (x, y) = (&arrays[0], &arrays[1]);
@@ -552,7 +552,7 @@ impl Job for SignalJob<'_> {
                 .into_dyn()
             }
         };
-        write_npy(&args.output, &out, args.force)
+        write_npy(&args.out.output, &out, args.out.force)
     }
 }
 
@@ -630,7 +630,7 @@ fn conv_command(args: &ConvArgs) -> Result<(), String> {
     if let Some(b) = &args.bias {
         inputs.push(b.as_path());
     }
-    check_output(&inputs, &args.output, args.force)?;
+    check_output(&inputs, &args.out.output, args.out.force)?;
     if !args.transpose && (args.output_padding.is_some() || args.output_shape.is_some()) {
         return Err("--output-padding and --output-shape need --transpose".into());
     }
@@ -702,7 +702,7 @@ impl Job for ConvJob<'_> {
             )
         };
         let out = if args.transpose {
-            if !matches!(args.engine, EngineArg::Reference) {
+            if !matches!(args.out.engine, EngineArg::Reference) {
                 return Err(
                     "--transpose is computed by its literal formula only; drop --engine".into(),
                 );
@@ -783,8 +783,9 @@ impl Job for ConvJob<'_> {
                 },
                 ..LayerSpec::default()
             };
-            conv_using(args.engine.pick(&fft), x.view(), w.view(), bias, &spec).map_err(context)?
+            conv_using(args.out.engine.pick(&fft), x.view(), w.view(), bias, &spec)
+                .map_err(context)?
         };
-        write_npy(&args.output, &out, args.force)
+        write_npy(&args.out.output, &out, args.out.force)
     }
 }

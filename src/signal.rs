@@ -90,17 +90,7 @@ pub fn convolve<T: Ring, D: Dimension>(
     in2: ArrayView<'_, T, D>,
     mode: Mode,
 ) -> Result<Array<T, D>, ConvError> {
-    convolve_with(in1, in2, mode, &Limits::default())
-}
-
-/// [`convolve`] with explicit resource limits (checked before anything is allocated).
-pub fn convolve_with<T: Ring, D: Dimension>(
-    in1: ArrayView<'_, T, D>,
-    in2: ArrayView<'_, T, D>,
-    mode: Mode,
-    limits: &Limits,
-) -> Result<Array<T, D>, ConvError> {
-    convolve_opts(in1, in2, mode, &Options::reference(*limits))
+    convolve_opts(in1, in2, mode, &Options::default())
 }
 
 /// [`convolve`] computed by any engine, with explicit limits.
@@ -149,17 +139,7 @@ pub fn correlate<T: Ring, D: Dimension>(
     in2: ArrayView<'_, T, D>,
     mode: Mode,
 ) -> Result<Array<T, D>, ConvError> {
-    correlate_with(in1, in2, mode, &Limits::default())
-}
-
-/// [`correlate`] with explicit resource limits (checked before anything is allocated).
-pub fn correlate_with<T: Ring, D: Dimension>(
-    in1: ArrayView<'_, T, D>,
-    in2: ArrayView<'_, T, D>,
-    mode: Mode,
-    limits: &Limits,
-) -> Result<Array<T, D>, ConvError> {
-    correlate_opts(in1, in2, mode, &Options::reference(*limits))
+    correlate_opts(in1, in2, mode, &Options::default())
 }
 
 /// [`correlate`] computed by any engine, with explicit limits.
@@ -475,13 +455,13 @@ mod tests {
             max_work: 1 << 20,
         };
         assert_eq!(
-            convolve_with(f.view(), g.view(), Mode::Full, &small),
+            convolve_opts(f.view(), g.view(), Mode::Full, &Options::reference(small)),
             Err(ConvError::LimitExceeded {
                 what: "output elements",
                 limit: 50,
                 got: 109
             })
         );
-        assert!(correlate_with(f.view(), g.view(), Mode::Valid, &Limits::default()).is_ok());
+        assert!(correlate_opts(f.view(), g.view(), Mode::Valid, &Options::default()).is_ok());
     }
 }
