@@ -208,7 +208,7 @@ pub trait Job {
     fn run<T>(&self, arrays: Vec<ArrayD<T>>) -> Result<(), String>
     where
         T: conv_oracle::Ring + WritableElement + ParseValue,
-        conv_oracle::engine::fft::FftEngine: conv_oracle::engine::ConvEngine<T>;
+        conv_oracle::engine::method::MethodEngine: conv_oracle::engine::ConvEngine<T>;
 }
 
 /// Promotes the arrays to their common numpy type (int64 < float32 < float64 < complex128;

@@ -156,19 +156,19 @@ pub mod fft {
     //! mu   = 16.5 u                                           (twiddle error, below)
     //! eta  = mu + gamma_4 (sqrt(2) + mu)                      (error per radix-2 stage)
     //! phi  = (1 + eta)^(log2 N) - 1                           (~ eta log2 N: one N-D transform)
-    //! beta = (1 + u) (1 + phi)^3 (1 + sqrt(2) gamma_2) (1 + gamma_(C-1)) - 1
+    //! beta = (1 + u)^2 (1 + phi)^3 (1 + sqrt(2) gamma_2) (1 + gamma_(C-1)) - 1
     //! ```
     //!
     //! the computed block `y_hat` (before bias) and the exact block `y` satisfy
     //!
     //! ```text
-    //! ||y_hat - y||_2 <= beta * M                        ~ (3 eta log2 N + (C + 2.8) u) * M
+    //! ||y_hat - y||_2 <= beta * M                        ~ (3 eta log2 N + (C + 3.8) u) * M
     //! ```
     //!
     //! and with a bias `b` added in floating point, `(1 + u) beta M + u (M + sqrt(P) |b|)`;
     //! rounding the result to a narrower format with unit roundoff `u_o` (f32 output) adds
     //! `(1 + u_o) E + u_o (M + sqrt(P) |b|)`. To first order: `c * u * log2(N) * M` with
-    //! `c = 3 * eta / u ~ 66`, plus `(C + 2.8) u M`. [`FftTerms::bound`] evaluates it.
+    //! `c = 3 * eta / u ~ 66`, plus `(C + 3.8) u M`. [`FftTerms::bound`] evaluates it.
     //!
     //! # Derivation
     //!
@@ -217,8 +217,9 @@ pub mod fft {
     //!    has `||S_hat - S|| <= sqrt(N) M k_S`, `k_S = (1 + phi)^2 (1 + sqrt(2) gamma_2)
     //!    (1 + gamma_(C-1)) - 1`, and `||S|| <= sqrt(N) M`.
     //! 6. **Inverse and 1/N.** The unnormalised inverse has norm `sqrt(N)`, so
-    //!    `||Z_hat - Z|| <= N M ((1 + phi)(1 + k_S) - 1)`; dividing by `N` (one rounding per
-    //!    element, `N < 2^53` exact) gives `beta` above. Cropping to the linear part and
+    //!    `||Z_hat - Z|| <= N M ((1 + phi)(1 + k_S) - 1)`; multiplying by `r = fl(1/N)`
+    //!    (`|r - 1/N| <= u/N`, then one rounding per element: a factor `(1 + u)^2`, cheaper
+    //!    than a division per element) gives `beta` above. Cropping to the linear part and
     //!    subsampling for stride select elements, which never increases a 2-norm; the engine
     //!    picks transform lengths at which the circular convolution equals the linear one at
     //!    every element it reads. Power-of-two scaling of the data is exact.
@@ -230,6 +231,23 @@ pub mod fft {
     //! products and sums are per bin, so every step holds with the weights, and the exact c2r
     //! (the engine zeroes the imaginary parts of its DC and Nyquist bins first, a projection
     //! that cannot increase the error) maps `||.||_h` to `sqrt(N) ||.||_2`.
+    //!
+    //! **Overlap-add.** With blocks, every output is the sum of the contributions of the
+    //! blocks whose window covers it: block `b` (a box of input samples, `B_a` per axis) is
+    //! convolved at transform length `N` (now the block transform's total length, at least
+    //! `B_a + E_a - 1` per axis, `E_a` the dilated kernel extent: no aliasing), and its
+    //! contributions `z_b` are divided by `N` and added into the output. One element is covered
+    //! by at most `k = prod_a k_a` windows, `k_a = floor((B_a + E_a - 2) / B_a) + 1` on a
+    //! blocked axis (2 when `B_a >= E_a - 1`) and 1 on an axis transformed whole. Steps 1-6
+    //! give `||z_hat_b - z_b||_2 <= beta M_b`, `M_b` the mass of block `b`'s samples. Summed
+    //! (Cauchy-Schwarz per element: `|sum_b e_b(i)|^2 <= k sum_b |e_b(i)|^2`), the block errors
+    //! are at most `sqrt(k) beta sqrt(sum_b M_b^2)`, and `sqrt(sum_b M_b^2) <= M` (Minkowski:
+    //! the blocks partition every channel, so `sum_b ||x_(b,c)||_2^2 = ||x_c||_2^2`). The
+    //! floating-point sum of at most `k` contributions adds `gamma_(k-1) sum_b |z_hat_b(i)|`
+    //! per element, whose 2-norm is at most `gamma_(k-1) sqrt(k) (1 + beta) M` the same way
+    //! (Young: `||z_b||_2 <= M_b`). So with blocks, `beta M` becomes
+    //! `sqrt(k) (beta + gamma_(k-1) (1 + beta)) M`, and the bias and output-rounding steps
+    //! follow unchanged. [`FftTerms::overlap`] is `k`.
     //!
     //! **Underflow and overflow.** Steps 1-7 use the standard model without underflow. The
     //! engine scales input and kernel by powers of two so that their largest magnitudes lie in
@@ -286,13 +304,13 @@ pub mod fft {
         (stages * stage_error().ln_1p()).exp_m1()
     }
 
-    /// `beta = (1 + u) (1 + phi)^3 (1 + sqrt(2) gamma_2) (1 + gamma_(C-1)) - 1`: the factor of
+    /// `beta = (1 + u)^2 (1 + phi)^3 (1 + sqrt(2) gamma_2) (1 + gamma_(C-1)) - 1`: the factor of
     /// the mass in the bound of one block without bias (module docs, steps 4-6).
     pub fn block_factor(total_len: f64, channels: usize) -> f64 {
         let phi = transform_error(total_len);
         let product = gamma(2, U64) * std::f64::consts::SQRT_2;
         let sum = gamma(channels.saturating_sub(1), U64);
-        (U64.ln_1p() + 3.0 * phi.ln_1p() + product.ln_1p() + sum.ln_1p()).exp_m1()
+        (2.0 * U64.ln_1p() + 3.0 * phi.ln_1p() + product.ln_1p() + sum.ln_1p()).exp_m1()
     }
 
     /// Everything the bound of one output block (one sample, one output channel) depends on.
@@ -308,6 +326,9 @@ pub mod fft {
         pub bias: Option<f64>,
         /// Output elements in the block, `P`.
         pub outputs: usize,
+        /// Overlap-add: the most blocks whose contributions are summed into one output
+        /// element (`k` in the module docs); 1 for a single transform.
+        pub overlap: usize,
         /// `max|x| * max|w|` over the whole (padded) input and weight: the scale of the
         /// underflow term.
         pub scale: f64,
@@ -321,7 +342,13 @@ pub mod fft {
         /// error (module docs). Infinite when the mass is.
         pub fn bound(&self) -> f64 {
             let m = self.mass;
-            let mut e = block_factor(self.transform_len, self.channels) * m;
+            let beta = block_factor(self.transform_len, self.channels);
+            let k = self.overlap.max(1);
+            let mut e = if k == 1 {
+                beta * m
+            } else {
+                (k as f64).sqrt() * (beta + gamma(k - 1, U64) * (1.0 + beta)) * m
+            };
             let output_norm = m + self.bias.map_or(0.0, |b| (self.outputs as f64).sqrt() * b);
             if self.bias.is_some() {
                 e = (1.0 + U64) * e + U64 * output_norm;
@@ -507,9 +534,9 @@ pub mod fft {
             let phi = transform_error(1024.0) / U64;
             assert!((eta * 10.0..eta * 10.0 * 1.001).contains(&phi), "{phi}");
             assert_eq!(transform_error(1.0), 0.0);
-            // beta ~ 3 phi + (C + 2.8) u for small values; no cancellation at u scale.
+            // beta ~ 3 phi + (C + 3.8) u for small values; no cancellation at u scale.
             let beta = block_factor(1024.0, 4) / U64;
-            let approx = 3.0 * phi + 2.0 * std::f64::consts::SQRT_2 + 3.0 + 1.0;
+            let approx = 3.0 * phi + 2.0 * std::f64::consts::SQRT_2 + 3.0 + 2.0;
             assert!((beta - approx).abs() < 0.01 * approx, "{beta} vs {approx}");
         }
 

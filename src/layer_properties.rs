@@ -2061,8 +2061,9 @@ pub fn run_operator_battery(ops: &LayerOps, cases: u32, seed: u64) -> Vec<Outcom
     ]
 }
 
-/// The whole layer battery: the engine properties on [`ReferenceEngine`] and [`DenseEngine`],
-/// then the operator properties on the crate's layer operators.
+/// The whole layer battery: the engine properties on [`ReferenceEngine`], [`DenseEngine`], the
+/// FFT engine (whole and overlap-add) and the direct engine, then the operator properties on
+/// the crate's layer operators.
 pub fn run_layer_battery(cases: u32, seed: u64) -> Vec<Outcome> {
     let mut out = run_engine_battery(&ReferenceEngine, cases, seed);
     out.extend(run_engine_battery(&DenseEngine, cases, seed));
@@ -2070,6 +2071,18 @@ pub fn run_layer_battery(cases: u32, seed: u64) -> Vec<Outcome> {
     // so every row must hold exactly.
     out.extend(run_engine_battery(
         &crate::engine::fft::FftEngine::new(),
+        cases,
+        seed,
+    ));
+    // Overlap-add with short transforms, so that the random cases are split into blocks.
+    out.extend(run_engine_battery(
+        &crate::engine::fft::FftEngine::new().blocking(crate::engine::fft::Blocking::Capped(8)),
+        cases,
+        seed,
+    ));
+    // The fast direct engine: i64 arithmetic wraps exactly like the reference's.
+    out.extend(run_engine_battery(
+        &crate::engine::direct::DirectEngine::new(),
         cases,
         seed,
     ));

@@ -5,6 +5,7 @@ pub mod boundary;
 pub mod compare;
 pub mod engine;
 pub mod error;
+pub mod fft_properties;
 pub mod geometry;
 pub mod layer;
 pub mod layer_properties;

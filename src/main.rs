@@ -5,7 +5,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use conv_oracle::boundary::{Peer, pad, peer_acceptance};
-use conv_oracle::engine::fft::FftEngine;
+use conv_oracle::engine::method::{Method, MethodEngine};
 use conv_oracle::engine::{ConvEngine, ReferenceEngine};
 use conv_oracle::layer::{
     AutoPad, InputLayout, KernelLayout, LayerSpec, PaddingMode, TransposePadding, TransposeSpec,
@@ -174,25 +174,46 @@ struct OutputArgs {
     engine: EngineArg,
 }
 
-/// Engines the CLI offers (overlap-add and automatic choice are not built yet).
+/// Engines the CLI offers.
 #[derive(Clone, Copy, ValueEnum)]
 enum EngineArg {
     /// The literal formula.
     Reference,
+    /// Sums of products in a fast loop order (rounding differs from the reference's order).
+    Direct,
     /// The FFT engine (normwise error bound; exact for integers when its bound allows, else it
     /// computes the reference).
     Fft,
+    /// The FFT engine with overlap-add blocks chosen by the cost model.
+    OverlapAdd,
+    /// Direct, FFT or overlap-add, whichever the cost model predicts to be fastest.
+    Auto,
 }
 
 impl EngineArg {
-    fn pick<T: Ring>(self, fft: &FftEngine) -> &dyn ConvEngine<T>
-    where
-        FftEngine: ConvEngine<T>,
-    {
+    fn method(self) -> Option<Method> {
         match self {
-            EngineArg::Reference => &ReferenceEngine,
-            EngineArg::Fft => fft,
+            EngineArg::Reference => None,
+            EngineArg::Direct => Some(Method::Direct),
+            EngineArg::Fft => Some(Method::Fft),
+            EngineArg::OverlapAdd => Some(Method::OverlapAdd),
+            EngineArg::Auto => Some(Method::Auto),
         }
+    }
+
+    fn pick<T: Ring>(self, engine: &MethodEngine) -> &dyn ConvEngine<T>
+    where
+        MethodEngine: ConvEngine<T>,
+    {
+        match self.method() {
+            None => &ReferenceEngine,
+            Some(_) => engine,
+        }
+    }
+
+    /// The engine behind every non-reference choice.
+    fn engine(self) -> MethodEngine {
+        MethodEngine::new(self.method().unwrap_or(Method::Auto))
     }
 }
 
@@ -503,12 +524,12 @@ impl Job for SignalJob<'_> {
         arrays: Vec<ArrayD<T>>,
     ) -> Result<(), String>
     where
-        FftEngine: ConvEngine<T>,
+        MethodEngine: ConvEngine<T>,
     {
         let args = self.args;
-        let fft = FftEngine::new();
+        let engine = args.out.engine.engine();
         let opts = Options {
-            engine: args.out.engine.pick(&fft),
+            engine: args.out.engine.pick(&engine),
             limits: Limits::default(),
         };
         let (x, y) = (&arrays[0], &arrays[1]);
@@ -663,10 +684,10 @@ impl Job for ConvJob<'_> {
         arrays: Vec<ArrayD<T>>,
     ) -> Result<(), String>
     where
-        FftEngine: ConvEngine<T>,
+        MethodEngine: ConvEngine<T>,
     {
         let args = self.args;
-        let fft = FftEngine::new();
+        let engine = args.out.engine.engine();
         let (x, w) = (&arrays[0], &arrays[1]);
         let bias = match arrays.get(2) {
             None => None,
@@ -783,8 +804,14 @@ impl Job for ConvJob<'_> {
                 },
                 ..LayerSpec::default()
             };
-            conv_using(args.out.engine.pick(&fft), x.view(), w.view(), bias, &spec)
-                .map_err(context)?
+            conv_using(
+                args.out.engine.pick(&engine),
+                x.view(),
+                w.view(),
+                bias,
+                &spec,
+            )
+            .map_err(context)?
         };
         write_npy(&args.out.output, &out, args.out.force)
     }

@@ -702,11 +702,14 @@ pub fn run_battery(cases: u32, seed: u64) -> Vec<Outcome> {
     out
 }
 
-/// Everything `conv-oracle verify` runs: [`run_battery`] (signal properties and no-panic) and
+/// Everything `conv-oracle verify` runs: [`run_battery`] (signal properties and no-panic),
 /// the layer battery ([`crate::layer_properties::run_layer_battery`]: equivariance, locality,
-/// 1x1 = dense, dense engine = reference, adjointness, groups, layouts).
+/// 1x1 = dense, dense engine = reference, adjointness, groups, layouts) and the FFT battery
+/// ([`crate::fft_properties::run_fft_battery`]: FFT within its normwise bound of the exact
+/// result on f64 and `Complex<f64>`, three distributions; wrong FFT engines refuted).
 pub fn run_verify(cases: u32, seed: u64) -> Vec<Outcome> {
     let mut out = run_battery(cases, seed);
     out.extend(crate::layer_properties::run_layer_battery(cases, seed));
+    out.extend(crate::fft_properties::run_fft_battery(cases, seed));
     out
 }

@@ -133,6 +133,27 @@ impl Ring for Complex<BigRational> {
     }
 }
 
+impl Ring for Complex<BigInt> {
+    fn zero() -> Self {
+        Complex::new(BigInt::from(0), BigInt::from(0))
+    }
+    fn one() -> Self {
+        Complex::new(BigInt::from(1), BigInt::from(0))
+    }
+    fn plus(&self, rhs: &Self) -> Self {
+        self + rhs
+    }
+    fn minus(&self, rhs: &Self) -> Self {
+        self - rhs
+    }
+    fn times(&self, rhs: &Self) -> Self {
+        self * rhs
+    }
+    fn conj(&self) -> Self {
+        Complex::new(self.re.clone(), -self.im.clone())
+    }
+}
+
 /// Sum of a sequence of ring elements, left to right (used by tests and helpers).
 pub fn sum<'a, T: Ring + 'a>(items: impl IntoIterator<Item = &'a T>) -> T {
     items.into_iter().fold(T::zero(), |acc, x| acc.plus(x))

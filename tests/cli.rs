@@ -197,18 +197,24 @@ fn pad_agrees_with_numpy_pad() {
 
 #[test]
 fn verify_passes_and_reports() {
+    // 15 signal and no-panic rows; the layer battery: 10 engine rows on each of 5 engines
+    // (reference, dense, fft, capped overlap-add, direct) and 6 operator rows; the FFT
+    // battery: 6 whole-FFT and 4 overlap-add rows within the bound, 2 realistic-size rows,
+    // 4 wrong engines refuted.
+    const ROWS: usize = 15 + 5 * 10 + 6 + 6 + 4 + 2 + 4;
     let o = run(&["verify", "--cases", "16", "--seed", "7"]);
     assert!(o.status.success(), "{}", stdout(&o));
     let out = stdout(&o);
     let last = out.lines().last().expect("a last line");
     assert!(
-        last.starts_with("verify: 51 properties, ") && last.ends_with("cases, all passed"),
+        last.starts_with(&format!("verify: {ROWS} properties, "))
+            && last.ends_with("cases, all passed"),
         "{last}"
     );
     let o = run(&["verify", "--cases", "8", "--json"]);
     let doc: Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(doc["failed"], 0);
-    assert_eq!(doc["properties"], 51);
+    assert_eq!(doc["properties"], ROWS);
 }
 
 fn write<T: ndarray_npy::WritableElement>(dir: &Path, name: &str, a: &ArrayD<T>) -> String {

@@ -548,7 +548,13 @@ fn layer_battery_passes_at_256_cases() {
         .map(|o| (o.property, o.engine.as_str()))
         .collect();
     let mut expected = BTreeSet::new();
-    for engine in ["reference/i64", "dense/i64", "fft/i64"] {
+    for engine in [
+        "reference/i64",
+        "dense/i64",
+        "fft/i64",
+        "overlap-add-capped/i64",
+        "direct/i64",
+    ] {
         expected.extend(ENGINE_PROPERTIES.iter().map(|&p| (p, engine)));
     }
     expected.extend(OPERATOR_PROPERTIES.iter().map(|&p| (p, "layer/i64")));

@@ -8,10 +8,14 @@
 //! |---|---|---|
 //! | [`ReferenceEngine`] | `reference.rs` | the literal formula |
 //! | [`dense::DenseEngine`] | `engine/dense.rs` | the convolution as a dense (Toeplitz) matrix times the flattened input |
-//! | [`fft::FftEngine`] | `engine/fft.rs` | the convolution theorem: zero-padded N-D FFTs (rustfft, realfft), products summed over channels in the frequency domain; within the normwise bound of `compare::fft` |
+//! | [`fft::FftEngine`] | `engine/fft.rs` | the convolution theorem: zero-padded N-D FFTs (rustfft, realfft), products summed over channels in the frequency domain, whole or in overlap-add blocks per axis ([`fft::Blocking`]); within the normwise bound of `compare::fft` |
+//! | [`direct::DirectEngine`] | `engine/direct.rs` | sums of products in the reference's order, vectorised (AVX2 when the CPU has it); f64 results equal the reference's |
+//! | [`method::MethodEngine`] | `engine/method.rs` | runs a [`method::Method`]: direct, FFT, overlap-add, or the one the fitted [`method::CostModel`] predicts fastest (`Auto`) |
 
 pub mod dense;
+pub mod direct;
 pub mod fft;
+pub mod method;
 
 use crate::error::ConvError;
 use crate::reference::{self, Problem};

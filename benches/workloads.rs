@@ -1,0 +1,96 @@
+//! The issue-4 workloads (float64, mode full, true convolution), one criterion group per
+//! workload and one function per method. `scripts/bench_peers.py` runs this bench and the
+//! peers (scipy, numpy) in one run and prints the ratios.
+//!
+//! Groups: `w1_k3`, `w1_k15`, `w1_k63` (2-D 512x512 with 3x3, 15x15, 63x63 kernels) and
+//! `w2_k16`, `w2_k1024`, `w2_k65536` (1-D 1,000,000 samples with 16, 1024, 65536 taps).
+//! Select with criterion's filter: `cargo bench --bench workloads -- w1_k15`.
+
+use conv_oracle::engine::ConvEngine;
+use conv_oracle::engine::fft::FftEngine;
+use conv_oracle::reference::Problem;
+use conv_oracle::spec::{ConvSpec, Flip, Limits, Padding};
+use criterion::{Criterion, criterion_group, criterion_main};
+use ndarray::{ArrayD, IxDyn};
+use std::hint::black_box;
+use std::time::Duration;
+
+/// Deterministic data in [-1, 1) (a 64-bit LCG; the values only need to be generic).
+fn data(shape: &[usize], seed: u64) -> ArrayD<f64> {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    ArrayD::from_shape_fn(IxDyn(shape), |_| {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((s >> 11) as f64) / ((1u64 << 53) as f64) * 2.0 - 1.0
+    })
+}
+
+struct Workload {
+    id: &'static str,
+    input: Vec<usize>,
+    kernel: Vec<usize>,
+}
+
+fn workloads() -> Vec<Workload> {
+    let w1 = |id, k| Workload {
+        id,
+        input: vec![1, 1, 512, 512],
+        kernel: vec![1, 1, k, k],
+    };
+    let w2 = |id, k| Workload {
+        id,
+        input: vec![1, 1, 1_000_000],
+        kernel: vec![1, 1, k],
+    };
+    vec![
+        w1("w1_k3", 3),
+        w1("w1_k15", 15),
+        w1("w1_k63", 63),
+        w2("w2_k16", 16),
+        w2("w2_k1024", 1024),
+        w2("w2_k65536", 65536),
+    ]
+}
+
+fn bench(c: &mut Criterion) {
+    // The direct-work limit is a guard for the reference; these workloads are far beyond it.
+    let limits = Limits {
+        max_elements: 1 << 32,
+        max_work: 1 << 40,
+    };
+    let fft = FftEngine::new();
+    let oa = FftEngine::overlap_add();
+    for w in workloads() {
+        let x = data(&w.input, 1);
+        let k = data(&w.kernel, 2);
+        let spec = ConvSpec::new()
+            .flip(Flip::Convolution)
+            .padding(Padding::Full)
+            .limits(limits);
+        let p = Problem::new(x.view(), k.view()).spec(spec);
+        let mut group = c.benchmark_group(w.id);
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(2));
+        group.bench_function("fft", |b| {
+            b.iter(|| black_box(fft.conv(black_box(&p)).expect("fft")))
+        });
+        group.bench_function("overlap-add", |b| {
+            b.iter(|| black_box(oa.conv(black_box(&p)).expect("overlap-add")))
+        });
+        eprintln!(
+            "{}: fft {:?}; overlap-add {:?}",
+            w.id,
+            fft.plan(&p).map(|p| p.to_string()),
+            oa.plan(&p).map(|p| p.to_string())
+        );
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

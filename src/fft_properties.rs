@@ -1,0 +1,1046 @@
+//! The FFT engine's property: its result is within the normwise bound of
+//! [`crate::compare::fft`] of the exact direct result. Case strategies, the independent
+//! bound, the exact comparison and the `verify` rows ([`run_fft_battery`]); `tests/fft.rs`
+//! drives the same functions with more cases.
+//!
+//! | property | claim |
+//! |---|---|
+//! | `fft-within-bound-uniform` | `\|\|fft - exact\|\|_2 <= bound` for every block `(n, o)`, values uniform in `[-1, 1]` (f64 and `Complex<f64>`), and the largest `error / bound` over cases without bias is at least [`RATIO_FLOOR`] (the bound is not vacuous; checked given [`FLOOR_MIN_CASES`] such cases); the row's detail reports it |
+//! | `fft-within-bound-decades` | the same with values `+-10^e`, `e` uniform in `[-6, 6]` (twelve decades) |
+//! | `fft-within-bound-cancelling` | the same with inputs `1e6 + U(-1, 1)` and kernels summing to zero (outputs cancel) |
+//! | `fft-within-bound-large` | the same on realistic sizes ([`large_case`]: 256..=2048-sample signals with up to 31 taps, images up to 48x48 with up to 5x5 kernels), uniform f64, no bias |
+//! | `fft-mutant-breaks-bound` | refuted: each deliberately wrong engine (`Mutation`: no `1/N`, circular instead of linear convolution, crop off by one) fails the uniform f64 property |
+//!
+//! Cases are drawn shape first (a [`Layout`]: rank 1..=3, batch, groups, channels, stride,
+//! dilation, every padding rule and boundary mode, flip, bias), then data from a [`Dist`].
+//!
+//! **The bound** is computed here from the problem, independently of the engine
+//! ([`fft_bounds`]: the input padded with [`crate::boundary::pad`], norms and masses from
+//! `compare::fft`), with only the transform lengths (and overlap-add blocks) taken from the
+//! engine's plan; the engine's own [`FftEngine::error_bounds`] must give the same numbers.
+//!
+//! **The exact result** ([`exact_conv`]) is the reference formula run on integers: every
+//! finite f64 is `m 2^e` with an integer `m`, so input, boundary constant, weight and bias are
+//! scaled by powers of two to big integers ([`crate::scalar::Ring`] on `BigInt`), the
+//! reference computes exactly, and the error `fft - exact` of each element is formed exactly
+//! and rounded once. (`tests/fft.rs` checks it against the reference on `BigRational`.)
+
+use crate::boundary::pad;
+use crate::compare::fft::{
+    FftTerms, distance, l1_upper_complex, l2_upper, mass, normwise, pow2, reference_error,
+};
+use crate::engine::ConvEngine;
+use crate::engine::fft::{Blocking, FftElement, FftEngine, FftPath, Mutation};
+use crate::error::ConvError;
+use crate::properties::{Arr, Outcome, search, timed};
+use crate::reference::{Problem, conv};
+use crate::scalar::Ring;
+use crate::spec::{Boundary, ConvSpec, Flip, Padding};
+use ndarray::{Array1, ArrayD, Axis, IxDyn};
+use num_bigint::BigInt;
+use num_complex::Complex;
+use num_rational::BigRational;
+use num_traits::{ToPrimitive, Zero};
+use proptest::prelude::*;
+use std::cell::Cell;
+use std::fmt::Debug;
+
+type C64 = Complex<f64>;
+
+/// The floor on the largest observed `error / bound`: a bound that is never approached by
+/// more than a factor 1000 on these cases is too loose to be useful.
+pub const RATIO_FLOOR: f64 = 1e-3;
+
+/// The floor is a statement about the largest of many ratios: a row checks it only when at
+/// least this many valid cases without bias were drawn (`verify --cases 16` does not).
+pub const FLOOR_MIN_CASES: usize = 16;
+
+/// Largest rank the `verify` rows draw (the exact result is the reference on big integers).
+pub const VERIFY_MAX_RANK: usize = 3;
+
+/// Largest rank the `verify` mutant rows draw: every mutant fails at rank 1, and a smaller
+/// first counterexample shrinks faster.
+pub const MUTANT_MAX_RANK: usize = 2;
+
+// ---------------------------------------------------------------------------- element types
+
+/// A float element the FFT property can generate and check exactly: `f64` and `Complex<f64>`.
+pub trait FftSample: FftElement + Ring + Copy + PartialEq + Debug + Send + Sync + 'static {
+    /// Short name for reports (`f64`, `c64`).
+    const NAME: &'static str;
+    /// The exact value as a rational (`BigRational`, `Complex<BigRational>`).
+    type Exact: Ring + PartialEq;
+    /// The value times a power of two as an integer (`BigInt`, `Complex<BigInt>`).
+    type Scaled: Ring;
+    /// Real and imaginary parts (imaginary 0 for reals).
+    fn parts(self) -> [f64; 2];
+    /// `|v|` as an element (for the reference on absolute values).
+    fn magnitude(self) -> Self;
+    /// The exact value as a rational.
+    fn exact(self) -> Self::Exact;
+    /// Real and imaginary parts of an exact value.
+    fn exact_parts(e: &Self::Exact) -> [BigRational; 2];
+    /// `self * 2^-e` as an integer; `e` at most [`lsb_exponent`] of every part.
+    fn scaled(self, e: i32) -> Self::Scaled;
+    /// Real and imaginary parts of a scaled value.
+    fn scaled_parts(s: &Self::Scaled) -> [BigInt; 2];
+    /// Strategy for values of the distribution.
+    fn value(d: Dist) -> BoxedStrategy<Self>;
+}
+
+fn rational(v: f64) -> BigRational {
+    BigRational::from_float(v).expect("finite")
+}
+
+/// `v = m 2^e` with `m` odd (`None` for zero and non-finite values).
+fn dyadic(v: f64) -> Option<(i64, i32)> {
+    if v == 0.0 || !v.is_finite() {
+        return None;
+    }
+    let bits = v.to_bits();
+    let field = ((bits >> 52) & 0x7ff) as i32;
+    let frac = (bits & ((1u64 << 52) - 1)) as i64;
+    let (m, e) = if field == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1i64 << 52), field - 1075)
+    };
+    let tz = m.trailing_zeros();
+    let m = m >> tz;
+    Some((if v < 0.0 { -m } else { m }, e + tz as i32))
+}
+
+/// The exponent of the lowest set bit of a finite `v` (`i32::MAX` for zero).
+pub fn lsb_exponent(v: f64) -> i32 {
+    dyadic(v).map_or(i32::MAX, |(_, e)| e)
+}
+
+/// `v * 2^-e` as an integer (exact when `e <= lsb_exponent(v)`).
+fn scaled_real(v: f64, e: i32) -> BigInt {
+    match dyadic(v) {
+        None => BigInt::from(0),
+        Some((m, ev)) => {
+            assert!(ev >= e, "scaling {v:e} by 2^{} is not exact", -e);
+            BigInt::from(m) << (ev - e) as usize
+        }
+    }
+}
+
+impl FftSample for f64 {
+    const NAME: &'static str = "f64";
+    type Exact = BigRational;
+    type Scaled = BigInt;
+    fn parts(self) -> [f64; 2] {
+        [self, 0.0]
+    }
+    fn magnitude(self) -> f64 {
+        self.abs()
+    }
+    fn exact(self) -> BigRational {
+        rational(self)
+    }
+    fn exact_parts(e: &BigRational) -> [BigRational; 2] {
+        [e.clone(), <BigRational as Zero>::zero()]
+    }
+    fn scaled(self, e: i32) -> BigInt {
+        scaled_real(self, e)
+    }
+    fn scaled_parts(s: &BigInt) -> [BigInt; 2] {
+        [s.clone(), BigInt::from(0)]
+    }
+    fn value(d: Dist) -> BoxedStrategy<f64> {
+        real_value(d)
+    }
+}
+
+impl FftSample for C64 {
+    const NAME: &'static str = "c64";
+    type Exact = Complex<BigRational>;
+    type Scaled = Complex<BigInt>;
+    fn parts(self) -> [f64; 2] {
+        [self.re, self.im]
+    }
+    fn magnitude(self) -> C64 {
+        Complex::new(self.re.hypot(self.im), 0.0)
+    }
+    fn exact(self) -> Complex<BigRational> {
+        Complex::new(rational(self.re), rational(self.im))
+    }
+    fn exact_parts(e: &Complex<BigRational>) -> [BigRational; 2] {
+        [e.re.clone(), e.im.clone()]
+    }
+    fn scaled(self, e: i32) -> Complex<BigInt> {
+        Complex::new(scaled_real(self.re, e), scaled_real(self.im, e))
+    }
+    fn scaled_parts(s: &Complex<BigInt>) -> [BigInt; 2] {
+        [s.re.clone(), s.im.clone()]
+    }
+    fn value(d: Dist) -> BoxedStrategy<C64> {
+        (real_value(d), real_value(d))
+            .prop_map(|(re, im)| Complex::new(re, im))
+            .boxed()
+    }
+}
+
+// ---------------------------------------------------------------------------- cases
+
+/// A convolution problem with owned data, printed ready to paste.
+#[derive(Clone, Debug)]
+pub struct Case<T> {
+    /// Input `(N, C, spatial...)`.
+    pub input: Arr<T>,
+    /// Weight `(O, C / groups, kernel...)`.
+    pub weight: Arr<T>,
+    /// Bias, one per output channel.
+    pub bias: Option<Vec<T>>,
+    /// Everything else.
+    pub spec: ConvSpec<T>,
+}
+
+/// `spec` with its boundary constant (the only element it holds) mapped by `f`.
+fn map_spec<T: Clone, U>(spec: &ConvSpec<T>, f: impl Fn(T) -> U) -> ConvSpec<U> {
+    ConvSpec {
+        stride: spec.stride.clone(),
+        dilation: spec.dilation.clone(),
+        padding: spec.padding.clone(),
+        boundary: match &spec.boundary {
+            Boundary::Zeros => Boundary::Zeros,
+            Boundary::Constant(c) => Boundary::Constant(f(c.clone())),
+            Boundary::Reflect => Boundary::Reflect,
+            Boundary::Symmetric => Boundary::Symmetric,
+            Boundary::Replicate => Boundary::Replicate,
+            Boundary::Circular => Boundary::Circular,
+        },
+        groups: spec.groups,
+        flip: spec.flip,
+        limits: spec.limits,
+    }
+}
+
+impl<T: Ring> Case<T> {
+    /// Runs `f` on the case as a [`Problem`].
+    pub fn with<R>(&self, f: impl FnOnce(&Problem<'_, T>) -> R) -> R {
+        let bias = self.bias.clone().map(Array1::from);
+        let mut p = Problem::new(self.input.0.view(), self.weight.0.view()).spec(self.spec.clone());
+        if let Some(b) = &bias {
+            p = p.bias(b.view());
+        }
+        f(&p)
+    }
+
+    /// The same case with every element (data, bias, boundary constant) mapped by `f`.
+    pub fn map<U: Ring>(&self, f: impl Fn(T) -> U + Copy) -> Case<U> {
+        Case {
+            input: Arr(self.input.0.mapv(f)),
+            weight: Arr(self.weight.0.mapv(f)),
+            bias: self
+                .bias
+                .as_ref()
+                .map(|b| b.iter().map(|v| f(v.clone())).collect()),
+            spec: map_spec(&self.spec, f),
+        }
+    }
+}
+
+/// Shapes and settings, drawn before the data so that shrinking keeps them valid.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    /// Batch size `N`.
+    pub batch: usize,
+    /// Groups.
+    pub groups: usize,
+    /// Input channels per group.
+    pub cg: usize,
+    /// Output channels per group.
+    pub og: usize,
+    /// Spatial input shape.
+    pub input: Vec<usize>,
+    /// Spatial kernel shape.
+    pub kernel: Vec<usize>,
+    /// Stride per axis.
+    pub stride: Vec<usize>,
+    /// Dilation per axis.
+    pub dilation: Vec<usize>,
+    /// Padding rule.
+    pub padding: Padding,
+    /// Boundary mode, as an index for [`boundary_of`].
+    pub boundary: u8,
+    /// Convolution or cross-correlation.
+    pub flip: Flip,
+    /// Whether the case has a bias.
+    pub bias: bool,
+}
+
+impl Layout {
+    /// `(N, groups * cg, input...)`.
+    pub fn input_shape(&self) -> Vec<usize> {
+        let mut s = vec![self.batch, self.groups * self.cg];
+        s.extend(&self.input);
+        s
+    }
+    /// `(groups * og, cg, kernel...)`.
+    pub fn weight_shape(&self) -> Vec<usize> {
+        let mut s = vec![self.groups * self.og, self.cg];
+        s.extend(&self.kernel);
+        s
+    }
+    /// The spec of this layout, with `constant` for a constant boundary.
+    pub fn spec<T>(&self, constant: T) -> ConvSpec<T> {
+        ConvSpec::new()
+            .stride(self.stride.clone())
+            .dilation(self.dilation.clone())
+            .padding(self.padding.clone())
+            .boundary(boundary_of(self.boundary, constant))
+            .groups(self.groups)
+            .flip(self.flip)
+    }
+}
+
+/// Strategy: a [`Layout`] of rank `1..=max_rank`: batch, groups, channels per group in 1..=2;
+/// input extents up to 24 (rank 1), 8 (rank 2) or 5; kernel extents up to 6, 4 or 3; stride
+/// 1..=3; dilation 1..=2; every padding rule (explicit pads 0..=3); every boundary mode.
+pub fn layout(max_rank: usize) -> impl Strategy<Value = Layout> {
+    (1..=max_rank)
+        .prop_flat_map(|rank| {
+            let (n, k): (usize, usize) = match rank {
+                1 => (24, 6),
+                2 => (8, 4),
+                _ => (5, 3),
+            };
+            let padding = prop_oneof![
+                Just(Padding::Valid),
+                Just(Padding::Full),
+                Just(Padding::SameUpper),
+                Just(Padding::SameLower),
+                Just(Padding::TorchSame),
+                proptest::collection::vec((0usize..=3, 0usize..=3), rank)
+                    .prop_map(Padding::Explicit),
+            ];
+            (
+                (1usize..=2, 1usize..=2, 1usize..=2, 1usize..=2),
+                proptest::collection::vec(1..=n, rank),
+                proptest::collection::vec(1..=k, rank),
+                proptest::collection::vec(1usize..=3, rank),
+                proptest::collection::vec(1usize..=2, rank),
+                padding,
+                0u8..6,
+                any::<bool>(),
+                any::<bool>(),
+            )
+        })
+        .prop_map(
+            |(
+                (batch, groups, cg, og),
+                input,
+                kernel,
+                stride,
+                dilation,
+                padding,
+                boundary,
+                conv,
+                bias,
+            )| {
+                Layout {
+                    batch,
+                    groups,
+                    cg,
+                    og,
+                    input,
+                    kernel,
+                    stride,
+                    dilation,
+                    padding,
+                    boundary,
+                    flip: if conv {
+                        Flip::Convolution
+                    } else {
+                        Flip::Correlation
+                    },
+                    bias,
+                }
+            },
+        )
+}
+
+/// Value distributions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dist {
+    /// Uniform in [-1, 1].
+    Uniform,
+    /// `+-10^e`, `e` uniform in [-6, 6]: twelve decades mixed.
+    Decades,
+    /// Input `1e6 + U(-1, 1)`, kernels summing to (about) zero: outputs cancel.
+    Cancelling,
+}
+
+impl Dist {
+    /// Every distribution.
+    pub const ALL: [Dist; 3] = [Dist::Uniform, Dist::Decades, Dist::Cancelling];
+
+    /// The `verify` property name for this distribution.
+    pub fn property(self) -> &'static str {
+        match self {
+            Dist::Uniform => "fft-within-bound-uniform",
+            Dist::Decades => "fft-within-bound-decades",
+            Dist::Cancelling => "fft-within-bound-cancelling",
+        }
+    }
+}
+
+/// Strategy: real values of the distribution.
+pub fn real_value(d: Dist) -> BoxedStrategy<f64> {
+    match d {
+        Dist::Uniform => (-1.0f64..1.0).boxed(),
+        Dist::Decades => (any::<bool>(), -6.0f64..6.0)
+            .prop_map(|(neg, e)| if neg { -(10f64.powf(e)) } else { 10f64.powf(e) })
+            .boxed(),
+        Dist::Cancelling => (-1.0f64..1.0).prop_map(|v| 1e6 + v).boxed(),
+    }
+}
+
+/// Strategy: an array of the given shape with elements from `values`.
+#[doc(hidden)]
+pub fn array<T: Debug + Clone + 'static>(
+    shape: Vec<usize>,
+    values: BoxedStrategy<T>,
+) -> impl Strategy<Value = Arr<T>> {
+    let len: usize = shape.iter().product();
+    proptest::collection::vec(values, len)
+        .prop_map(move |v| Arr(ArrayD::from_shape_vec(IxDyn(&shape), v).expect("length")))
+}
+
+/// The boundary mode with index `kind` (0 zeros, 1 constant, 2 reflect, 3 symmetric,
+/// 4 replicate, else circular).
+#[doc(hidden)]
+pub fn boundary_of<T>(kind: u8, constant: T) -> Boundary<T> {
+    match kind {
+        0 => Boundary::Zeros,
+        1 => Boundary::Constant(constant),
+        2 => Boundary::Reflect,
+        3 => Boundary::Symmetric,
+        4 => Boundary::Replicate,
+        _ => Boundary::Circular,
+    }
+}
+
+/// Strategy: a [`Case`] of rank `1..=max_rank` ([`layout`]) with data, bias and boundary
+/// constant from `d` (for [`Dist::Cancelling`]: kernels uniform, the last tap of each minus
+/// the sum of the others).
+pub fn case<T: FftSample>(d: Dist, max_rank: usize) -> impl Strategy<Value = Case<T>> {
+    layout(max_rank).prop_flat_map(move |l| {
+        let kernel_values = match d {
+            Dist::Cancelling => T::value(Dist::Uniform),
+            d => T::value(d),
+        };
+        (
+            array(l.input_shape(), T::value(d)),
+            array(l.weight_shape(), kernel_values),
+            proptest::collection::vec(T::value(d), l.groups * l.og),
+            T::value(d),
+            Just(l),
+        )
+            .prop_map(move |(input, mut weight, bias, constant, l)| {
+                if let Dist::Cancelling = d {
+                    // Make every kernel sum to (about) zero: the last tap takes minus the rest.
+                    let shape = l.weight_shape();
+                    let taps: usize = shape[2..].iter().product();
+                    let flat = weight.0.as_slice_mut().expect("standard layout");
+                    for kernel in flat.chunks_mut(taps) {
+                        let n = kernel.len();
+                        if n > 1 {
+                            let rest = kernel[..n - 1].iter().fold(T::zero(), |a, v| a.plus(v));
+                            kernel[n - 1] = T::zero().minus(&rest);
+                        }
+                    }
+                }
+                Case {
+                    input,
+                    weight,
+                    bias: l.bias.then_some(bias),
+                    spec: l.spec(constant),
+                }
+            })
+    })
+}
+
+// ---------------------------------------------------------------------------- the bound
+
+/// What the bound needs from the engine's plan: the transform it runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Transform {
+    /// Total transform length `N` (product of the per-axis lengths).
+    pub total_len: f64,
+    /// Overlap-add: the most blocks summed into one output element (1 for one transform).
+    pub overlap: usize,
+}
+
+/// The transform the engine plans for `p`, or `None` when it takes the reference path.
+pub fn transform(engine: &FftEngine, p: &Problem<'_, impl FftElement>) -> Option<Transform> {
+    let geo = p.validate().ok()?;
+    match engine.plan(p).ok()?.path {
+        FftPath::Fft {
+            lengths,
+            block,
+            blocks,
+            ..
+        } => Some(Transform {
+            total_len: lengths.iter().map(|&l| l as f64).product(),
+            // `k = prod_a k_a`, `k_a = floor((B_a + E_a - 2) / B_a) + 1` on an axis split into
+            // blocks of `B_a` samples (`E_a` the dilated kernel extent), 1 on a whole axis.
+            overlap: geo
+                .axes
+                .iter()
+                .zip(block.iter().zip(&blocks))
+                .map(|(g, (&b, &count))| {
+                    if count > 1 {
+                        (b + g.effective_kernel() - 2) / b + 1
+                    } else {
+                        1
+                    }
+                })
+                .product(),
+        }),
+        FftPath::Reference(_) => None,
+    }
+}
+
+/// Per block `(n, o)`: the FFT bound, computed from the problem independently of the engine
+/// (padding with [`pad`], norms and masses from `compare::fft`), for the transform `t` the
+/// engine plans; `output_roundoff` as in [`FftTerms`].
+pub fn fft_bounds<T: FftSample>(
+    p: &Problem<'_, T>,
+    t: Transform,
+    output_roundoff: Option<f64>,
+) -> ArrayD<f64> {
+    let geo = p.validate().expect("valid");
+    let mut pads = vec![(0, 0), (0, 0)];
+    pads.extend(geo.pads());
+    let xb = pad(p.input.view(), &pads, &p.spec.boundary, &p.spec.limits).expect("pad");
+    let (batch, c_out, cg) = (xb.shape()[0], p.weight.shape()[0], p.weight.shape()[1]);
+    let og = c_out / p.spec.groups;
+    let outputs: usize = geo.output_shape().iter().product();
+    let xmax = xb.iter().fold(0f64, |m, v| m.max(v.magnitude().parts()[0]));
+    let wmax = p
+        .weight
+        .iter()
+        .fold(0f64, |m, v| m.max(v.magnitude().parts()[0]));
+    ArrayD::from_shape_fn(IxDyn(&[batch, c_out]), |i| {
+        let (n, o) = (i[0], i[1]);
+        let g = o / og;
+        let pairs = (0..cg).map(|c| {
+            let x = xb.index_axis(Axis(0), n);
+            let x = x.index_axis(Axis(0), g * cg + c);
+            let w = p.weight.index_axis(Axis(0), o);
+            let w = w.index_axis(Axis(0), c);
+            let a = l2_upper(x.iter().flat_map(|v| v.parts()).collect::<Vec<_>>());
+            let b = l1_upper_complex(w.iter().map(|v| {
+                let [re, im] = v.parts();
+                Complex::new(re, im)
+            }));
+            (a, b)
+        });
+        FftTerms {
+            transform_len: t.total_len,
+            channels: cg,
+            mass: mass(pairs.collect::<Vec<_>>()),
+            bias: p.bias.as_ref().map(|b| b[o].magnitude().parts()[0]),
+            outputs,
+            overlap: t.overlap,
+            scale: xmax * wmax,
+            output_roundoff,
+        }
+        .bound()
+    })
+}
+
+/// The f64 reference's own error per block (2-norm), from the reference on absolute values.
+pub fn reference_bounds<T: FftSample>(p: &Problem<'_, T>) -> ArrayD<f64> {
+    let abs_x = p.input.mapv(FftSample::magnitude);
+    let abs_w = p.weight.mapv(FftSample::magnitude);
+    let abs_b = p.bias.as_ref().map(|b| b.mapv(FftSample::magnitude));
+    let mut spec = p.spec.clone();
+    if let Boundary::Constant(c) = &spec.boundary {
+        spec.boundary = Boundary::Constant(c.magnitude());
+    }
+    let mut q = Problem::new(abs_x.view(), abs_w.view()).spec(spec);
+    if let Some(b) = &abs_b {
+        q = q.bias(b.view());
+    }
+    let a = conv(&q).expect("valid");
+    let taps: usize = p.weight.shape()[1..].iter().product();
+    let terms = taps + usize::from(p.bias.is_some());
+    let (batch, c_out) = (a.shape()[0], a.shape()[1]);
+    ArrayD::from_shape_fn(IxDyn(&[batch, c_out]), |i| {
+        let block = a.index_axis(Axis(0), i[0]);
+        let block = block.index_axis(Axis(0), i[1]);
+        reference_error(
+            block.iter().map(|v| v.parts()[0]).collect::<Vec<_>>(),
+            terms,
+        )
+    })
+}
+
+/// The real and imaginary parts of block `(n, o)` of `y`, flattened.
+pub fn block_parts<T: FftSample>(y: &ArrayD<T>, n: usize, o: usize) -> Vec<f64> {
+    let b = y.index_axis(Axis(0), n);
+    let b = b.index_axis(Axis(0), o);
+    b.iter().flat_map(|v| v.parts()).collect()
+}
+
+/// The engine's result, what it is compared with, and the bound of every block.
+struct Computed<T, E> {
+    got: ArrayD<T>,
+    want: E,
+    bounds: ArrayD<f64>,
+}
+
+/// Runs the engine, its plan and both bounds (independent and the engine's own, which must
+/// agree); `Ok(None)` when the engine and `expected` refuse the problem with the same error.
+fn engine_and_bounds<T: FftSample, E>(
+    engine: &FftEngine,
+    p: &Problem<'_, T>,
+    expected: Result<E, ConvError>,
+) -> Result<Option<Computed<T, E>>, String> {
+    let (got, want) = match (engine.conv(p), expected) {
+        (Ok(g), Ok(w)) => (g, w),
+        (Err(a), Err(b)) if a == b => return Ok(None),
+        (a, b) => {
+            return Err(format!(
+                "engine gave {:?}, reference {:?}",
+                a.map(Arr),
+                b.map(|_| "a result")
+            ));
+        }
+    };
+    let Some(t) = transform(engine, p) else {
+        return Err(format!(
+            "unexpected reference path: {:?}",
+            engine.last_path()
+        ));
+    };
+    let fft = fft_bounds(p, t, None);
+    // The engine's own bounds (used for its integer decisions) must be the same numbers.
+    let own = engine.error_bounds(p).map_err(|e| e.to_string())?;
+    for (a, b) in own.iter().zip(fft.iter()) {
+        if (a - b).abs() > 1e-9 * b {
+            return Err(format!("engine bound {a:e} vs independent bound {b:e}"));
+        }
+    }
+    Ok(Some(Computed {
+        got,
+        want,
+        bounds: fft,
+    }))
+}
+
+/// FFT result vs the f64 reference: every block within `fft bound + reference error`.
+/// Returns the largest `error / fft bound` (an over-estimate of the FFT's own ratio).
+pub fn check_against_reference<T: FftSample>(
+    engine: &FftEngine,
+    c: &Case<T>,
+) -> Result<f64, String> {
+    c.with(|p| {
+        let Some(Computed {
+            got,
+            want,
+            bounds: fft,
+        }) = engine_and_bounds(engine, p, conv(p))?
+        else {
+            return Ok(0.0);
+        };
+        if got.shape() != want.shape() {
+            return Err(format!("shape {:?} vs {:?}", got.shape(), want.shape()));
+        }
+        let refb = reference_bounds(p);
+        let mut blocks = Vec::new();
+        for n in 0..got.shape()[0] {
+            for o in 0..got.shape()[1] {
+                let err = distance(&block_parts(&got, n, o), &block_parts(&want, n, o));
+                blocks.push((err, fft[[n, o]] + refb[[n, o]], fft[[n, o]]));
+            }
+        }
+        let report = normwise(blocks.iter().map(|&(e, b, _)| (e, b)));
+        if !report.passed {
+            let (e, b, f) = blocks[report.worst];
+            return Err(format!(
+                "block {} error {e:e} > bound {b:e} (fft part {f:e}); plan {:?}",
+                report.worst,
+                engine.plan(p).map(|p| p.to_string())
+            ));
+        }
+        Ok(blocks.iter().map(|&(e, _, f)| e / f).fold(0.0, f64::max))
+    })
+}
+
+// ---------------------------------------------------------------------------- exact result
+
+/// An exact convolution result: `mantissa * 2^exponent`, element by element.
+#[derive(Clone, Debug)]
+pub struct ExactResult<S> {
+    /// The result divided by `2^exponent`: integers.
+    pub mantissa: ArrayD<S>,
+    /// The common power of two.
+    pub exponent: i32,
+}
+
+impl<S> ExactResult<S> {
+    /// The exact parts of every element as rationals, in row-major order.
+    pub fn rational_parts<T: FftSample<Scaled = S>>(&self) -> Vec<[BigRational; 2]> {
+        let scale = if self.exponent >= 0 {
+            BigRational::from_integer(BigInt::from(1) << self.exponent as usize)
+        } else {
+            BigRational::new(
+                BigInt::from(1),
+                BigInt::from(1) << (-self.exponent) as usize,
+            )
+        };
+        self.mantissa
+            .iter()
+            .map(|s| T::scaled_parts(s).map(|m| BigRational::from_integer(m) * &scale))
+            .collect()
+    }
+}
+
+/// The exact result of a finite case: the reference on integers (module docs). Input and
+/// boundary constant are scaled by `2^-ex`, the weight by `2^-ew`, the bias by `2^-(ex+ew)`,
+/// with `ex`, `ew` small enough that every scaled value is an integer.
+pub fn exact_conv<T: FftSample>(c: &Case<T>) -> Result<ExactResult<T::Scaled>, ConvError> {
+    let lsb = |v: &T| {
+        v.parts()
+            .into_iter()
+            .map(lsb_exponent)
+            .min()
+            .unwrap_or(i32::MAX)
+    };
+    let least = |it: &mut dyn Iterator<Item = &T>| it.map(lsb).min().unwrap_or(i32::MAX);
+    let constant = match &c.spec.boundary {
+        Boundary::Constant(v) => Some(v),
+        _ => None,
+    };
+    let known = |e: i32| if e == i32::MAX { 0 } else { e };
+    let mut ex = known(least(&mut c.input.0.iter().chain(constant)));
+    let ew = known(least(&mut c.weight.0.iter()));
+    if let Some(b) = &c.bias {
+        let eb = least(&mut b.iter());
+        if eb != i32::MAX && eb < ex + ew {
+            ex = eb - ew;
+        }
+    }
+    let scaled = Case {
+        input: Arr(c.input.0.mapv(|v| v.scaled(ex))),
+        weight: Arr(c.weight.0.mapv(|v| v.scaled(ew))),
+        bias: c
+            .bias
+            .as_ref()
+            .map(|b| b.iter().map(|v| v.scaled(ex + ew)).collect()),
+        spec: map_spec(&c.spec, |v| v.scaled(ex)),
+    };
+    Ok(ExactResult {
+        mantissa: scaled.with(conv)?,
+        exponent: ex + ew,
+    })
+}
+
+/// `got - m 2^e`, formed exactly and rounded once (infinite for a non-finite `got`).
+fn exact_difference(got: f64, m: &BigInt, e: i32) -> f64 {
+    if !got.is_finite() {
+        return f64::INFINITY;
+    }
+    let (mg, eg) = dyadic(got).unwrap_or((0, e));
+    let low = eg.min(e);
+    let d = (BigInt::from(mg) << (eg - low) as usize) - (m << (e - low) as usize);
+    pow2(d.to_f64().unwrap_or(f64::INFINITY), low)
+}
+
+/// What one exact check measured.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ExactCheck {
+    /// Largest `||fft - exact||_2 / bound` over the blocks.
+    pub max_ratio: f64,
+    /// Blocks `(n, o)` checked.
+    pub blocks: usize,
+    /// Total transform length `N` the engine used.
+    pub transform_len: f64,
+    /// The engine split the signal into overlap-add blocks.
+    pub overlap_add: bool,
+}
+
+/// The property: the FFT result is within the normwise bound of the exact result in every
+/// block. `Ok(None)` when the engine and the reference refuse the problem with the same
+/// error; otherwise the largest `error / bound`.
+pub fn check_exact<T: FftSample>(
+    engine: &FftEngine,
+    c: &Case<T>,
+) -> Result<Option<ExactCheck>, String> {
+    c.with(|p| {
+        let Some(Computed {
+            got,
+            want: exact,
+            bounds: fft,
+        }) = engine_and_bounds(engine, p, exact_conv(c))?
+        else {
+            return Ok(None);
+        };
+        if got.shape() != exact.mantissa.shape() {
+            return Err(format!(
+                "shape {:?} vs {:?}",
+                got.shape(),
+                exact.mantissa.shape()
+            ));
+        }
+        let mut check = ExactCheck {
+            transform_len: transform(engine, p).map_or(0.0, |t| t.total_len),
+            overlap_add: engine.plan(p).is_ok_and(|plan| plan.path.is_overlap_add()),
+            ..ExactCheck::default()
+        };
+        for n in 0..got.shape()[0] {
+            for o in 0..got.shape()[1] {
+                let g = got.index_axis(Axis(0), n);
+                let g = g.index_axis(Axis(0), o);
+                let y = exact.mantissa.index_axis(Axis(0), n);
+                let y = y.index_axis(Axis(0), o);
+                let diffs: Vec<f64> = g
+                    .iter()
+                    .zip(y.iter())
+                    .flat_map(|(gv, yv)| {
+                        let [g_re, g_im] = gv.parts();
+                        let [y_re, y_im] = T::scaled_parts(yv);
+                        [
+                            exact_difference(g_re, &y_re, exact.exponent),
+                            exact_difference(g_im, &y_im, exact.exponent),
+                        ]
+                    })
+                    .collect();
+                let err = distance(&diffs, &vec![0.0; diffs.len()]);
+                let ratio = err / fft[[n, o]];
+                if ratio.is_nan() || ratio > 1.0 {
+                    return Err(format!(
+                        "block ({n}, {o}): ||fft - exact||_2 = {err:e} > bound {:e} (ratio {ratio:.3e}); plan {:?}",
+                        fft[[n, o]],
+                        engine.plan(p).map(|p| p.to_string())
+                    ));
+                }
+                check.max_ratio = check.max_ratio.max(ratio);
+                check.blocks += 1;
+            }
+        }
+        Ok(Some(check))
+    })
+}
+
+// ---------------------------------------------------------------------------- battery
+
+/// The transform-length cap of the overlap-add rows ([`Blocking::Capped`]): small enough that
+/// most random cases are split into blocks.
+pub const OVERLAP_ADD_CAP: usize = 8;
+
+/// The deliberately wrong engines the `fft-mutant-breaks-bound` rows must refute.
+#[doc(hidden)]
+pub const MUTATIONS: [Mutation; 4] = [
+    Mutation::NoNormalisation,
+    Mutation::ShortTransform,
+    Mutation::CropOffByOne,
+    Mutation::OverlapOverwrite,
+];
+
+/// Largest ratios seen by a row, over the valid cases.
+#[derive(Clone, Copy, Debug, Default)]
+struct Seen {
+    /// Over every block.
+    all: f64,
+    /// Over the blocks of cases without bias (the FFT part of the bound alone: a bias adds
+    /// one rounding, `u |y + b|`, that a large bias nearly attains).
+    no_bias: f64,
+    no_bias_cases: usize,
+    blocks: usize,
+    valid: usize,
+    largest_transform: f64,
+    /// Cases the engine split into overlap-add blocks, and their largest ratio.
+    split: usize,
+    split_max: f64,
+}
+
+/// Runs [`check_exact`] on `cases` cases from `strategy`, requires the largest ratio without
+/// bias to be at least [`RATIO_FLOOR`] (given [`FLOOR_MIN_CASES`] such cases), and reports the
+/// largest ratios in the detail.
+fn ratio_row<T: FftSample>(
+    property: &'static str,
+    engine: &FftEngine,
+    strategy: impl Strategy<Value = Case<T>>,
+    cases: u32,
+    seed: u64,
+) -> Outcome {
+    let seen = Cell::new(Seen::default());
+    let name = format!("{}/{}", ConvEngine::<T>::name(engine), T::NAME);
+    let mut row = timed(property, name, cases, false, || {
+        search(strategy, cases, seed, |c| {
+            if let Some(r) = check_exact(engine, c)? {
+                let mut s = seen.get();
+                s.all = s.all.max(r.max_ratio);
+                if c.bias.is_none() {
+                    s.no_bias = s.no_bias.max(r.max_ratio);
+                    s.no_bias_cases += 1;
+                }
+                s.blocks += r.blocks;
+                s.valid += 1;
+                s.largest_transform = s.largest_transform.max(r.transform_len);
+                if r.overlap_add {
+                    s.split += 1;
+                    s.split_max = s.split_max.max(r.max_ratio);
+                }
+                seen.set(s);
+            }
+            Ok(())
+        })?;
+        let s = seen.get();
+        // Like the floor, required once enough cases were drawn (`verify --cases 8` may draw
+        // none long enough to split).
+        if engine.blocking_rule() != Blocking::Whole && s.split == 0 && s.valid >= FLOOR_MIN_CASES {
+            return Err(format!(
+                "no case was split into overlap-add blocks ({} valid cases): the row would not test overlap-add",
+                s.valid
+            ));
+        }
+        if s.no_bias_cases >= FLOOR_MIN_CASES && s.no_bias < RATIO_FLOOR {
+            return Err(format!(
+                "largest ||fft - exact||_2 / bound without bias {:.3e} is below {RATIO_FLOOR:e}: the bound is vacuous here",
+                s.no_bias
+            ));
+        }
+        Ok(())
+    });
+    if row.passed {
+        let s = seen.get();
+        let floor = if s.no_bias_cases >= FLOOR_MIN_CASES {
+            format!("floor {RATIO_FLOOR:e}")
+        } else {
+            format!(
+                "floor not checked: {} cases without bias, fewer than {FLOOR_MIN_CASES}",
+                s.no_bias_cases
+            )
+        };
+        row.detail = format!(
+            "max ||fft - exact||_2 / bound = {:.3e} without bias ({floor}), {:.3e} with; {} blocks of {} valid cases ({} split into overlap-add blocks, max ratio {:.3e}), transforms up to N = {}",
+            s.no_bias, s.all, s.blocks, s.valid, s.split, s.split_max, s.largest_transform
+        );
+    }
+    row
+}
+
+/// One `fft-within-bound-*` row: [`check_exact`] on `cases` cases of `d` (rank up to
+/// `max_rank`), and the largest ratio without bias at least [`RATIO_FLOOR`]; the detail reports
+/// the largest ratios.
+pub fn within_bound_row<T: FftSample>(
+    engine: &FftEngine,
+    d: Dist,
+    max_rank: usize,
+    cases: u32,
+    seed: u64,
+) -> Outcome {
+    ratio_row(d.property(), engine, case::<T>(d, max_rank), cases, seed)
+}
+
+/// Strategy: realistic f64 problems without bias, uniform data: a 1-D signal of 256..=2048
+/// samples with 3..=31 taps, or a 16..=48 square image with 3x3..=5x5 kernels; 1..=3 input
+/// and 1..=2 output channels, stride 1, zero padding `full`, `same` or `valid`.
+pub fn large_case() -> impl Strategy<Value = Case<f64>> {
+    let one_d = (256usize..=2048, 3usize..=31).prop_map(|(n, k)| (vec![n], vec![k]));
+    let two_d =
+        (16usize..=48, 3usize..=5, 3usize..=5).prop_map(|(n, k1, k2)| (vec![n, n], vec![k1, k2]));
+    let padding = prop_oneof![
+        Just(Padding::Full),
+        Just(Padding::SameUpper),
+        Just(Padding::Valid)
+    ];
+    (prop_oneof![one_d, two_d], 1usize..=3, 1usize..=2, padding).prop_flat_map(
+        |((input, kernel), c_in, c_out, padding)| {
+            let mut xs = vec![1, c_in];
+            xs.extend(&input);
+            let mut ws = vec![c_out, c_in];
+            ws.extend(&kernel);
+            let values = || real_value(Dist::Uniform);
+            (array(xs, values()), array(ws, values())).prop_map(move |(input, weight)| Case {
+                input,
+                weight,
+                bias: None,
+                spec: ConvSpec::new().padding(padding.clone()),
+            })
+        },
+    )
+}
+
+/// The wrong engine of a mutation; an overlap-add bug shows only when the signal is split
+/// into blocks, so that one caps its transforms at [`OVERLAP_ADD_CAP`].
+#[doc(hidden)]
+pub fn mutant_engine(mutation: Mutation) -> FftEngine {
+    match mutation {
+        Mutation::OverlapOverwrite => {
+            FftEngine::with_mutation(mutation).blocking(Blocking::Capped(OVERLAP_ADD_CAP))
+        }
+        _ => FftEngine::with_mutation(mutation),
+    }
+}
+
+/// One `fft-mutant-breaks-bound` row: the uniform f64 property on a wrong engine, which the
+/// search must refute.
+#[doc(hidden)]
+pub fn mutant_row(mutation: Mutation, max_rank: usize, cases: u32, seed: u64) -> Outcome {
+    let engine = mutant_engine(mutation);
+    let name = format!("{}/f64", ConvEngine::<f64>::name(&engine));
+    timed("fft-mutant-breaks-bound", name, cases, true, || {
+        search(case::<f64>(Dist::Uniform, max_rank), cases, seed, |c| {
+            check_exact(&engine, c).map(|_| ())
+        })
+    })
+}
+
+/// The FFT rows of `verify`: the property on f64 and `Complex<f64>` for every [`Dist`]
+/// (rank up to [`VERIFY_MAX_RANK`]), on realistic sizes ([`large_case`], `cases / 8` of
+/// them), then each of [`MUTATIONS`] refuted (rank up to [`MUTANT_MAX_RANK`]).
+pub fn run_fft_battery(cases: u32, seed: u64) -> Vec<Outcome> {
+    let engine = FftEngine::new();
+    let mut out: Vec<Outcome> = Dist::ALL
+        .iter()
+        .map(|&d| within_bound_row::<f64>(&engine, d, VERIFY_MAX_RANK, cases, seed))
+        .collect();
+    out.extend(
+        Dist::ALL
+            .iter()
+            .map(|&d| within_bound_row::<C64>(&engine, d, VERIFY_MAX_RANK, cases, seed)),
+    );
+    // Overlap-add, with transforms capped at 8 points per axis so that small cases are
+    // split into blocks.
+    let capped = FftEngine::new().blocking(Blocking::Capped(OVERLAP_ADD_CAP));
+    out.extend(
+        Dist::ALL
+            .iter()
+            .map(|&d| within_bound_row::<f64>(&capped, d, VERIFY_MAX_RANK, cases, seed)),
+    );
+    out.push(within_bound_row::<C64>(
+        &capped,
+        Dist::Decades,
+        VERIFY_MAX_RANK,
+        cases,
+        seed,
+    ));
+    out.push(ratio_row(
+        "fft-within-bound-large",
+        &engine,
+        large_case(),
+        (cases / 8).max(1),
+        seed,
+    ));
+    out.push(ratio_row(
+        "fft-within-bound-large",
+        &FftEngine::new().blocking(Blocking::Capped(64)),
+        large_case(),
+        (cases / 8).max(1),
+        seed,
+    ));
+    out.extend(
+        MUTATIONS
+            .iter()
+            .map(|&m| mutant_row(m, MUTANT_MAX_RANK, cases, seed)),
+    );
+    out
+}
