@@ -7,7 +7,7 @@
 //! Select with criterion's filter: `cargo bench --bench workloads -- w1_k15`.
 
 use conv_oracle::engine::ConvEngine;
-use conv_oracle::engine::fft::FftEngine;
+use conv_oracle::engine::method::{Method, MethodEngine};
 use conv_oracle::reference::Problem;
 use conv_oracle::spec::{ConvSpec, Flip, Limits, Padding};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -61,8 +61,7 @@ fn bench(c: &mut Criterion) {
         max_elements: 1 << 32,
         max_work: 1 << 40,
     };
-    let fft = FftEngine::new();
-    let oa = FftEngine::overlap_add();
+    let engines: Vec<MethodEngine> = Method::ALL.into_iter().map(MethodEngine::new).collect();
     for w in workloads() {
         let x = data(&w.input, 1);
         let k = data(&w.kernel, 2);
@@ -76,18 +75,18 @@ fn bench(c: &mut Criterion) {
             .sample_size(10)
             .warm_up_time(Duration::from_millis(500))
             .measurement_time(Duration::from_secs(2));
-        group.bench_function("fft", |b| {
-            b.iter(|| black_box(fft.conv(black_box(&p)).expect("fft")))
-        });
-        group.bench_function("overlap-add", |b| {
-            b.iter(|| black_box(oa.conv(black_box(&p)).expect("overlap-add")))
-        });
-        eprintln!(
-            "{}: fft {:?}; overlap-add {:?}",
-            w.id,
-            fft.plan(&p).map(|p| p.to_string()),
-            oa.plan(&p).map(|p| p.to_string())
-        );
+        for e in &engines {
+            // Direct on the large kernels takes seconds per call: measured where Auto could
+            // pick it (the 3x3 and 16-tap workloads) only.
+            let plan = e.plan(&p).expect("plan");
+            if e.method() == Method::Direct && w.kernel.iter().product::<usize>() > 16 {
+                continue;
+            }
+            eprintln!("{} {plan}", w.id);
+            group.bench_function(e.method().name(), |b| {
+                b.iter(|| black_box(e.conv(black_box(&p)).expect("conv")))
+            });
+        }
         group.finish();
     }
 }

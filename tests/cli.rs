@@ -1,10 +1,23 @@
-//! The `conv-oracle` binary: verify, pad, convolve and correlate, as a user runs them.
+//! The `conv-oracle` binary: verify, pad, convolve, correlate and conv, as a user runs them;
+//! `--engine` computes exactly what the library's engine of that name computes.
 
-use conv_oracle::signal::{Boundary2d, Mode, convolve, convolve2d, correlate};
+use conv_oracle::compare::{U64, componentwise};
+use conv_oracle::engine::fft::FftEngine;
+use conv_oracle::engine::method::{Method, MethodEngine};
+use conv_oracle::engine::{ConvEngine, ReferenceEngine};
+use conv_oracle::fft_properties::{Case, check_against_reference};
+use conv_oracle::layer::{LayerSpec, conv_using};
+use conv_oracle::properties::Arr;
+use conv_oracle::signal::{
+    Boundary2d, Mode, Options, convolve, convolve_opts, convolve2d, correlate, correlate_opts,
+};
+use conv_oracle::{Boundary, ConvError, Limits, Padding, Problem, Ring};
 use ndarray::{ArrayD, IxDyn, array};
-use ndarray_npy::{read_npy, write_npy};
+use ndarray_npy::{ReadableElement, read_npy, write_npy};
 use num_complex::Complex64;
 use serde_json::Value;
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -762,4 +775,387 @@ fn engine_flag_selects_the_fft_engine() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("literal formula only"));
+}
+
+// ------------------------------------------------------------------------------ --engine
+
+/// Deterministic f64 data of `shape`: multiples of 1/1009 in [-1, 1], not dyadic, so that a
+/// change of rounding shows in the bits. `salt` tells the arrays of a test apart.
+fn floats(shape: &[usize], salt: usize) -> ArrayD<f64> {
+    let mut k = salt * 104_729;
+    ArrayD::from_shape_simple_fn(IxDyn(shape), || {
+        k += 7919;
+        (k % 2019) as f64 / 1009.0 - 1.0
+    })
+}
+
+/// Deterministic int64 data of `shape` in -5..=5.
+fn ints(shape: &[usize], salt: usize) -> ArrayD<i64> {
+    let mut k = salt * 104_729;
+    ArrayD::from_shape_simple_fn(IxDyn(shape), || {
+        k += 7919;
+        (k % 11) as i64 - 5
+    })
+}
+
+fn bits(a: &ArrayD<f64>) -> Vec<u64> {
+    a.iter().map(|v| v.to_bits()).collect()
+}
+
+/// Runs the CLI and reads the .npy it wrote.
+fn run_to<T: ReadableElement>(args: &[&str], out: &Path) -> ArrayD<T> {
+    let mut args = args.to_vec();
+    args.extend(["-o", out.to_str().expect("utf8")]);
+    let o = run(&args);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    read_npy(out).expect("read")
+}
+
+/// `convolve` or `correlate` through the library's signal API (the functions the CLI calls),
+/// evaluated by `engine`.
+fn signal_lib<T: Ring>(
+    cmd: &str,
+    in1: &ArrayD<T>,
+    in2: &ArrayD<T>,
+    mode: Mode,
+    engine: &dyn ConvEngine<T>,
+) -> ArrayD<T> {
+    let opts = Options {
+        engine,
+        limits: Limits::default(),
+    };
+    match cmd {
+        "convolve" => convolve_opts(in1.view(), in2.view(), mode, &opts),
+        _ => correlate_opts(in1.view(), in2.view(), mode, &opts),
+    }
+    .expect("computes")
+}
+
+/// The library engine behind `--engine NAME` (`MethodEngine` of that method), keeping every
+/// problem it is handed with its result, so that each can be held against the reference.
+struct Recording {
+    engine: MethodEngine,
+    seen: RefCell<Vec<(Case<f64>, ArrayD<f64>)>>,
+}
+
+impl Recording {
+    fn new(method: Method) -> Self {
+        Recording {
+            engine: MethodEngine::new(method),
+            seen: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Every recorded result within the error model ([`within_error_model`]); the number of
+    /// problems checked.
+    fn check(&self) -> Result<usize, String> {
+        let seen = self.seen.borrow();
+        for (case, got) in seen.iter() {
+            within_error_model(&self.engine, case, got)?;
+        }
+        Ok(seen.len())
+    }
+}
+
+impl ConvEngine<f64> for Recording {
+    fn name(&self) -> &str {
+        ConvEngine::<f64>::name(&self.engine)
+    }
+    fn conv(&self, p: &Problem<'_, f64>) -> Result<ArrayD<f64>, ConvError> {
+        let y = self.engine.conv(p)?;
+        let case = Case {
+            input: Arr(p.input.to_owned()),
+            weight: Arr(p.weight.to_owned()),
+            bias: p.bias.as_ref().map(|b| b.to_vec()),
+            spec: p.spec.clone(),
+        };
+        self.seen.borrow_mut().push((case, y.clone()));
+        Ok(y)
+    }
+}
+
+/// `(sum |w| |x| (+ |b|) per output, summands per output)` of a problem, for
+/// [`componentwise`].
+fn abs_sums(p: &Problem<'_, f64>) -> (Vec<f64>, usize) {
+    let (x, w) = (p.input.mapv(f64::abs), p.weight.mapv(f64::abs));
+    let b = p.bias.as_ref().map(|b| b.mapv(f64::abs));
+    let mut spec = p.spec.clone();
+    if let Boundary::Constant(c) = spec.boundary {
+        spec.boundary = Boundary::Constant(c.abs());
+    }
+    let mut q = Problem::new(x.view(), w.view()).spec(spec);
+    if let Some(b) = &b {
+        q = q.bias(b.view());
+    }
+    let taps: usize = p.weight.shape()[1..].iter().product();
+    let a = conv_oracle::conv(&q).expect("valid");
+    (flat(&a), taps + usize::from(p.bias.is_some()))
+}
+
+/// The crate's error model for `got`, what `engine` returned for `case`, against the
+/// reference: the direct method within the componentwise bound of `compare`, element by
+/// element; FFT and overlap-add every output block within the normwise bound, by the shared
+/// checker `fft_properties::check_against_reference` on the FFT engine the plan names (whose
+/// bits `got` must be).
+fn within_error_model(
+    engine: &MethodEngine,
+    case: &Case<f64>,
+    got: &ArrayD<f64>,
+) -> Result<(), String> {
+    let plan = case.with(|p| engine.plan(p)).map_err(|e| e.to_string())?;
+    match plan.chosen {
+        Method::Direct => case.with(|p| {
+            let want = conv_oracle::conv(p).map_err(|e| e.to_string())?;
+            let (abs, terms) = abs_sums(p);
+            let r = componentwise(&flat(got), &flat(&want), &abs, terms, U64);
+            if r.passed {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{plan}: element {} is {:e}, reference {:e}: {:e} times the componentwise bound",
+                    r.worst,
+                    flat(got)[r.worst],
+                    flat(&want)[r.worst],
+                    r.max_ratio
+                ))
+            }
+        }),
+        chosen => {
+            let named = match chosen {
+                Method::Fft => FftEngine::new(),
+                _ => FftEngine::overlap_add(),
+            };
+            let again = case.with(|p| named.conv(p)).map_err(|e| e.to_string())?;
+            if bits(&again) != bits(got) {
+                return Err(format!("{plan}: not the bits of the engine it names"));
+            }
+            check_against_reference(&named, case)
+                .map(|_| ())
+                .map_err(|e| format!("{plan}: {e}"))
+        }
+    }
+}
+
+const MODES: [(&str, Mode); 3] = [
+    ("full", Mode::Full),
+    ("same", Mode::Same),
+    ("valid", Mode::Valid),
+];
+
+/// `convolve` and `correlate --engine E` for every method, 1-D and 2-D, every mode: f64 output
+/// is bit for bit what the library's engine gives through the same signal API, and within the
+/// error model of the reference; int64 output is the reference's, bit for bit.
+#[test]
+fn engine_flag_on_signals_is_the_library_engine() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // 1-D with in1 the longer, 1-D with in2 the longer (scipy's swaps), 2-D.
+    let shapes: [(&[usize], &[usize]); 3] = [(&[13], &[5]), (&[4], &[9]), (&[6, 7], &[3, 4])];
+    // Methods whose f64 bits differ from the reference's somewhere: the flag reached them.
+    let mut differs = HashSet::new();
+    let mut problems = 0;
+    for (i, (s1, s2)) in shapes.into_iter().enumerate() {
+        let (f, g) = (floats(s1, 2 * i), floats(s2, 2 * i + 1));
+        let (fi, gi) = (ints(s1, 2 * i), ints(s2, 2 * i + 1));
+        let (fp, gp) = (
+            write(d, &format!("f{i}.npy"), &f),
+            write(d, &format!("g{i}.npy"), &g),
+        );
+        let (fip, gip) = (
+            write(d, &format!("fi{i}.npy"), &fi),
+            write(d, &format!("gi{i}.npy"), &gi),
+        );
+        for cmd in ["convolve", "correlate"] {
+            for (mode_name, mode) in MODES {
+                let out = |engine: &str, dtype: &str| {
+                    d.join(format!("{cmd}-{i}-{mode_name}-{engine}-{dtype}.npy"))
+                };
+                let reference: ArrayD<f64> = run_to(
+                    &[cmd, &fp, &gp, "--mode", mode_name, "--engine", "reference"],
+                    &out("reference", "f64"),
+                );
+                assert_eq!(
+                    bits(&reference),
+                    bits(&signal_lib(cmd, &f, &g, mode, &ReferenceEngine)),
+                    "{cmd} {s1:?} {s2:?} --mode {mode_name}"
+                );
+                let reference_i: ArrayD<i64> = run_to(
+                    &[
+                        cmd,
+                        &fip,
+                        &gip,
+                        "--mode",
+                        mode_name,
+                        "--engine",
+                        "reference",
+                    ],
+                    &out("reference", "i64"),
+                );
+                assert_eq!(
+                    reference_i,
+                    signal_lib(cmd, &fi, &gi, mode, &ReferenceEngine)
+                );
+                for m in Method::ALL {
+                    let what = format!("{cmd} {s1:?} {s2:?} --mode {mode_name} --engine {m}");
+                    let got: ArrayD<f64> = run_to(
+                        &[cmd, &fp, &gp, "--mode", mode_name, "--engine", m.name()],
+                        &out(m.name(), "f64"),
+                    );
+                    let lib = Recording::new(m);
+                    let want = signal_lib(cmd, &f, &g, mode, &lib);
+                    assert_eq!(got.shape(), want.shape(), "{what}");
+                    assert_eq!(bits(&got), bits(&want), "{what}: CLI vs library");
+                    problems += lib.check().unwrap_or_else(|e| panic!("{what}: {e}"));
+                    if bits(&got) != bits(&reference) {
+                        differs.insert(m);
+                    }
+                    let got_i: ArrayD<i64> = run_to(
+                        &[cmd, &fip, &gip, "--mode", mode_name, "--engine", m.name()],
+                        &out(m.name(), "i64"),
+                    );
+                    assert_eq!(got_i, reference_i, "{what} (int64)");
+                }
+            }
+        }
+    }
+    assert_eq!(problems, 3 * 2 * 3 * Method::ALL.len());
+    assert!(
+        differs.contains(&Method::Fft) && differs.contains(&Method::OverlapAdd),
+        "the FFT engines' rounding never showed: {differs:?}"
+    );
+}
+
+/// `conv --engine E` for every method on a layer problem (batch 2, 3 input and 4 output
+/// channels, bias, groups 1, stride 1, explicit asymmetric zero padding): f64 output is bit for
+/// bit what `layer::conv_using` gives with the library's engine, and within the error model of
+/// the reference; int64 output is the reference's, bit for bit.
+#[test]
+fn engine_flag_on_conv_is_the_library_engine() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let (xs, ws, bs): (&[usize], &[usize], &[usize]) = (&[2, 3, 7, 6], &[4, 3, 3, 2], &[4]);
+    let (x, w, b) = (floats(xs, 0), floats(ws, 1), floats(bs, 2));
+    let (xi, wi, bi) = (ints(xs, 0), ints(ws, 1), ints(bs, 2));
+    let (xp, wp, bp) = (
+        write(d, "x.npy", &x),
+        write(d, "w.npy", &w),
+        write(d, "b.npy", &b),
+    );
+    let (xip, wip, bip) = (
+        write(d, "xi.npy", &xi),
+        write(d, "wi.npy", &wi),
+        write(d, "bi.npy", &bi),
+    );
+    // What the CLI makes of `--padding 1:2,0:1` and the defaults.
+    let spec = LayerSpec {
+        stride: vec![1, 1],
+        dilation: vec![1, 1],
+        padding: Padding::Explicit(vec![(1, 2), (0, 1)]),
+        groups: 1,
+        ..LayerSpec::default()
+    };
+    let b1 = b.view().into_dimensionality().expect("1-D");
+    let bi1 = bi.view().into_dimensionality().expect("1-D");
+    let cli = |input: &str, weight: &str, bias: &str, engine: &str, out: &Path| {
+        let args = [
+            "conv",
+            "--input",
+            input,
+            "--weight",
+            weight,
+            "--bias",
+            bias,
+            "--padding",
+            "1:2,0:1",
+            "--engine",
+            engine,
+        ];
+        let mut args = args.to_vec();
+        args.extend(["-o", out.to_str().expect("utf8")]);
+        let o = run(&args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    };
+    cli(&xp, &wp, &bp, "reference", &d.join("reference.npy"));
+    let reference: ArrayD<f64> = read_npy(d.join("reference.npy")).expect("read");
+    let lib_reference = conv_using(&ReferenceEngine, x.view(), w.view(), Some(b1), &spec);
+    assert_eq!(bits(&reference), bits(&lib_reference.expect("ok")));
+    assert_eq!(reference.shape(), [2, 4, 8, 6]);
+    cli(&xip, &wip, &bip, "reference", &d.join("reference-i.npy"));
+    let reference_i: ArrayD<i64> = read_npy(d.join("reference-i.npy")).expect("read");
+    let lib_reference_i = conv_using(&ReferenceEngine, xi.view(), wi.view(), Some(bi1), &spec);
+    assert_eq!(reference_i, lib_reference_i.expect("ok"));
+    for m in Method::ALL {
+        let out = d.join(format!("{m}.npy"));
+        cli(&xp, &wp, &bp, m.name(), &out);
+        let got: ArrayD<f64> = read_npy(&out).expect("read");
+        let lib = Recording::new(m);
+        let want = conv_using(&lib, x.view(), w.view(), Some(b1), &spec).expect("ok");
+        assert_eq!(got.shape(), want.shape(), "{m}");
+        assert_eq!(bits(&got), bits(&want), "conv --engine {m}: CLI vs library");
+        assert_eq!(lib.check(), Ok(1), "conv --engine {m}");
+        let out = d.join(format!("{m}-i.npy"));
+        cli(&xip, &wip, &bip, m.name(), &out);
+        let got_i: ArrayD<i64> = read_npy(&out).expect("read");
+        assert_eq!(got_i, reference_i, "conv --engine {m} (int64)");
+    }
+}
+
+/// A long signal: `convolve --engine overlap-add` gives the bits of the library's
+/// `FftEngine::overlap_add()` through the same signal API, whose path really is split into
+/// blocks, and those bits are within the error model of the reference.
+#[test]
+fn engine_overlap_add_splits_a_long_signal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let (x, h) = (floats(&[20_000], 0), floats(&[300], 1));
+    let (xp, hp) = (write(d, "x.npy", &x), write(d, "h.npy", &h));
+    let got: ArrayD<f64> = run_to(
+        &["convolve", &xp, &hp, "--engine", "overlap-add"],
+        &d.join("y.npy"),
+    );
+    let oa = FftEngine::overlap_add();
+    let want = signal_lib("convolve", &x, &h, Mode::Full, &oa);
+    assert_eq!(got.shape(), [20_299]);
+    assert_eq!(bits(&got), bits(&want), "CLI vs FftEngine::overlap_add()");
+    let path = oa.last_path().expect("the engine ran");
+    assert!(path.is_overlap_add(), "not split into blocks: {path}");
+    let lib = Recording::new(Method::OverlapAdd);
+    assert_eq!(
+        bits(&signal_lib("convolve", &x, &h, Mode::Full, &lib)),
+        bits(&got)
+    );
+    assert_eq!(lib.check(), Ok(1));
+}
+
+/// An engine name the CLI does not know: exit 2, one line on stderr naming every engine it
+/// does know, and no output file.
+#[test]
+fn unknown_engine_is_refused_in_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let f = write(d, "f.npy", &array![1.0, 2.0, 3.0].into_dyn());
+    let x = write(d, "x.npy", &ArrayD::<f64>::zeros(IxDyn(&[1, 1, 4])));
+    let w = write(d, "w.npy", &ArrayD::<f64>::zeros(IxDyn(&[1, 1, 2])));
+    let out = d.join("out.npy");
+    let o_ = out.to_str().expect("utf8");
+    for args in [
+        vec!["convolve", &f, &f, "--engine", "fast", "-o", o_],
+        vec!["correlate", &f, &f, "--engine", "fast", "-o", o_],
+        vec![
+            "conv", "--input", &x, "--weight", &w, "--engine", "fast", "-o", o_,
+        ],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains("'fast'"), "{err}");
+        for name in ["reference"]
+            .into_iter()
+            .chain(Method::ALL.map(Method::name))
+        {
+            assert!(err.contains(name), "{args:?}: {name} missing from {err}");
+        }
+        assert!(!out.exists(), "{args:?}");
+    }
 }
