@@ -61,6 +61,38 @@ impl<'a, T: Clone> Problem<'a, T> {
     ///
     /// This is everything [`conv`] checks before it allocates; other engines call it too.
     pub fn validate(&self) -> Result<Geometry, ConvError> {
+        let geo = self.validate_geometry()?;
+        let limits = &self.spec.limits;
+        let (x, w) = (self.input.shape(), self.weight.shape());
+        // Cannot overflow: validate_geometry computed this product.
+        let outputs = product([x[0], w[0]].into_iter().chain(geo.output_shape())).ok_or(
+            ConvError::Overflow {
+                what: "output elements",
+                axis: None,
+            },
+        )?;
+        let taps = product(w[1..].iter().copied()).ok_or(ConvError::Overflow {
+            what: "taps",
+            axis: None,
+        })?;
+        let work = outputs.checked_mul(taps).ok_or(ConvError::Overflow {
+            what: "multiply-adds",
+            axis: None,
+        })?;
+        if work > limits.max_work {
+            return Err(ConvError::LimitExceeded {
+                what: "multiply-adds",
+                limit: limits.max_work,
+                got: work,
+            });
+        }
+        Ok(geo)
+    }
+
+    /// [`Problem::validate`] without the multiply-add limit (`Limits::max_work`), which
+    /// bounds direct summation: the transform engines check their own memory instead, and
+    /// apply the full check when they compute the reference.
+    pub fn validate_geometry(&self) -> Result<Geometry, ConvError> {
         let (x, w) = (self.input.shape(), self.weight.shape());
         if x.len() < 2 {
             return Err(ConvError::RankMismatch {
@@ -129,21 +161,6 @@ impl<'a, T: Clone> Problem<'a, T> {
                 what: "output elements",
                 limit: limits.max_elements,
                 got: outputs,
-            });
-        }
-        let taps = product(w[1..].iter().copied()).ok_or(ConvError::Overflow {
-            what: "taps",
-            axis: None,
-        })?;
-        let work = outputs.checked_mul(taps).ok_or(ConvError::Overflow {
-            what: "multiply-adds",
-            axis: None,
-        })?;
-        if work > limits.max_work {
-            return Err(ConvError::LimitExceeded {
-                what: "multiply-adds",
-                limit: limits.max_work,
-                got: work,
             });
         }
         Ok(geo)

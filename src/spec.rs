@@ -83,7 +83,9 @@ impl<T> Boundary<T> {
 pub struct Limits {
     /// Largest number of elements any array the call allocates may have.
     pub max_elements: u128,
-    /// Largest number of multiply-adds the call may perform.
+    /// Largest number of multiply-adds a direct sum may perform (the reference, the direct
+    /// engine, and the transform engines when they fall back to the reference; transforms
+    /// are bounded by `max_elements` instead).
     pub max_work: u128,
 }
 

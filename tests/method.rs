@@ -292,3 +292,35 @@ fn overlap_add_splits_long_signals() {
     assert_eq!(capped.conv(&p).unwrap(), reference::conv(&p).unwrap());
     assert!(capped.last_path().unwrap().is_overlap_add());
 }
+
+/// The multiply-add limit bounds direct summation only: the transform engines run beyond it,
+/// `Auto` does not choose direct beyond it, and whoever must sum directly reports it.
+#[test]
+fn work_limit_binds_direct_summation_only() {
+    let x = ArrayD::from_shape_fn(IxDyn(&[1, 1, 4000]), |i| (i[2] % 11) as f64 - 5.0);
+    let w = ArrayD::from_shape_fn(IxDyn(&[1, 1, 300]), |i| (i[2] % 7) as f64 - 3.0);
+    let spec = ConvSpec::new().padding(Padding::Full).limits(Limits {
+        max_elements: 1 << 28,
+        max_work: 100_000,
+    });
+    let p = Problem::new(x.view(), w.view()).spec(spec.clone());
+    let refused = reference::conv(&p).unwrap_err();
+    assert!(refused.to_string().contains("multiply-adds"), "{refused}");
+    assert_eq!(DirectEngine::new().conv(&p).unwrap_err(), refused);
+    assert_eq!(
+        MethodEngine::new(Method::Direct).conv(&p).unwrap_err(),
+        refused
+    );
+    for m in [Method::Fft, Method::OverlapAdd, Method::Auto] {
+        let e = MethodEngine::new(m);
+        let plan = e.plan(&p).unwrap();
+        assert_ne!(plan.chosen, Method::Direct, "{plan}");
+        assert!(plan.predicted.iter().all(|(m, _)| *m != Method::Direct));
+        assert_eq!(e.conv(&p).unwrap().shape(), [1, 1, 4299]);
+    }
+    // A transform engine that must compute the reference (non-finite data) reports the limit.
+    let mut xn = x.clone();
+    xn[[0, 0, 7]] = f64::NAN;
+    let pn = Problem::new(xn.view(), w.view()).spec(spec);
+    assert_eq!(FftEngine::new().conv(&pn).unwrap_err(), refused);
+}

@@ -308,7 +308,7 @@ impl FftEngine {
     /// Which path a problem takes, and for integers the error bound that justifies it. Runs
     /// every check of [`Problem::validate`] first (same errors as the reference).
     pub fn plan<T: FftElement>(&self, p: &Problem<'_, T>) -> Result<FftPlan, ConvError> {
-        let geo = p.validate()?;
+        let geo = p.validate_geometry()?;
         Ok(match self.prepare(p, &geo, T::INTEGER)? {
             Prep::Reference(why) => FftPlan {
                 path: FftPath::Reference(why),
@@ -327,7 +327,7 @@ impl FftEngine {
         &self,
         p: &Problem<'_, T>,
     ) -> Result<Option<f64>, ConvError> {
-        let geo = p.validate()?;
+        let geo = p.validate_geometry()?;
         let Ok(axes) = self.layout(p, &geo) else {
             return Ok(None);
         };
@@ -348,7 +348,7 @@ impl FftEngine {
         &self,
         p: &Problem<'_, T>,
     ) -> Result<Option<[f64; 4]>, ConvError> {
-        let geo = p.validate()?;
+        let geo = p.validate_geometry()?;
         let Ok(axes) = self.layout(p, &geo) else {
             return Ok(None);
         };
@@ -371,7 +371,7 @@ impl FftEngine {
         &self,
         p: &Problem<'_, T>,
     ) -> Result<ndarray::Array2<f64>, ConvError> {
-        let geo = p.validate()?;
+        let geo = p.validate_geometry()?;
         let (batch, c_out) = (p.input.shape()[0], p.weight.shape()[0]);
         Ok(match self.prepare(p, &geo, true)? {
             Prep::Ready(prep) => {
@@ -388,7 +388,7 @@ impl FftEngine {
 
     fn run<T: FftElement>(&self, p: &Problem<'_, T>) -> Result<ArrayD<T>, ConvError> {
         self.record(None);
-        let geo = p.validate()?;
+        let geo = p.validate_geometry()?;
         let prep = match self.prepare(p, &geo, T::INTEGER)? {
             Prep::Reference(why) => return self.reference(p, why),
             Prep::Ready(prep) => prep,

@@ -249,12 +249,17 @@ impl MethodEngine {
     }
 
     /// Which method runs for `p`, with the chosen engine's plan and the predicted times.
-    /// Same errors as [`Problem::validate`].
+    /// Same errors as [`Problem::validate_geometry`]: the multiply-add limit
+    /// ([`crate::Limits::max_work`]) bounds direct summation only, so `Auto` does not choose
+    /// `Direct` beyond it, and `Direct` (or a transform engine that falls back to the
+    /// reference) reports it.
     pub fn plan<T: FftElement + DirectElement>(
         &self,
         p: &Problem<'_, T>,
     ) -> Result<MethodPlan, ConvError> {
-        let geo = p.validate()?;
+        // The transform methods are not bound by the multiply-add limit; direct is.
+        let geo = p.validate_geometry()?;
+        let direct_allowed = p.validate().is_ok();
         let mut predicted = Vec::new();
         if let Some(t) = self.fft.predicted_seconds(p)? {
             predicted.push((Method::Fft, t));
@@ -267,13 +272,15 @@ impl MethodEngine {
             * p.weight.shape()[0] as f64
             * geo.axes.iter().map(|a| a.output as f64).product::<f64>();
         let taps: f64 = p.weight.shape()[1..].iter().map(|&k| k as f64).product();
-        predicted.insert(
-            0,
-            (
-                Method::Direct,
-                self.cost.direct_seconds(outputs * taps, outputs),
-            ),
-        );
+        if direct_allowed {
+            predicted.insert(
+                0,
+                (
+                    Method::Direct,
+                    self.cost.direct_seconds(outputs * taps, outputs),
+                ),
+            );
+        }
         let chosen = match self.method {
             Method::Auto => predicted
                 .iter()
