@@ -14,11 +14,11 @@ use common::{SEED, cfg, qc};
 use conv_oracle::compare::fft::{TWIDDLE_ERROR, distance, transform_error};
 use conv_oracle::compare::{U32, U64};
 use conv_oracle::engine::ConvEngine;
-use conv_oracle::engine::fft::{Fallback, FftEngine, FftPath, Mutation, fast_len};
+use conv_oracle::engine::fft::{Blocking, Fallback, FftEngine, FftPath, Mutation, fast_len};
 use conv_oracle::fft_properties::{
-    Case, Dist, FftSample, MUTATIONS, RATIO_FLOOR, array, block_parts, boundary_of, case,
-    check_against_reference, check_exact, exact_conv, fft_bounds, layout, mutant_engine,
-    reference_bounds, run_fft_battery, transform,
+    Case, Dist, FftSample, MUTATIONS, OVERLAP_ADD_CAP, RATIO_FLOOR, array, block_parts,
+    boundary_of, case, check_against_reference, check_exact, exact_conv, fft_bounds, layout,
+    mutant_engine, reference_bounds, run_fft_battery, transform,
 };
 use conv_oracle::properties::{Arr, search};
 use conv_oracle::{Boundary, ConvError, ConvSpec, Flip, Padding, Problem, conv};
@@ -725,6 +725,34 @@ fn quickcheck_fft_within_bound() {
         }
     }
     qc(256).quickcheck(prop as fn(QCase) -> TestResult);
+}
+
+/// The same property on overlap-add with transforms capped at 8 points per axis, so that the
+/// longer quickcheck signals are split into blocks (at least some must be).
+#[test]
+fn quickcheck_overlap_add_within_bound() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static SPLIT: AtomicUsize = AtomicUsize::new(0);
+    fn prop(c: QCase) -> TestResult {
+        let e = FftEngine::new().blocking(Blocking::Capped(OVERLAP_ADD_CAP));
+        match check_against_reference(&e, &c.0) {
+            Ok(_) => {
+                if c.0
+                    .with(|p| e.plan(p))
+                    .is_ok_and(|p| p.path.is_overlap_add())
+                {
+                    SPLIT.fetch_add(1, Ordering::Relaxed);
+                }
+                TestResult::passed()
+            }
+            Err(e) => TestResult::error(e),
+        }
+    }
+    qc(256).quickcheck(prop as fn(QCase) -> TestResult);
+    assert!(
+        SPLIT.load(Ordering::Relaxed) > 0,
+        "no case was split into blocks"
+    );
 }
 
 #[test]

@@ -28,8 +28,21 @@
 //! - **Scaling**: input and kernel are scaled by powers of two so that their largest
 //!   magnitudes are in `(1/2, 1]`, so no spectrum can overflow (exact barring underflow,
 //!   undone at the end).
-//! - **Plans and scratch** live in the engine (behind a mutex): keep one engine to reuse
-//!   them across calls.
+//! - **Overlap-add** ([`Blocking::OverlapAdd`], [`FftEngine::overlap_add`]): on each axis the
+//!   signal may be split into blocks of `B` samples, each convolved at a transform length
+//!   `L >= B + extent - 1` (no aliasing) and its outputs added where the windows overlap;
+//!   an axis may also stay whole. The per-axis block lengths (`L` among `2^a` and `3 * 2^a`
+//!   from twice the extent) are chosen jointly by the [`CostModel`]; [`Blocking::Capped`]
+//!   bounds `L` (memory, and how tests force blocks on small problems). A block whose
+//!   window feeds no output is skipped. The bound of [`crate::compare::fft`] covers blocks.
+//! - **N-D transforms** are 1-D passes over contiguous rows: the last axis first (r2c for
+//!   real data), then a cache-blocked transpose brings the next axis last, and so on; the
+//!   spectrum stays in that rotated order (products are per bin) and the inverse undoes the
+//!   rotations. Rows known to be zero (outside the data or the kernel) are not transformed.
+//! - **Normalisation**: inverse results are multiplied by the rounded `1/N` (two roundings,
+//!   counted in the bound).
+//! - **Plans, scratch and buffers** live in the engine (behind a mutex): keep one engine to
+//!   reuse them across calls (repeated calls of one size allocate only the result).
 //!
 //! The result obeys the normwise bound of [`crate::compare::fft`] (derivation there), not a
 //! per-element one. Where the FFT cannot give what the direct definition gives, the engine
