@@ -300,27 +300,62 @@ impl Layout {
 /// input extents up to 24 (rank 1), 8 (rank 2) or 5; kernel extents up to 6, 4 or 3; stride
 /// 1..=3; dilation 1..=2; every padding rule (explicit pads 0..=3); every boundary mode.
 pub fn layout(max_rank: usize) -> impl Strategy<Value = Layout> {
-    (1..=max_rank)
-        .prop_flat_map(|rank| {
-            let (n, k): (usize, usize) = match rank {
-                1 => (24, 6),
-                2 => (8, 4),
-                _ => (5, 3),
-            };
+    layout_with(LayoutSizes {
+        ranks: (1, max_rank),
+        ..LayoutSizes::SMALL
+    })
+}
+
+/// The extents a [`layout_with`] strategy draws from.
+#[derive(Clone, Copy, Debug)]
+pub struct LayoutSizes {
+    /// Smallest and largest rank.
+    pub ranks: (usize, usize),
+    /// Largest input extent per axis, by rank (1, 2, 3 and above).
+    pub n: [usize; 3],
+    /// Largest kernel extent per axis, by rank.
+    pub k: [usize; 3],
+    /// Largest explicit pad on each side.
+    pub pad: usize,
+    /// Largest stride.
+    pub max_stride: usize,
+    /// Relative weight of explicit pads among the six padding rules (1: uniform).
+    pub explicit: u32,
+}
+
+impl LayoutSizes {
+    /// What [`layout`] draws: extents 24/8/5, kernels 6/4/3, pads up to 3, strides up to 3.
+    pub const SMALL: LayoutSizes = LayoutSizes {
+        ranks: (1, 3),
+        n: [24, 8, 5],
+        k: [6, 4, 3],
+        pad: 3,
+        max_stride: 3,
+        explicit: 1,
+    };
+}
+
+/// Strategy: a [`Layout`] with the extents of `sizes` (every padding rule, boundary, flip,
+/// dilations 1..=2, batch, groups and channels per group 1..=2, bias or not).
+pub fn layout_with(sizes: LayoutSizes) -> impl Strategy<Value = Layout> {
+    (sizes.ranks.0..=sizes.ranks.1)
+        .prop_flat_map(move |rank| {
+            let r = (rank - 1).min(2);
+            let (n, k) = (sizes.n[r], sizes.k[r]);
             let padding = prop_oneof![
-                Just(Padding::Valid),
-                Just(Padding::Full),
-                Just(Padding::SameUpper),
-                Just(Padding::SameLower),
-                Just(Padding::TorchSame),
-                proptest::collection::vec((0usize..=3, 0usize..=3), rank)
+                1 => Just(Padding::Valid),
+                1 => Just(Padding::Full),
+                1 => Just(Padding::SameUpper),
+                1 => Just(Padding::SameLower),
+                1 => Just(Padding::TorchSame),
+                sizes.explicit => proptest::collection::vec((0..=sizes.pad, 0..=sizes.pad), rank)
                     .prop_map(Padding::Explicit),
             ];
             (
                 (1usize..=2, 1usize..=2, 1usize..=2, 1usize..=2),
                 proptest::collection::vec(1..=n, rank),
                 proptest::collection::vec(1..=k, rank),
-                proptest::collection::vec(1usize..=3, rank),
+                proptest::collection::vec(1..=sizes.max_stride, rank),
                 proptest::collection::vec(1usize..=2, rank),
                 padding,
                 0u8..6,

@@ -13,6 +13,7 @@ use conv_oracle::engine::ConvEngine;
 use conv_oracle::engine::direct::{
     CHUNK, DirectElement, DirectEngine, DirectFallback, DirectPath, Mutation,
 };
+use conv_oracle::fft_properties::{LayoutSizes, layout_with};
 use conv_oracle::properties::{Arr, search};
 use conv_oracle::{Boundary, ConvError, ConvSpec, Flip, Limits, Padding, Problem, Ring, conv};
 use ndarray::{Array1, ArrayD, Axis, IxDyn, Slice};
@@ -131,53 +132,11 @@ impl<T: Ring> Case<T> {
     }
 }
 
-/// Shapes and settings, drawn before the data so that shrinking keeps them valid.
-#[derive(Clone, Debug)]
-struct Layout {
-    batch: usize,
-    groups: usize,
-    cg: usize,
-    og: usize,
-    input: Vec<usize>,
-    kernel: Vec<usize>,
-    stride: Vec<usize>,
-    dilation: Vec<usize>,
-    padding: Padding,
-    boundary: u8,
-    flip: Flip,
-    bias: bool,
-}
-
-impl Layout {
-    fn input_shape(&self) -> Vec<usize> {
-        let mut s = vec![self.batch, self.groups * self.cg];
-        s.extend(&self.input);
-        s
-    }
-    fn weight_shape(&self) -> Vec<usize> {
-        let mut s = vec![self.groups * self.og, self.cg];
-        s.extend(&self.kernel);
-        s
-    }
-}
-
-/// Per-axis extents by rank: input up to `n`, kernel up to `k`.
-#[derive(Clone, Copy, Debug)]
-struct Sizes {
-    ranks: (usize, usize),
-    n: [usize; 3],
-    k: [usize; 3],
-    pad: usize,
-    max_stride: usize,
-    /// Relative weight of explicit pads among the six padding rules (1: uniform).
-    explicit: u32,
-}
-
 /// Small problems of rank 1 to 3: every padding rule (explicit pads up to 7, longer than
 /// many inputs, so reflect and circular wrap around), every boundary, strides 1-3,
 /// dilations 1-2, groups, batch, bias, both flips. Many are invalid (kernel larger than the
 /// padded input, PyTorch same with a stride): those must give the reference's error.
-const SMALL: Sizes = Sizes {
+const SMALL: LayoutSizes = LayoutSizes {
     ranks: (1, 3),
     n: [24, 8, 5],
     k: [6, 4, 3],
@@ -185,63 +144,6 @@ const SMALL: Sizes = Sizes {
     max_stride: 3,
     explicit: 1,
 };
-
-fn layout(sizes: Sizes) -> impl Strategy<Value = Layout> {
-    (sizes.ranks.0..=sizes.ranks.1)
-        .prop_flat_map(move |rank| {
-            let (n, k) = (sizes.n[rank - 1], sizes.k[rank - 1]);
-            let padding = prop_oneof![
-                1 => Just(Padding::Valid),
-                1 => Just(Padding::Full),
-                1 => Just(Padding::SameUpper),
-                1 => Just(Padding::SameLower),
-                1 => Just(Padding::TorchSame),
-                sizes.explicit => proptest::collection::vec((0..=sizes.pad, 0..=sizes.pad), rank)
-                    .prop_map(Padding::Explicit),
-            ];
-            (
-                (1usize..=2, 1usize..=2, 1usize..=2, 1usize..=2),
-                proptest::collection::vec(1..=n, rank),
-                proptest::collection::vec(1..=k, rank),
-                proptest::collection::vec(1..=sizes.max_stride, rank),
-                proptest::collection::vec(1usize..=2, rank),
-                padding,
-                0u8..6,
-                any::<bool>(),
-                any::<bool>(),
-            )
-        })
-        .prop_map(
-            |(
-                (batch, groups, cg, og),
-                input,
-                kernel,
-                stride,
-                dilation,
-                padding,
-                boundary,
-                conv,
-                bias,
-            )| Layout {
-                batch,
-                groups,
-                cg,
-                og,
-                input,
-                kernel,
-                stride,
-                dilation,
-                padding,
-                boundary,
-                flip: if conv {
-                    Flip::Convolution
-                } else {
-                    Flip::Correlation
-                },
-                bias,
-            },
-        )
-}
 
 /// Element values.
 trait Draw: Ring + Debug + Clone + 'static {
@@ -297,8 +199,8 @@ fn boundary_of<T>(kind: u8, constant: T) -> Boundary<T> {
     }
 }
 
-fn case<T: Draw>(sizes: Sizes) -> impl Strategy<Value = Case<T>> {
-    layout(sizes).prop_flat_map(|l| {
+fn case<T: Draw>(sizes: LayoutSizes) -> impl Strategy<Value = Case<T>> {
+    layout_with(sizes).prop_flat_map(|l| {
         (
             array(l.input_shape(), T::value()),
             array(l.weight_shape(), T::value()),
@@ -545,7 +447,7 @@ proptest! {
 /// 1-D rows up to twice [`CHUNK`] (several chunks, tiles and remainders), mostly explicit
 /// pads up to 1200 (strips that span chunks), strides 1-2, dilations 1-2: integers exact,
 /// f64 equal.
-const LONG: Sizes = Sizes {
+const LONG: LayoutSizes = LayoutSizes {
     ranks: (1, 1),
     n: [2200, 0, 0],
     k: [5, 0, 0],
