@@ -2,6 +2,8 @@
 //! never lose a file (temporary file + rename, no clobbering without --force, never onto an
 //! input).
 
+use conv_oracle::engine::ConvEngine;
+use conv_oracle::engine::exact::ExactEngine;
 use ndarray::ArrayD;
 use ndarray_npy::{ReadableElement, WritableElement};
 use num_complex::Complex;
@@ -202,12 +204,36 @@ impl ParseValue for Complex<f64> {
     }
 }
 
+/// The element types the CLI computes in, and the correctly rounded engine where one applies.
+pub trait CliElement: conv_oracle::Ring + WritableElement + ParseValue {
+    /// The correctly rounded engine for this type: `None` for integers, whose sums every
+    /// engine computes exactly (wrapping, like the reference).
+    fn exact(e: &ExactEngine) -> Option<&dyn ConvEngine<Self>>;
+}
+
+impl CliElement for i64 {
+    fn exact(_: &ExactEngine) -> Option<&dyn ConvEngine<i64>> {
+        None
+    }
+}
+
+macro_rules! cli_float {
+    ($($t:ty),*) => {$(
+        impl CliElement for $t {
+            fn exact(e: &ExactEngine) -> Option<&dyn ConvEngine<$t>> {
+                Some(e)
+            }
+        }
+    )*};
+}
+cli_float!(f32, f64, Complex<f64>);
+
 /// Work to do on arrays promoted to one element type.
 pub trait Job {
     /// Runs on the promoted arrays (in the order given to [`dispatch`]).
     fn run<T>(&self, arrays: Vec<ArrayD<T>>) -> Result<(), String>
     where
-        T: conv_oracle::Ring + WritableElement + ParseValue,
+        T: CliElement,
         conv_oracle::engine::method::MethodEngine: conv_oracle::engine::ConvEngine<T>;
 }
 

@@ -118,6 +118,16 @@ pub enum ConvError {
         /// The spatial axis, if the overflow belongs to one.
         axis: Option<usize>,
     },
+    /// A result to judge does not have the problem's output shape. Nothing was compared.
+    #[error("{what}: expected shape {expected:?}, got {got:?}")]
+    ShapeMismatch {
+        /// What was being compared.
+        what: &'static str,
+        /// The problem's output shape.
+        expected: Vec<usize>,
+        /// The shape given.
+        got: Vec<usize>,
+    },
     /// The request exceeds a configured resource limit.
     #[error("{what} would be {got}, over the limit of {limit}")]
     LimitExceeded {

@@ -197,26 +197,6 @@ pub struct Case<T> {
     pub spec: ConvSpec<T>,
 }
 
-/// `spec` with its boundary constant (the only element it holds) mapped by `f`.
-fn map_spec<T: Clone, U>(spec: &ConvSpec<T>, f: impl Fn(T) -> U) -> ConvSpec<U> {
-    ConvSpec {
-        stride: spec.stride.clone(),
-        dilation: spec.dilation.clone(),
-        padding: spec.padding.clone(),
-        boundary: match &spec.boundary {
-            Boundary::Zeros => Boundary::Zeros,
-            Boundary::Constant(c) => Boundary::Constant(f(c.clone())),
-            Boundary::Reflect => Boundary::Reflect,
-            Boundary::Symmetric => Boundary::Symmetric,
-            Boundary::Replicate => Boundary::Replicate,
-            Boundary::Circular => Boundary::Circular,
-        },
-        groups: spec.groups,
-        flip: spec.flip,
-        limits: spec.limits,
-    }
-}
-
 impl<T: Ring> Case<T> {
     /// Runs `f` on the case as a [`Problem`].
     pub fn with<R>(&self, f: impl FnOnce(&Problem<'_, T>) -> R) -> R {
@@ -237,7 +217,7 @@ impl<T: Ring> Case<T> {
                 .bias
                 .as_ref()
                 .map(|b| b.iter().map(|v| f(v.clone())).collect()),
-            spec: map_spec(&self.spec, f),
+            spec: self.spec.map_constant(f),
         }
     }
 }
@@ -768,7 +748,7 @@ pub fn exact_conv<T: FftSample>(c: &Case<T>) -> Result<ExactResult<T::Scaled>, C
             .bias
             .as_ref()
             .map(|b| b.iter().map(|v| v.scaled(ex + ew)).collect()),
-        spec: map_spec(&c.spec, |v| v.scaled(ex)),
+        spec: c.spec.map_constant(|v| v.scaled(ex)),
     };
     Ok(ExactResult {
         mantissa: scaled.with(conv)?,

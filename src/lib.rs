@@ -5,6 +5,7 @@ pub mod boundary;
 pub mod compare;
 pub mod engine;
 pub mod error;
+pub mod exact_properties;
 pub mod fft_properties;
 pub mod geometry;
 pub mod layer;
@@ -14,6 +15,7 @@ pub mod reference;
 pub mod scalar;
 pub mod signal;
 pub mod spec;
+pub mod summation_properties;
 
 pub use error::ConvError;
 pub use reference::{Problem, conv};

@@ -4,7 +4,10 @@
 //! argument, a refused request), reported in one line on stderr.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use conv_oracle::ConvError;
 use conv_oracle::boundary::{Peer, pad, peer_acceptance};
+use conv_oracle::engine::dense::DenseEngine;
+use conv_oracle::engine::exact::ExactEngine;
 use conv_oracle::engine::method::{Method, MethodEngine};
 use conv_oracle::engine::{ConvEngine, ReferenceEngine};
 use conv_oracle::layer::{
@@ -16,13 +19,11 @@ use conv_oracle::signal::{
     Boundary2d, Mode, Options, convolve_opts, convolve2d_opts, correlate_opts, correlate2d_opts,
 };
 use conv_oracle::spec::{Boundary, Limits, Padding};
-use conv_oracle::{ConvError, Ring};
 use ndarray::{Array1, ArrayD, Ix2};
-use ndarray_npy::WritableElement;
 use std::path::{Path, PathBuf};
 
 mod cli_io;
-use cli_io::{Job, ParseValue, check_output, dispatch, read_data, write_npy};
+use cli_io::{CliElement, Job, check_output, dispatch, read_data, write_npy};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -169,16 +170,30 @@ struct OutputArgs {
     /// Overwrite the output file if it exists.
     #[arg(long)]
     force: bool,
-    /// Which engine computes the result (conv --transpose always uses its literal formula).
-    #[arg(long, value_enum, default_value_t = EngineArg::Reference)]
-    engine: EngineArg,
+    /// Which engine computes the result [default: exact]. Exact returns every float output
+    /// correctly rounded; integer input is summed exactly (wrapping, as the reference does)
+    /// by every engine. conv --transpose always uses its literal formula (reference).
+    #[arg(long, value_enum)]
+    engine: Option<EngineArg>,
+}
+
+impl OutputArgs {
+    /// The engine asked for, or the default: exact.
+    fn engine(&self) -> EngineArg {
+        self.engine.unwrap_or(EngineArg::Exact)
+    }
 }
 
 /// Engines the CLI offers.
 #[derive(Clone, Copy, ValueEnum)]
 enum EngineArg {
+    /// Correctly rounded: the exact sum of every output rounded once to nearest-even (float
+    /// input); the reference for integer input.
+    Exact,
     /// The literal formula.
     Reference,
+    /// The convolution as a dense (Toeplitz) matrix times the flattened input.
+    Dense,
     /// Sums of products in a fast loop order (rounding differs from the reference's order).
     Direct,
     /// The FFT engine (normwise error bound; exact for integers when its bound allows, else it
@@ -193,7 +208,7 @@ enum EngineArg {
 impl EngineArg {
     fn method(self) -> Option<Method> {
         match self {
-            EngineArg::Reference => None,
+            EngineArg::Exact | EngineArg::Reference | EngineArg::Dense => None,
             EngineArg::Direct => Some(Method::Direct),
             EngineArg::Fft => Some(Method::Fft),
             EngineArg::OverlapAdd => Some(Method::OverlapAdd),
@@ -201,13 +216,19 @@ impl EngineArg {
         }
     }
 
-    fn pick<T: Ring>(self, engine: &MethodEngine) -> &dyn ConvEngine<T>
+    fn pick<'a, T: CliElement>(
+        self,
+        engine: &'a MethodEngine,
+        exact: &'a ExactEngine,
+    ) -> &'a dyn ConvEngine<T>
     where
         MethodEngine: ConvEngine<T>,
     {
-        match self.method() {
-            None => &ReferenceEngine,
-            Some(_) => engine,
+        match self {
+            EngineArg::Exact => T::exact(exact).unwrap_or(&ReferenceEngine),
+            EngineArg::Reference => &ReferenceEngine,
+            EngineArg::Dense => &DenseEngine,
+            _ => engine,
         }
     }
 
@@ -533,17 +554,15 @@ struct SignalJob<'a> {
 }
 
 impl Job for SignalJob<'_> {
-    fn run<T: Ring + WritableElement + ParseValue>(
-        &self,
-        arrays: Vec<ArrayD<T>>,
-    ) -> Result<(), String>
+    fn run<T: CliElement>(&self, arrays: Vec<ArrayD<T>>) -> Result<(), String>
     where
         MethodEngine: ConvEngine<T>,
     {
         let args = self.args;
-        let engine = args.out.engine.engine();
+        let engine = args.out.engine().engine();
+        let exact = ExactEngine::new();
         let opts = Options {
-            engine: args.out.engine.pick(&engine),
+            engine: args.out.engine().pick(&engine, &exact),
             limits: Limits::default(),
         };
         let (x, y) = (&arrays[0], &arrays[1]);
@@ -693,15 +712,13 @@ impl ConvJob<'_> {
 }
 
 impl Job for ConvJob<'_> {
-    fn run<T: Ring + WritableElement + ParseValue>(
-        &self,
-        arrays: Vec<ArrayD<T>>,
-    ) -> Result<(), String>
+    fn run<T: CliElement>(&self, arrays: Vec<ArrayD<T>>) -> Result<(), String>
     where
         MethodEngine: ConvEngine<T>,
     {
         let args = self.args;
-        let engine = args.out.engine.engine();
+        let engine = args.out.engine().engine();
+        let exact = ExactEngine::new();
         let (x, w) = (&arrays[0], &arrays[1]);
         let bias = match arrays.get(2) {
             None => None,
@@ -737,7 +754,7 @@ impl Job for ConvJob<'_> {
             )
         };
         let out = if args.transpose {
-            if !matches!(args.out.engine, EngineArg::Reference) {
+            if !matches!(args.out.engine, None | Some(EngineArg::Reference)) {
                 return Err(
                     "--transpose is computed by its literal formula only; drop --engine".into(),
                 );
@@ -819,7 +836,7 @@ impl Job for ConvJob<'_> {
                 ..LayerSpec::default()
             };
             conv_using(
-                args.out.engine.pick(&engine),
+                args.out.engine().pick(&engine, &exact),
                 x.view(),
                 w.view(),
                 bias,

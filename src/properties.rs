@@ -711,5 +711,9 @@ pub fn run_verify(cases: u32, seed: u64) -> Vec<Outcome> {
     let mut out = run_battery(cases, seed);
     out.extend(crate::layer_properties::run_layer_battery(cases, seed));
     out.extend(crate::fft_properties::run_fft_battery(cases, seed));
+    out.extend(crate::exact_properties::run_exact_battery(cases, seed));
+    out.extend(crate::summation_properties::run_summation_battery(
+        cases, seed,
+    ));
     out
 }

@@ -136,6 +136,28 @@ impl<T> Default for ConvSpec<T> {
     }
 }
 
+impl<T: Clone> ConvSpec<T> {
+    /// The same spec with its boundary constant (the only element it holds) mapped by `f`.
+    pub fn map_constant<U>(&self, f: impl Fn(T) -> U) -> ConvSpec<U> {
+        ConvSpec {
+            stride: self.stride.clone(),
+            dilation: self.dilation.clone(),
+            padding: self.padding.clone(),
+            boundary: match &self.boundary {
+                Boundary::Zeros => Boundary::Zeros,
+                Boundary::Constant(c) => Boundary::Constant(f(c.clone())),
+                Boundary::Reflect => Boundary::Reflect,
+                Boundary::Symmetric => Boundary::Symmetric,
+                Boundary::Replicate => Boundary::Replicate,
+                Boundary::Circular => Boundary::Circular,
+            },
+            groups: self.groups,
+            flip: self.flip,
+            limits: self.limits,
+        }
+    }
+}
+
 impl<T> ConvSpec<T> {
     /// The default spec (see the type's docs).
     pub fn new() -> Self {

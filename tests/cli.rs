@@ -213,8 +213,10 @@ fn verify_passes_and_reports() {
     // 15 signal and no-panic rows; the layer battery: 10 engine rows on each of 5 engines
     // (reference, dense, fft, capped overlap-add, direct) and 6 operator rows; the FFT
     // battery: 6 whole-FFT and 4 overlap-add rows within the bound, 2 realistic-size rows,
-    // 4 wrong engines refuted.
-    const ROWS: usize = 15 + 5 * 10 + 6 + 6 + 4 + 2 + 4;
+    // 4 wrong engines refuted; the exact battery: 7 data kinds on f64 and f32, 4 on each
+    // complex type, the exact tier alone on 2 x 2, 3 wrong engines on f64 and f32; the
+    // summation battery: 8 orders on f64 and f32, 3 wrong engines.
+    const ROWS: usize = 15 + 5 * 10 + 6 + 6 + 4 + 2 + 4 + 7 * 2 + 4 * 2 + 2 * 2 + 3 * 2 + 8 * 2 + 3;
     let o = run(&["verify", "--cases", "16", "--seed", "7"]);
     assert!(o.status.success(), "{}", stdout(&o));
     let out = stdout(&o);

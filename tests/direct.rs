@@ -11,7 +11,7 @@ use common::{SEED, cfg};
 use conv_oracle::compare::{U32, U64, componentwise};
 use conv_oracle::engine::ConvEngine;
 use conv_oracle::engine::direct::{
-    CHUNK, DirectElement, DirectEngine, DirectFallback, DirectPath, Mutation,
+    CHUNK, DirectElement, DirectEngine, DirectFallback, DirectPath, Mutation, SHORT_ROW,
 };
 use conv_oracle::fft_properties::{LayoutSizes, layout_with};
 use conv_oracle::properties::{Arr, search};
@@ -225,11 +225,14 @@ fn case<T: Draw>(sizes: LayoutSizes) -> impl Strategy<Value = Case<T>> {
 
 // ---------------------------------------------------------------- checks
 
-/// The engine's path for a valid problem: in place for stride 1 on the last axis, phased
-/// otherwise; never the reference (the cases here are small).
+/// The engine's path for a valid problem: in place for stride 1 on the last axis and rows of
+/// at least `SHORT_ROW` outputs, phased otherwise; never the reference (the cases here are
+/// small).
 fn check_path<T: DirectElement>(e: &DirectEngine, p: &Problem<'_, T>) -> Result<(), String> {
     let path = e.plan(p).map_err(|err| err.to_string())?;
-    let unit = p.spec.stride.last().is_none_or(|&s| s == 1);
+    let geo = p.validate().map_err(|err| err.to_string())?;
+    let long = geo.axes.last().is_some_and(|a| a.output >= SHORT_ROW);
+    let unit = p.spec.stride.last().is_none_or(|&s| s == 1) && long;
     match (&path, unit) {
         (DirectPath::InPlace { .. }, true) | (DirectPath::Phased { .. }, false) => Ok(()),
         _ => Err(format!("unexpected path {path}")),
@@ -754,7 +757,7 @@ fn views_in_any_layout() {
 #[test]
 fn paths_are_printable_values() {
     let e = engine();
-    let x = ArrayD::from_elem(IxDyn(&[2, 3, 10, 30]), 1.0f64);
+    let x = ArrayD::from_elem(IxDyn(&[2, 3, 10, 100]), 1.0f64);
     let w = ArrayD::from_elem(IxDyn(&[1, 3, 3, 5]), 1.0f64);
     let p = Problem::new(x.view(), w.view()).spec(ConvSpec::new().padding(Padding::Full));
     // 2 * 3 * 10 rows; full on the last axis: 4 outputs per side read strips of 4 + 4 = 8.
@@ -762,12 +765,19 @@ fn paths_are_printable_values() {
         e.plan(&p).unwrap().to_string(),
         "direct in place: 60 rows, 16 padded per row"
     );
-    let p = Problem::new(x.view(), w.view())
-        .spec(ConvSpec::new().stride([1, 2]).padding(Padding::SameUpper));
-    // SAME with stride 2: 15 outputs, pads (1, 2), 2 * 14 + 5 = 33 positions in 2 phases.
+    // A short row (34 outputs) is copied into padded rows of 34 - 1 + 5 = 38.
+    let short = ArrayD::from_elem(IxDyn(&[2, 3, 10, 30]), 1.0f64);
+    let p = Problem::new(short.view(), w.view()).spec(ConvSpec::new().padding(Padding::Full));
     assert_eq!(
         e.plan(&p).unwrap().to_string(),
-        "direct phased: 60 padded rows of 33 in 2 phases"
+        "direct padded: 60 rows of 38"
+    );
+    let p = Problem::new(x.view(), w.view())
+        .spec(ConvSpec::new().stride([1, 2]).padding(Padding::SameUpper));
+    // SAME with stride 2: 50 outputs, pads (1, 2), 2 * 49 + 5 = 103 positions in 2 phases.
+    assert_eq!(
+        e.plan(&p).unwrap().to_string(),
+        "direct phased: 60 padded rows of 103 in 2 phases"
     );
     assert_eq!(ConvEngine::<f64>::name(&e), "direct");
     let dynamic: &dyn ConvEngine<f64> = &e;

@@ -19,9 +19,10 @@
 //!   padded strips, built once per input row: the left strip holds padded positions
 //!   `0 .. left + d(k-1)` and the right strip the positions from the first right-edge output
 //!   on (about `lo + d(k-1)` and `hi + d(k-1)` elements).
-//! - **Stride `s > 1`** ([`DirectPath::Phased`]): every input row is copied once into a
-//!   padded row over exactly the positions read, `(out - 1) s + d (k - 1) + 1` of them, stored
-//!   as `s` phases (positions `r, r + s, r + 2s, ...`), so every tap reads a contiguous slice.
+//! - **Stride `s > 1`, or rows shorter than [`SHORT_ROW`]** ([`DirectPath::Phased`]): every
+//!   input row is copied once into a padded row over exactly the positions read,
+//!   `(out - 1) s + d (k - 1) + 1` of them, stored as `s` phases (positions
+//!   `r, r + s, r + 2s, ...`; one phase for stride 1), so every tap reads a contiguous slice.
 //! - Padded positions, zeros included, are read like input elements: every product of the
 //!   formula is formed (`inf * 0` gives NaN exactly where the reference's does).
 //! - **Inner loop.** Each output row is computed in chunks of [`CHUNK`] elements: the
@@ -29,7 +30,11 @@
 //!   the taps of the row are added in tiles of 8 to 32 outputs kept in registers,
 //!   `acc[j] = acc[j] + w[o, c, k'] * row[offset(k) + j]`, with `k'` the tap of the kernel
 //!   reversed on every axis for [`Flip::Convolution`]. The loop is compiled for the baseline
-//!   target and, chosen at run time, with AVX2 (no FMA: the same operations either way).
+//!   target and, chosen at run time, with AVX2 or AVX-512 (FMA enabled but never used by
+//!   this sum: the same operations either way). Every (channel, outer tap) row of a segment
+//!   of outputs is added while the tile stays in registers.
+//! - **Threads** ([`DirectEngine::threads`]): output rows are split into contiguous ranges
+//!   of (outer position, sample, channel), one per thread; each output is computed alike.
 //!
 //! **Summation order.** Per output element the terms are added in the reference's order: the
 //! bias first (or zero), then channels in increasing order, then kernel taps in row-major
@@ -80,6 +85,11 @@ type C64 = Complex<f64>;
 /// Output elements accumulated together: the accumulator and the slices it reads stay in the
 /// L1 cache while every tap is added.
 pub const CHUNK: usize = 1024;
+
+/// Rows of fewer outputs than this (stride 1) are copied into padded rows rather than read in
+/// place: in a short row the outputs next to the edges, which read short strips in tiles too
+/// small to vectorise, are a large share.
+pub const SHORT_ROW: usize = 64;
 
 /// Why the engine used the reference instead of its own loops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -138,6 +148,11 @@ impl fmt::Display for DirectPath {
             DirectPath::Phased {
                 rows,
                 row_len,
+                phases: 1,
+            } => write!(f, "direct padded: {rows} rows of {row_len}"),
+            DirectPath::Phased {
+                rows,
+                row_len,
                 phases,
             } => write!(
                 f,
@@ -164,11 +179,19 @@ pub enum Mutation {
 
 /// The fast direct (sum-of-products) engine (see the module docs). Holds no state: plain
 /// `Copy` data, free to share between threads.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct DirectEngine {
     mutation: Mutation,
     /// Never take the AVX2 build of the loops (tests compare the two).
     baseline_only: bool,
+    /// Threads the output rows are split over (1: the calling thread only).
+    threads: usize,
+}
+
+impl Default for DirectEngine {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The element types the direct engine accepts: `f64`, `f32`, `Complex<f64>`, `Complex<f32>`
@@ -182,6 +205,18 @@ impl DirectEngine {
         DirectEngine {
             mutation: Mutation::None,
             baseline_only: false,
+            threads: 1,
+        }
+    }
+
+    /// The engine splitting its output rows over `threads` threads (`0` or `1`: the calling
+    /// thread only). Every output is computed the same way whatever the split: the results
+    /// do not depend on the thread count.
+    #[must_use]
+    pub fn threads(self, threads: usize) -> Self {
+        DirectEngine {
+            threads: threads.max(1),
+            ..self
         }
     }
 
@@ -225,12 +260,33 @@ impl DirectEngine {
     }
 
     fn run<T: DirectElement>(&self, p: &Problem<'_, T>) -> Result<ArrayD<T>, ConvError> {
-        let geo = p.validate()?;
-        match layout(p, &geo, self.mutation) {
-            Ok(l) => compute(p, &geo, &l, self.mutation, self.baseline_only),
-            Err(_) => reference::conv(p),
-        }
+        let (geo, l) = prepare(p, self.mutation)?;
+        let Ok(l) = l else {
+            return reference::conv(p);
+        };
+        let run = Run {
+            mutation: self.mutation,
+            baseline_only: self.baseline_only,
+            threads: self.threads,
+        };
+        let out = compute(&Plain(std::marker::PhantomData), p, &geo, &l, run);
+        output_array(p, &geo, out)
     }
+}
+
+/// The `(N, O, out...)` array of outputs in row-major order.
+pub(crate) fn output_array<T, U>(
+    p: &Problem<'_, T>,
+    geo: &Geometry,
+    out: Vec<U>,
+) -> Result<ArrayD<U>, ConvError> {
+    let mut shape = vec![p.input.shape()[0], p.weight.shape()[0]];
+    shape.extend(geo.output_shape());
+    // The shape holds exactly `out.len()` elements by construction.
+    ArrayD::from_shape_vec(IxDyn(&shape), out).map_err(|_| ConvError::Overflow {
+        what: "output shape",
+        axis: None,
+    })
 }
 
 impl<T: DirectElement> ConvEngine<T> for DirectEngine {
@@ -282,47 +338,55 @@ mod sealed {
     }
 
     /// An element type: its accumulator, the conversions, and the row kernel.
-    pub trait Element: Ring + Copy + Send + Sync {
+    pub trait Element: Ring + Copy + Default + Send + Sync {
         /// Where sums are accumulated.
         type W: Acc;
         /// Exact widening.
         fn lift(self) -> Self::W;
         /// The result from the accumulated value (one rounding for the f32 types).
         fn finish(w: Self::W) -> Self;
-        /// Adds the taps of one source row, in order: for each tap `t` and each
-        /// `j < acc.len()`, `acc[j] = acc[j].madd(w[t], lift(src[offsets[t] + j]))`.
-        fn row(acc: &mut [Self::W], w: &[Self::W], offsets: &[usize], src: &[Self]);
+        /// Adds the taps of several source rows, in order: for each `(src, w)` of `rows` in
+        /// order, each tap `t` and each `j < acc.len()`,
+        /// `acc[j] = acc[j].madd(w[t], lift(src[offsets[t] + j]))`.
+        fn rows(acc: &mut [Self::W], rows: &[(&[Self], &[Self::W])], offsets: &[usize]);
     }
 
-    /// [`Element::row`] in tiles of `L` outputs that stay in registers while every tap is
-    /// added (the order per output is unchanged: taps in order).
+    /// Tiles of `L` outputs from `j` on that stay in registers while every tap of every row
+    /// is added (the order per output is unchanged); returns where the tiles stopped.
     #[inline(always)]
-    fn tiled<T: Element, const L: usize>(
+    fn pass<T: Element, const L: usize>(
         acc: &mut [T::W],
-        w: &[T::W],
+        mut j: usize,
+        rows: &[(&[T], &[T::W])],
         offsets: &[usize],
-        src: &[T],
-    ) {
-        let mut j = 0;
-        let mut tiles = acc.chunks_exact_mut(L);
-        for tile in &mut tiles {
+    ) -> usize {
+        while j + L <= acc.len() {
             let mut a = [T::W::default(); L];
-            a.copy_from_slice(tile);
-            for (&wt, &off) in w.iter().zip(offsets) {
-                let x = &src[off + j..off + j + L];
-                for (a, &x) in a.iter_mut().zip(x) {
-                    *a = a.madd(wt, x.lift());
+            a.copy_from_slice(&acc[j..j + L]);
+            for &(src, w) in rows {
+                for (&wt, &off) in w.iter().zip(offsets) {
+                    let x = &src[off + j..off + j + L];
+                    for (a, &x) in a.iter_mut().zip(x) {
+                        *a = a.madd(wt, x.lift());
+                    }
                 }
             }
-            tile.copy_from_slice(&a);
+            acc[j..j + L].copy_from_slice(&a);
             j += L;
         }
-        let rest = tiles.into_remainder();
-        for (&wt, &off) in w.iter().zip(offsets) {
-            for (a, &x) in rest.iter_mut().zip(&src[off + j..]) {
-                *a = a.madd(wt, x.lift());
-            }
-        }
+        j
+    }
+
+    /// [`Element::rows`] in tiles of `L`, then `L / 4`, then single outputs.
+    #[inline(always)]
+    fn tiled<T: Element, const L: usize, const M: usize>(
+        acc: &mut [T::W],
+        rows: &[(&[T], &[T::W])],
+        offsets: &[usize],
+    ) {
+        let j = pass::<T, L>(acc, 0, rows, offsets);
+        let j = pass::<T, M>(acc, j, rows, offsets);
+        pass::<T, 1>(acc, j, rows, offsets);
     }
 
     macro_rules! element {
@@ -340,8 +404,8 @@ mod sealed {
                     $finish
                 }
                 #[inline(always)]
-                fn row(acc: &mut [$w], w: &[$w], offsets: &[usize], src: &[$t]) {
-                    tiled::<$t, $tile>(acc, w, offsets, src);
+                fn rows(acc: &mut [$w], rows: &[(&[$t], &[$w])], offsets: &[usize]) {
+                    tiled::<$t, $tile, { $tile / 4 }>(acc, rows, offsets);
                 }
             }
         };
@@ -360,7 +424,7 @@ mod sealed {
     element!(i64, i64, 16, |v| v, |w| w);
 }
 
-use sealed::Element;
+pub(crate) use sealed::Element;
 
 // ------------------------------------------------------------------------------ layout
 
@@ -402,7 +466,7 @@ enum Rows {
     Phased(Phased),
 }
 
-struct Layout {
+pub(crate) struct Layout {
     /// Input rows: `N * C * product of the outer input extents`.
     rows_in: usize,
     /// Padded positions the last axis reads: `(out - 1) * s + d * (k - 1) + 1`.
@@ -454,7 +518,7 @@ fn layout<T: Element>(
     let shift = i128::from(mutation == Mutation::PadOffByOne);
     let lo = last.pad_lo as i128 - shift;
     let source = |i: i128| source_index(mode, i - lo, n);
-    if s == 1 {
+    if s == 1 && out >= SHORT_ROW {
         let left_out = last.pad_lo.min(out);
         let inner_end = last.pad_lo as i128 + n as i128 + 1 - eff as i128;
         let right_out = inner_end.clamp(left_out as i128, out as i128) as usize;
@@ -580,59 +644,174 @@ fn outer_sources<T>(
     }
 }
 
-/// The whole computation on a layout, compiled twice: for the baseline target and, chosen at
-/// run time, with AVX2 (the same operations in the same order, so the same results; no fused
-/// multiply-add either way).
-fn compute<T: Element>(
+/// A summation scheme run over the direct engine's layout: what a weight becomes, what is
+/// accumulated per output, how one source row's taps are added, and what an output is made
+/// from its accumulator. The direct engine's scheme is [`Plain`] (the reference's sum); the
+/// correctly rounded engine (`engine::exact`) runs certified error-free sums through the same
+/// loops.
+pub(crate) trait Kernel: Sync {
+    /// The element type of the input and weight arrays.
+    type In: Element;
+    /// A weight as the inner loop uses it.
+    type W: Copy + Send + Sync;
+    /// The running state of one output.
+    type Acc: Copy + Default + Send + Sync;
+    /// What one output becomes.
+    type Out: Copy + Default + Send + Sync;
+    /// A weight in the loop's form.
+    fn weight(&self, w: Self::In) -> Self::W;
+    /// The state before any tap: the bias, or the empty sum.
+    fn start(&self, bias: Option<Self::In>) -> Self::Acc;
+    /// Adds the taps of several source rows, in order: for each `(src, w)` of `rows` in
+    /// order, each tap `t` and each `j < acc.len()`, the product of `w[t]` and
+    /// `src[offsets[t] + j]` into `acc[j]`.
+    fn rows(&self, acc: &mut [Self::Acc], rows: &[RowPair<'_, Self>], offsets: &[usize]);
+    /// The output from its final state.
+    fn finish(&self, acc: Self::Acc) -> Self::Out;
+}
+
+/// One source row and the weights of its taps.
+pub(crate) type RowPair<'a, K> = (&'a [<K as Kernel>::In], &'a [<K as Kernel>::W]);
+
+/// The direct engine's scheme: the reference's sum in its order ([`Element`]).
+pub(crate) struct Plain<T>(std::marker::PhantomData<T>);
+
+impl<T: Element> Kernel for Plain<T> {
+    type In = T;
+    type W = T::W;
+    type Acc = T::W;
+    type Out = T;
+    #[inline(always)]
+    fn weight(&self, w: T) -> T::W {
+        w.lift()
+    }
+    #[inline(always)]
+    fn start(&self, bias: Option<T>) -> T::W {
+        bias.map_or_else(T::W::default, Element::lift)
+    }
+    #[inline(always)]
+    fn rows(&self, acc: &mut [T::W], rows: &[(&[T], &[T::W])], offsets: &[usize]) {
+        T::rows(acc, rows, offsets);
+    }
+    #[inline(always)]
+    fn finish(&self, acc: T::W) -> T {
+        T::finish(acc)
+    }
+}
+
+/// How a computation runs: the mutation (tests), the AVX2 build, and the threads.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Run {
+    pub mutation: Mutation,
+    pub baseline_only: bool,
+    pub threads: usize,
+}
+
+/// Checks the problem and lays it out: the geometry and the layout, or why the layout cannot
+/// be used (the caller then computes without it).
+pub(crate) fn prepare<T: Element>(
     p: &Problem<'_, T>,
+    mutation: Mutation,
+) -> Result<(Geometry, Result<Layout, DirectFallback>), ConvError> {
+    let geo = p.validate()?;
+    let l = layout(p, &geo, mutation);
+    Ok((geo, l))
+}
+
+/// The whole computation on a layout. Returns the outputs in row-major order of
+/// `(N, O, out...)`. The row loops run in the build [`units`] picks.
+pub(crate) fn compute<K: Kernel>(
+    k: &K,
+    p: &Problem<'_, K::In>,
     geo: &Geometry,
     l: &Layout,
-    mutation: Mutation,
+    run: Run,
+) -> Vec<K::Out> {
+    compute_body(k, p, geo, l, run)
+}
+
+/// Computes units `range` (see [`compute_body`]) and appends their outputs to `out`, with
+/// the loops compiled for the baseline target or, chosen at run time, with AVX-512 or AVX2
+/// (with FMA: used only where a kernel asks for `mul_add`; the plain scheme never does, so
+/// every build gives the same results). Each thread calls it, so each thread runs the
+/// chosen build.
+fn units<K: Kernel>(
+    s: &Shared<'_, K>,
+    range: std::ops::Range<usize>,
+    out: &mut Vec<K::Out>,
     baseline_only: bool,
-) -> Result<ArrayD<T>, ConvError> {
+) {
     #[cfg(target_arch = "x86_64")]
-    if !baseline_only && std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above; that is the only requirement
-        // of a `#[target_feature(enable = "avx2")]` function.
-        return unsafe { compute_avx2(p, geo, l, mutation) };
+    if !baseline_only {
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx512f") && has!("avx512vl") && has!("avx2") && has!("fma") {
+            // SAFETY: the CPU supports every feature the function enables, checked just
+            // above; that is the only requirement of a `#[target_feature]` function.
+            return unsafe { units_avx512(s, range, out) };
+        }
+        if has!("avx2") && has!("fma") {
+            // SAFETY: as above, for AVX2 and FMA.
+            return unsafe { units_avx2(s, range, out) };
+        }
     }
-    compute_body(p, geo, l, mutation)
+    units_into(s, range, out);
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn compute_avx2<T: Element>(
-    p: &Problem<'_, T>,
-    geo: &Geometry,
-    l: &Layout,
-    mutation: Mutation,
-) -> Result<ArrayD<T>, ConvError> {
-    compute_body(p, geo, l, mutation)
+#[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+fn units_avx512<K: Kernel>(
+    s: &Shared<'_, K>,
+    range: std::ops::Range<usize>,
+    out: &mut Vec<K::Out>,
+) {
+    units_into(s, range, out);
 }
 
-#[inline(always)]
-fn compute_body<T: Element>(
-    p: &Problem<'_, T>,
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn units_avx2<K: Kernel>(s: &Shared<'_, K>, range: std::ops::Range<usize>, out: &mut Vec<K::Out>) {
+    units_into(s, range, out);
+}
+
+/// Everything the output rows read, prepared once and shared by the threads.
+struct Shared<'a, K: Kernel> {
+    k: &'a K,
+    outer: &'a [AxisGeometry],
+    mode: &'a Boundary<K::In>,
+    l: &'a Layout,
+    xs: &'a [K::In],
+    weights: Vec<K::W>,
+    padded: Vec<K::In>,
+    constant: Vec<K::In>,
+    starts: Vec<K::Acc>,
+    batch: usize,
+    c_in: usize,
+    c_out: usize,
+    cg: usize,
+    og: usize,
+    taps: usize,
+    used: usize,
+    n: usize,
+    k_last: usize,
+    out_last: usize,
+    outer_in: usize,
+    outer_out: usize,
+}
+
+fn compute_body<K: Kernel>(
+    k: &K,
+    p: &Problem<'_, K::In>,
     geo: &Geometry,
     l: &Layout,
-    mutation: Mutation,
-) -> Result<ArrayD<T>, ConvError> {
+    run: Run,
+) -> Vec<K::Out> {
+    // `layout` succeeded, so there is a last axis.
     let Some((last, outer)) = geo.axes.split_last() else {
-        return reference::conv(p);
+        return Vec::new();
     };
     let x = p.input.as_standard_layout();
     let w = p.weight.as_standard_layout();
-    let (batch, c_in) = (x.shape()[0], x.shape()[1]);
-    let (c_out, cg) = (w.shape()[0], w.shape()[1]);
-    let og = c_out / p.spec.groups;
-    let taps: usize = w.shape()[2..].iter().product();
-    let (n, k_last, out_last) = (last.input, last.kernel, last.output);
-    let outer_in: usize = outer.iter().map(|a| a.input).product();
-    let outer_out: usize = outer.iter().map(|a| a.output).product();
-    let mut out_shape = vec![batch, c_out];
-    out_shape.extend(geo.output_shape());
-
-    let owned: Vec<T>;
+    let owned: Vec<K::In>;
     let xs = match x.as_slice() {
         Some(xs) => xs,
         // `as_standard_layout` is always contiguous; logical order otherwise.
@@ -641,118 +820,178 @@ fn compute_body<T: Element>(
             &owned
         }
     };
-    // Weights in the accumulator domain, each kernel in row-major order of the kernel the
+    let taps: usize = w.shape()[2..].iter().product();
+    // Weights in the kernel's form, each kernel in row-major order of the kernel the
     // reference iterates: reversing every axis of a row-major block reverses its flat order.
-    let mut weights: Vec<T::W> = w.iter().map(|v| v.lift()).collect();
+    let mut weights: Vec<K::W> = w.iter().map(|&v| k.weight(v)).collect();
     if p.spec.flip == Flip::Convolution {
         for kernel in weights.chunks_exact_mut(taps) {
             kernel.reverse();
         }
     }
     let fill = fill_value(&p.spec.boundary);
-    let padded = pad_rows(xs, n, &l.rows, fill);
-    // What an outer tap outside the input reads (zeros or constant mode).
-    let constant = if outer.is_empty() {
-        Vec::new()
+    let c_out = w.shape()[0];
+    let s = Shared {
+        k,
+        outer,
+        mode: &p.spec.boundary,
+        l,
+        xs,
+        weights,
+        padded: pad_rows(xs, last.input, &l.rows, fill),
+        // What an outer tap outside the input reads (zeros or constant mode).
+        constant: if outer.is_empty() {
+            Vec::new()
+        } else {
+            vec![fill; l.len]
+        },
+        starts: (0..c_out)
+            .map(|o| k.start(p.bias.as_ref().map(|b| b[o])))
+            .collect(),
+        batch: x.shape()[0],
+        c_in: x.shape()[1],
+        c_out,
+        cg: w.shape()[1],
+        og: c_out / p.spec.groups,
+        taps,
+        // The number of taps used per kernel: all, or (mutation) all but the last.
+        used: if run.mutation == Mutation::DropLastTap {
+            taps - 1
+        } else {
+            taps
+        },
+        n: last.input,
+        k_last: last.kernel,
+        out_last: last.output,
+        outer_in: outer.iter().map(|a| a.input).product(),
+        outer_out: outer.iter().map(|a| a.output).product(),
+    };
+    // Units of work are output rows in the order (outer position, sample, channel), so that
+    // consecutive units read the same input rows. In that order they are the output's rows
+    // when there is one outer position or one (sample, channel); otherwise they are placed.
+    let bo = s.batch * s.c_out;
+    let units = s.outer_out * bo;
+    let in_order = s.outer_out == 1 || bo == 1;
+    let threads = run.threads.clamp(1, units.max(1));
+    if threads == 1 && in_order {
+        let mut out = Vec::with_capacity(units * s.out_last);
+        self::units(&s, 0..units, &mut out, run.baseline_only);
+        return out;
+    }
+    let parts: Vec<Vec<K::Out>> = if threads == 1 {
+        let mut out = Vec::with_capacity(units * s.out_last);
+        self::units(&s, 0..units, &mut out, run.baseline_only);
+        vec![out]
     } else {
-        vec![fill; l.len]
+        let per = units.div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..units)
+                .step_by(per)
+                .map(|u0| {
+                    let s = &s;
+                    scope.spawn(move || {
+                        let u1 = units.min(u0 + per);
+                        let mut out = Vec::with_capacity((u1 - u0) * s.out_last);
+                        self::units(s, u0..u1, &mut out, run.baseline_only);
+                        out
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
     };
-    let bias: Vec<T::W> = match &p.bias {
-        Some(b) => b.iter().map(|v| v.lift()).collect(),
-        None => vec![T::W::default(); c_out],
-    };
-    // The number of taps used per kernel: all, or (mutation) all but the last.
-    let used = if mutation == Mutation::DropLastTap {
-        taps - 1
-    } else {
-        taps
-    };
+    if in_order {
+        return parts.concat();
+    }
+    let mut out = vec![K::Out::default(); units * s.out_last];
+    let rows = parts.iter().flat_map(|p| p.chunks_exact(s.out_last));
+    for (u, row) in rows.enumerate() {
+        let (prow, r) = (u / bo, u % bo);
+        let start = (r * s.outer_out + prow) * s.out_last;
+        out[start..start + s.out_last].copy_from_slice(row);
+    }
+    out
+}
 
-    // Rows are produced in the order (outer position, sample, channel): the output order
-    // when there is one outer position or one (sample, channel). Then the output is written
-    // by appending, without zeroing it first.
-    let total = batch * c_out * outer_out * out_last;
-    let appending = outer_out == 1 || batch * c_out == 1;
-    let mut out = if appending {
-        Vec::with_capacity(total)
-    } else {
-        vec![T::zero(); total]
-    };
-    let mut acc = vec![T::W::default(); CHUNK.min(out_last)];
-    let mut pos = vec![0usize; outer.len()];
+/// Computes units `range` (see [`compute_body`]) and appends their outputs to `out`.
+#[inline(always)]
+fn units_into<K: Kernel>(s: &Shared<'_, K>, range: std::ops::Range<usize>, out: &mut Vec<K::Out>) {
+    let bo = s.batch * s.c_out;
+    let mut acc = vec![K::Acc::default(); CHUNK.min(s.out_last)];
     let (mut sources, mut scratch) = (Vec::new(), Vec::new());
-    for prow in 0..outer_out {
-        outer_sources(outer, &pos, &p.spec.boundary, &mut sources, &mut scratch);
-        for b in 0..batch {
-            for o in 0..c_out {
-                let g = o / og;
-                let start = ((b * c_out + o) * outer_out + prow) * out_last;
-                for j0 in (0..out_last).step_by(CHUNK) {
-                    let j1 = out_last.min(j0 + CHUNK);
-                    let acc = &mut acc[..j1 - j0];
-                    acc.fill(bias[o]);
-                    for c in 0..cg {
-                        let base = (b * c_in + g * cg + c) * outer_in;
-                        let kernel = &weights[(o * cg + c) * taps..][..used];
-                        for (src, wk) in sources.iter().zip(kernel.chunks(k_last)) {
-                            let Some(r) = src else {
-                                T::row(acc, wk, &l.taps, &constant[j0..]);
-                                continue;
-                            };
-                            let row = base + r;
-                            match &l.rows {
-                                Rows::InPlace(st) => {
-                                    let width = st.sources.len();
-                                    let strips = &padded[row * width..][..width];
-                                    let (left, right) = strips.split_at(st.left_len);
-                                    // [j0, a): left strip; [a, e): in place; [e, j1): right.
-                                    let a = st.left_out.clamp(j0, j1);
-                                    let e = st.right_out.clamp(a, j1);
-                                    let (acc_l, rest) = acc.split_at_mut(a - j0);
-                                    let (acc_m, acc_r) = rest.split_at_mut(e - a);
-                                    if !acc_l.is_empty() {
-                                        T::row(acc_l, wk, &l.taps, &left[j0..]);
-                                    }
-                                    if !acc_m.is_empty() {
-                                        let x_row = &xs[row * n..][..n];
-                                        T::row(acc_m, wk, &l.taps, &x_row[a - st.lo..]);
-                                    }
-                                    if !acc_r.is_empty() {
-                                        T::row(acc_r, wk, &l.taps, &right[e - st.right_out..]);
-                                    }
-                                }
-                                Rows::Phased(_) => {
-                                    let padded_row = &padded[row * l.len..][..l.len];
-                                    T::row(acc, wk, &l.taps, &padded_row[j0..]);
+    let mut pairs: Vec<RowPair<'_, K>> = Vec::new();
+    let mut current = usize::MAX;
+    let mut pos = vec![0usize; s.outer.len()];
+    for u in range {
+        let (prow, r) = (u / bo, u % bo);
+        if prow != current {
+            // The outer output position of row `prow`, row-major.
+            let mut rest = prow;
+            for (a, p) in s.outer.iter().zip(pos.iter_mut()).rev() {
+                *p = rest % a.output;
+                rest /= a.output;
+            }
+            outer_sources(s.outer, &pos, s.mode, &mut sources, &mut scratch);
+            current = prow;
+        }
+        let (b, o) = (r / s.c_out, r % s.c_out);
+        let g = o / s.og;
+        for j0 in (0..s.out_last).step_by(CHUNK) {
+            let j1 = s.out_last.min(j0 + CHUNK);
+            let acc = &mut acc[..j1 - j0];
+            acc.fill(s.starts[o]);
+            // Segments of outputs that read the same kind of row: [j0, a) the left strip,
+            // [a, e) the input row in place, [e, j1) the right strip (in place), or one
+            // segment of padded rows (phased).
+            let (a, e) = match &s.l.rows {
+                Rows::InPlace(st) => {
+                    let a = st.left_out.clamp(j0, j1);
+                    (a, st.right_out.clamp(a, j1))
+                }
+                Rows::Phased(_) => (j0, j1),
+            };
+            let (acc_l, rest) = acc.split_at_mut(a - j0);
+            let (acc_m, acc_r) = rest.split_at_mut(e - a);
+            for (segment, acc) in [(0, acc_l), (1, acc_m), (2, acc_r)] {
+                if acc.is_empty() {
+                    continue;
+                }
+                let first = [j0, a, e][segment];
+                // Every (channel, outer tap) row, in the reference's order.
+                pairs.clear();
+                for c in 0..s.cg {
+                    let base = (b * s.c_in + g * s.cg + c) * s.outer_in;
+                    let kernel = &s.weights[(o * s.cg + c) * s.taps..][..s.used];
+                    for (src, wk) in sources.iter().zip(kernel.chunks(s.k_last)) {
+                        let Some(r) = src else {
+                            pairs.push((&s.constant[first..], wk));
+                            continue;
+                        };
+                        let row = base + r;
+                        let slice: &[K::In] = match &s.l.rows {
+                            Rows::InPlace(st) => {
+                                let width = st.sources.len();
+                                let strips = &s.padded[row * width..][..width];
+                                let (left, right) = strips.split_at(st.left_len);
+                                match segment {
+                                    0 => &left[j0..],
+                                    1 => &s.xs[row * s.n..][..s.n][a - st.lo..],
+                                    _ => &right[e - st.right_out..],
                                 }
                             }
-                        }
-                    }
-                    if appending {
-                        out.extend(acc.iter().map(|&a| T::finish(a)));
-                    } else {
-                        let d = &mut out[start + j0..start + j1];
-                        for (y, &a) in d.iter_mut().zip(acc.iter()) {
-                            *y = T::finish(a);
-                        }
+                            Rows::Phased(_) => &s.padded[row * s.l.len..][..s.l.len][j0..],
+                        };
+                        pairs.push((slice, wk));
                     }
                 }
+                s.k.rows(acc, &pairs, &s.l.taps);
             }
-        }
-        // Next outer output position (row-major odometer).
-        for a in (0..outer.len()).rev() {
-            pos[a] += 1;
-            if pos[a] < outer[a].output {
-                break;
-            }
-            pos[a] = 0;
+            out.extend(acc.iter().map(|&a| s.k.finish(a)));
         }
     }
-    // The shape holds exactly `out.len()` elements by construction.
-    ArrayD::from_shape_vec(IxDyn(&out_shape), out).map_err(|_| ConvError::Overflow {
-        what: "output shape",
-        axis: None,
-    })
 }
 
 #[cfg(test)]
@@ -813,22 +1052,35 @@ mod tests {
 
     #[test]
     fn strips_layout() {
-        // n = 5, k = 3, full (pads 2, 2): out = 7, 9 positions -2..7. Outputs 0, 1 read the
-        // left strip (positions 0..4 -> input -2, -1, 0, 1), outputs 2..5 the row in place,
-        // outputs 5, 6 the right strip (positions 5..9 -> input 3, 4, 5, 6).
-        let x = array![[[1i64, 2, 3, 4, 5]]].into_dyn();
+        // n = 70, k = 3, full (pads 2, 2): out = 72 (a long row: in place), 74 positions
+        // -2..72. Outputs 0, 1 read the left strip (positions 0..4 -> input -2, -1, 0, 1),
+        // outputs 2..70 the row in place, outputs 70, 71 the right strip (positions
+        // 70..74 -> input 68, 69, 70, 71).
+        let row: Vec<i64> = (1..=70).collect();
+        let x = ndarray::Array1::from(row.clone())
+            .into_shape_with_order((1, 1, 70))
+            .unwrap()
+            .into_dyn();
         let w = array![[[1i64, 1, 1]]].into_dyn();
         let p = Problem::new(x.view(), w.view()).spec(ConvSpec::new().padding(Padding::Full));
         let l = layout(&p, &p.validate().unwrap(), Mutation::None).unwrap();
         let Rows::InPlace(st) = &l.rows else {
-            panic!("stride 1 is in place")
+            panic!("a long stride-1 row is in place")
         };
-        assert_eq!((st.left_out, st.right_out, st.left_len), (2, 5, 4));
-        let strips = pad_rows(&[1i64, 2, 3, 4, 5], 5, &l.rows, -1);
-        assert_eq!(strips, vec![-1, -1, 1, 2, 4, 5, -1, -1]);
+        assert_eq!((st.left_out, st.right_out, st.left_len), (2, 70, 4));
+        let strips = pad_rows(&row, 70, &l.rows, -1);
+        assert_eq!(strips, vec![-1, -1, 1, 2, 69, 70, -1, -1]);
         assert_eq!(
             DirectEngine::new().plan(&p).unwrap().to_string(),
             "direct in place: 1 rows, 8 padded per row"
+        );
+        // The same kernel on a short row: padded rows, one phase.
+        let short = array![[[1i64, 2, 3, 4, 5]]].into_dyn();
+        let p = Problem::new(short.view(), w.view()).spec(ConvSpec::new().padding(Padding::Full));
+        let l = layout(&p, &p.validate().unwrap(), Mutation::None).unwrap();
+        assert_eq!(
+            pad_rows(&[1i64, 2, 3, 4, 5], 5, &l.rows, -1),
+            vec![-1, -1, 1, 2, 3, 4, 5, -1, -1]
         );
     }
 }

@@ -1,0 +1,1281 @@
+//! The correctly rounded engine: every output is the exact value of `bias + sum of w * x`
+//! over its taps, rounded once to nearest-even.
+//!
+//! The exact value of an output is a finite sum of products of binary floats: a dyadic
+//! rational. [`ExactEngine`] returns it rounded once to the element type (round to nearest,
+//! ties to even), for every spec the reference supports (rank, channels, groups, stride,
+//! dilation, padding rules, boundary modes, flip). `Complex<f32>` and `Complex<f64>` are
+//! rounded component by component: the real part is the exact sum of the terms
+//! `b.re, w.re * x.re, -(w.im * x.im)` and the imaginary part of `b.im, w.re * x.im,
+//! w.im * x.re`.
+//!
+//! # Special values
+//!
+//! The result is what IEEE arithmetic gives for the exact sum of the terms: a NaN term (a NaN
+//! factor, or `inf * 0`) or infinite terms of both signs give NaN; otherwise an infinite term
+//! gives that infinity; a finite exact sum beyond the largest finite value rounds to infinity
+//! as round-to-nearest does (from `max + ulp/2` on); results below the normal range are
+//! rounded on the subnormal grid (a tiny negative sum rounds to `-0`). An exact zero sum is
+//! `+0`, unless every term is `-0` (the sign IEEE addition gives a sum of zeros); without a
+//! bias the terms are the products only. The reference starts its sums at `+0` and so never
+//! returns `-0` there: conformance verdicts in [`crate::compare`] ignore the sign of zero.
+//!
+//! # How
+//!
+//! Two tiers per output, both running through the direct engine's row loops
+//! ([`super::direct`]) and split over threads by output rows:
+//!
+//! 1. **Certified fast sum.** `f32` (and `Complex<f32>`): each product of two floats is exact
+//!    in `f64` (48 significant bits; exponents from `2^-298` up, inside `f64`'s normal range),
+//!    so the sum `s` of the products and the sum `a` of their magnitudes are accumulated in
+//!    `f64`. Recursive summation of `m` terms in any order is within `gamma_(m-1) * sum |t_i|`
+//!    of the exact sum (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed.,
+//!    section 3.1) and `sum |t_i| <= a / (1 - gamma_(m-1))`, so the exact value lies in
+//!    `[s - E, s + E]`, `E = gamma_(m-1) a / (1 - gamma_(m-1))`. With `r = round_f32(s)` and
+//!    `d = s - r` (exact: Sterbenz), the output is `r` when `|d| + E` is below half the gap
+//!    from `r` to its neighbours (a quarter of `r`'s ulp when `r` is a power of two: the
+//!    smaller gap below); then every real in the interval rounds to `r`. Rounding `s` to
+//!    `f32` without this check would be the double-rounding trap of NUMERICS.md
+//!    (`1 + 2^-24 + 2^-80`).
+//!
+//!    `f64` (and `Complex<f64>`): error-free transformations. Each product is split exactly
+//!    as `p + e` (`p = w * x`, `e = fma(w, x, -p)`), `p` is added to the running sum `s` by
+//!    TwoSum (`s + p = s' + sigma` exactly), and `z = fl(sigma + e)` is added to a correction
+//!    `c` and `|z|` to `R`. The exact value is `s + sum (sigma_i + e_i)`; summing the `n`
+//!    corrections costs at most `u sum |z_i|` (forming `z`) plus `gamma_(n-1) sum |z_i|`
+//!    (the recursive sum), so with `sum |z_i| <= R / (1 - gamma_(n-1))` the exact value is
+//!    within `E = gamma_n R / (1 - gamma_(n-1))` of `s + c`. When a product can underflow
+//!    (smallest nonzero `|w|` times smallest nonzero `|x|` below `2^-960`: `e` may not be
+//!    representable) each tap adds up to `2^-1075`, and `E` grows by `n 2^-1074`. Finally
+//!    `s + c = y + t` exactly (TwoSum) and the output is `y` when `|t| + E` is below half of
+//!    the smaller gap next to `y`. The check is evaluated in floating point with margins
+//!    (`E` from a `gamma` rounded up by `2^-40` relative, `|t| + E` by `2^-50`).
+//!
+//!    An overflow anywhere makes `y` or `E` non-finite: not certified. Results in the
+//!    lowest binades (`|y| < 2^-963` for `f64`) are not certified either.
+//! 2. **Exact fallback.** An output the fast sum cannot certify (non-finite data, massive
+//!    cancellation, a result within the error bound of a rounding boundary, overflow,
+//!    underflow) is recomputed with a long (Kulisch) accumulator: every term `m 2^e` (the
+//!    integer significands' product, 106 bits at most) is added into a fixed-point integer of
+//!    140 signed 64-bit digits holding 32 bits each (weights `2^-2208` to `2^2272`: every
+//!    product of two `f64`, `2^-2148` and up, and sums of `2^64` of the largest), carries
+//!    deferred for `2^29` terms. It is rounded once from the exact integer: the leading bit,
+//!    the `p` bits below it (fewer in the subnormal range), a guard bit and a sticky bit,
+//!    nearest-even, overflow to infinity.
+//!
+//! Both tiers give the correctly rounded result; the first is only a faster way to prove it.
+//! [`ExactEngine::conv_with_stats`] reports how many outputs each tier produced;
+//! [`ExactEngine::fallback_only`] computes every output in the second tier (tests compare
+//! the two).
+//!
+//! The exact fallback walks each output's taps with its own index arithmetic
+//! ([`crate::boundary::source_index`] per axis), not the direct engine's row layout, so the
+//! two tiers do not share indexing code beyond the boundary map.
+
+use super::ConvEngine;
+use super::direct::{self, Element, Kernel, Run};
+use crate::boundary::{fill_value, source_index};
+use crate::error::ConvError;
+use crate::geometry::Geometry;
+use crate::reference::Problem;
+use crate::spec::Flip;
+use ndarray::ArrayD;
+use num_complex::Complex;
+
+// ------------------------------------------------------------------------------ engine
+
+/// Deliberate bugs, for tests that show the properties can fail. Not for use.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Mutation {
+    /// The correct engine.
+    #[default]
+    None,
+    /// Trusts the fast sum without its certificate (double rounding on hard cases).
+    Uncertified,
+    /// The exact tier rounds ties away from zero instead of to even.
+    TiesAway,
+    /// The exact tier truncates (rounds toward zero).
+    Truncate,
+}
+
+/// The correctly rounded engine (see the module docs). Plain `Copy` data.
+#[derive(Clone, Copy, Debug)]
+pub struct ExactEngine {
+    threads: usize,
+    fast: bool,
+    baseline_only: bool,
+    mutation: Mutation,
+}
+
+impl Default for ExactEngine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// How many outputs each tier produced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ExactStats {
+    /// Outputs computed.
+    pub outputs: usize,
+    /// Outputs the certified fast sum produced.
+    pub certified: usize,
+    /// Outputs recomputed with the exact accumulator.
+    pub exact: usize,
+}
+
+impl ExactEngine {
+    /// The engine, using every thread the machine offers
+    /// (`std::thread::available_parallelism`).
+    pub fn new() -> Self {
+        ExactEngine {
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            fast: true,
+            baseline_only: false,
+            mutation: Mutation::None,
+        }
+    }
+
+    /// The engine splitting its outputs over `threads` threads (`0` or `1`: the calling
+    /// thread only). The results do not depend on it.
+    #[must_use]
+    pub fn threads(self, threads: usize) -> Self {
+        ExactEngine {
+            threads: threads.max(1),
+            ..self
+        }
+    }
+
+    /// The engine computing every output with the exact accumulator (no fast tier). Slower;
+    /// the same results. For tests and for timing the tiers.
+    #[must_use]
+    pub fn fallback_only(self) -> Self {
+        ExactEngine {
+            fast: false,
+            ..self
+        }
+    }
+
+    /// The engine that never takes the AVX2/FMA build of the fast tier (tests only: the
+    /// results are the same).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn baseline_only(self) -> Self {
+        ExactEngine {
+            baseline_only: true,
+            ..self
+        }
+    }
+
+    /// An engine with a deliberate bug (tests only).
+    #[doc(hidden)]
+    pub fn with_mutation(mutation: Mutation) -> Self {
+        ExactEngine {
+            mutation,
+            ..Self::new()
+        }
+    }
+
+    /// The threads this engine uses.
+    pub fn thread_count(&self) -> usize {
+        self.threads
+    }
+
+    /// Computes the problem and reports how many outputs each tier produced. Runs every check
+    /// of [`Problem::validate`] first (same errors as the reference).
+    pub fn conv_with_stats<T: ExactElement>(
+        &self,
+        p: &Problem<'_, T>,
+    ) -> Result<(ArrayD<T>, ExactStats), ConvError> {
+        T::run(self, p)
+    }
+}
+
+impl<T: ExactElement> ConvEngine<T> for ExactEngine {
+    fn name(&self) -> &str {
+        match self.mutation {
+            Mutation::None => "exact",
+            Mutation::Uncertified => "exact-uncertified",
+            Mutation::TiesAway => "exact-ties-away",
+            Mutation::Truncate => "exact-truncate",
+        }
+    }
+    fn conv(&self, p: &Problem<'_, T>) -> Result<ArrayD<T>, ConvError> {
+        T::run(self, p).map(|(y, _)| y)
+    }
+}
+
+/// The element types the exact engine accepts: `f32`, `f64`, `Complex<f32>`,
+/// `Complex<f64>` (sealed).
+pub trait ExactElement: sealed::Sealed + Element + Exact {
+    #[doc(hidden)]
+    fn run(e: &ExactEngine, p: &Problem<'_, Self>)
+    -> Result<(ArrayD<Self>, ExactStats), ConvError>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+    impl Sealed for num_complex::Complex<f32> {}
+    impl Sealed for num_complex::Complex<f64> {}
+}
+
+/// Runs both tiers: the fast kernel over the direct layout, then the exact accumulator for
+/// every output the kernel did not certify (or for all, without the fast tier).
+fn run_tiers<K, T>(
+    e: &ExactEngine,
+    p: &Problem<'_, T>,
+    make: impl FnOnce(&Problem<'_, T>) -> K,
+) -> Result<(ArrayD<T>, ExactStats), ConvError>
+where
+    T: Element + Exact,
+    K: Kernel<In = T, Out = (T, bool)>,
+{
+    let (geo, l) = direct::prepare(p, direct::Mutation::None)?;
+    let walker = Walker::new(p, &geo);
+    let mut out: Vec<(T, bool)> = match (&l, e.fast) {
+        (Ok(l), true) => {
+            let k = make(p);
+            let run = Run {
+                mutation: direct::Mutation::None,
+                baseline_only: e.baseline_only,
+                threads: e.threads,
+            };
+            direct::compute(&k, p, &geo, l, run)
+        }
+        _ => vec![(T::default(), false); walker.outputs],
+    };
+    if e.mutation == Mutation::Uncertified {
+        for o in &mut out {
+            o.1 = true;
+        }
+    }
+    let pending: Vec<usize> = (0..out.len()).filter(|&i| !out[i].1).collect();
+    let stats = ExactStats {
+        outputs: out.len(),
+        certified: out.len() - pending.len(),
+        exact: pending.len(),
+    };
+    let threads = e.threads.clamp(1, pending.len().max(1));
+    let rounding = e.mutation;
+    let values: Vec<T> = if threads == 1 {
+        let mut acc = Superacc::new();
+        pending
+            .iter()
+            .map(|&i| T::exact(&walker, i, &mut acc, rounding))
+            .collect()
+    } else {
+        let per = pending.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = pending
+                .chunks(per)
+                .map(|part| {
+                    let walker = &walker;
+                    scope.spawn(move || {
+                        let mut acc = Superacc::new();
+                        part.iter()
+                            .map(|&i| T::exact(walker, i, &mut acc, rounding))
+                            .collect::<Vec<T>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    for (&i, v) in pending.iter().zip(values) {
+        out[i].0 = v;
+    }
+    let y = direct::output_array(p, &geo, out.into_iter().map(|(v, _)| v).collect())?;
+    Ok((y, stats))
+}
+
+impl ExactElement for f64 {
+    fn run(e: &ExactEngine, p: &Problem<'_, f64>) -> Result<(ArrayD<f64>, ExactStats), ConvError> {
+        run_tiers(e, p, |p| {
+            DdKernel::new(products(p), tiny_products(p, |v| [v, 0.0]))
+        })
+    }
+}
+
+impl ExactElement for f32 {
+    fn run(e: &ExactEngine, p: &Problem<'_, f32>) -> Result<(ArrayD<f32>, ExactStats), ConvError> {
+        run_tiers(e, p, |p| {
+            WideKernel::new(products(p) + usize::from(p.bias.is_some()))
+        })
+    }
+}
+
+impl ExactElement for Complex<f64> {
+    fn run(
+        e: &ExactEngine,
+        p: &Problem<'_, Complex<f64>>,
+    ) -> Result<(ArrayD<Complex<f64>>, ExactStats), ConvError> {
+        run_tiers(e, p, |p| {
+            let tiny = tiny_products(p, |v| [v.re, v.im]);
+            ComplexDd(DdKernel::new(2 * products(p), tiny))
+        })
+    }
+}
+
+impl ExactElement for Complex<f32> {
+    fn run(
+        e: &ExactEngine,
+        p: &Problem<'_, Complex<f32>>,
+    ) -> Result<(ArrayD<Complex<f32>>, ExactStats), ConvError> {
+        run_tiers(e, p, |p| {
+            ComplexWide(WideKernel::new(
+                2 * products(p) + usize::from(p.bias.is_some()),
+            ))
+        })
+    }
+}
+
+/// Products per output: `C/G` channels times the kernel's taps.
+fn products<T>(p: &Problem<'_, T>) -> usize {
+    p.weight.shape()[1..].iter().product()
+}
+
+/// Whether some product of a weight and an input (or boundary) value may be too small for
+/// `fma(w, x, -w*x)` to be exact: smallest nonzero `|w|` times smallest nonzero `|x|` below
+/// `2^-960` (products from `2^-969` up are exact as `p + e`; `2^-960` leaves margin for the
+/// rounding of the test itself).
+fn tiny_products<T: Element>(p: &Problem<'_, T>, parts: impl Fn(T) -> [f64; 2]) -> bool {
+    let min_nonzero = |it: &mut dyn Iterator<Item = T>| {
+        it.flat_map(&parts)
+            .map(f64::abs)
+            .filter(|&v| v != 0.0)
+            .fold(f64::INFINITY, f64::min)
+    };
+    let w = min_nonzero(&mut p.weight.iter().copied());
+    let fill = fill_value(&p.spec.boundary);
+    let x = min_nonzero(&mut p.input.iter().copied().chain(std::iter::once(fill)));
+    // NaN and infinities make their outputs uncertified anyway.
+    w * x < 2f64.powi(-960)
+}
+
+/// The terms of output `index` (row-major in `(N, O, out...)`): the bias as `(b, 1)` first
+/// when there is one, then every `(weight, input)` pair of the formula in the reference's
+/// order (boundary values included). For reports of a single element. Runs every check of
+/// [`Problem::validate`] first; an index past the end gives no terms.
+pub fn output_terms<T: ExactElement>(
+    p: &Problem<'_, T>,
+    index: usize,
+) -> Result<Vec<(T, T)>, ConvError> {
+    let geo = p.validate()?;
+    let walker = Walker::new(p, &geo);
+    let mut terms = Vec::new();
+    if index < walker.outputs {
+        walker.each_term(index, |t| match t {
+            Term::Bias(b) => terms.push((b, T::one())),
+            Term::Product(w, x) => terms.push((w, x)),
+        });
+    }
+    Ok(terms)
+}
+
+// ------------------------------------------------------------------------------ fast tier
+
+/// `gamma_m / (1 - gamma_m)`, rounded up by a relative `2^-40` (the few roundings of this
+/// evaluation are below `2^-49`); infinite when `m u >= 1/2`.
+fn growth(m: usize, u: f64) -> f64 {
+    let mu = m as f64 * u;
+    if mu >= 0.5 {
+        return f64::INFINITY;
+    }
+    let g = mu / (1.0 - mu);
+    g / (1.0 - g) * (1.0 + 2f64.powi(-40))
+}
+
+/// `v` rounded up so that a comparison `v < h` made after one more rounding is safe.
+#[inline(always)]
+fn margin(v: f64) -> f64 {
+    v * (1.0 + 2f64.powi(-50))
+}
+
+/// The state of one output in the `f64` fast tier: running sum `s`, the correction `c` and
+/// the sum `r` of the corrections' magnitudes.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Dd {
+    s: f64,
+    c: f64,
+    r: f64,
+}
+
+impl Dd {
+    fn start(b: Option<f64>) -> Dd {
+        Dd {
+            s: b.unwrap_or(-0.0),
+            c: 0.0,
+            r: 0.0,
+        }
+    }
+}
+
+/// Adds `w * x` error-free: TwoProd (`p + e = w x`) and TwoSum (`s + p = s' + sigma`), the
+/// error terms into `c`, their magnitude into `r`.
+#[inline(always)]
+fn dd_step(s: &mut f64, c: &mut f64, r: &mut f64, w: f64, x: f64) {
+    let p = w * x;
+    let e = w.mul_add(x, -p);
+    let sn = *s + p;
+    let bb = sn - *s;
+    let sigma = (*s - (sn - bb)) + (p - bb);
+    *s = sn;
+    let z = sigma + e;
+    *c += z;
+    *r += z.abs();
+}
+
+/// Tiles of `L` outputs from `j` on, their states in registers (one array per field) while
+/// every tap of every row is added; returns where the tiles stopped.
+#[inline(always)]
+fn dd_pass<const L: usize>(
+    acc: &mut [Dd],
+    mut j: usize,
+    rows: &[(&[f64], &[f64])],
+    offsets: &[usize],
+) -> usize {
+    while j + L <= acc.len() {
+        let (mut s, mut c, mut r) = ([0.0; L], [0.0; L], [0.0; L]);
+        for (i, d) in acc[j..j + L].iter().enumerate() {
+            (s[i], c[i], r[i]) = (d.s, d.c, d.r);
+        }
+        for &(src, w) in rows {
+            for (&wt, &off) in w.iter().zip(offsets) {
+                let x = &src[off + j..off + j + L];
+                for i in 0..L {
+                    dd_step(&mut s[i], &mut c[i], &mut r[i], wt, x[i]);
+                }
+            }
+        }
+        for (i, d) in acc[j..j + L].iter_mut().enumerate() {
+            *d = Dd {
+                s: s[i],
+                c: c[i],
+                r: r[i],
+            };
+        }
+        j += L;
+    }
+    j
+}
+
+/// The `f64` fast tier.
+pub(crate) struct DdKernel {
+    /// `gamma_n / (1 - gamma_(n-1))` rounded up (`n` products).
+    grow: f64,
+    /// `n 2^-1074` when a product may underflow, else 0.
+    underflow: f64,
+}
+
+impl DdKernel {
+    fn new(n: usize, tiny: bool) -> Self {
+        DdKernel {
+            // gamma_n / (1 - gamma_(n-1)) <= gamma_n / (1 - gamma_n).
+            grow: growth(n, crate::compare::U64),
+            underflow: if tiny {
+                n as f64 * 2f64.powi(-1074)
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// The correctly rounded value of `s + c + (error within the bound)`, if certified.
+    #[inline(always)]
+    fn certify(&self, d: Dd) -> Option<f64> {
+        let bound = if d.r == 0.0 {
+            0.0
+        } else {
+            d.r * self.grow + 2f64.powi(-1074)
+        } + self.underflow;
+        let y = d.s + d.c;
+        if !y.is_finite() || !bound.is_finite() {
+            return None;
+        }
+        if y == 0.0 {
+            // s + c = 0 exactly (TwoSum); with no error every term was exact: the value is
+            // s, a zero whose sign IEEE addition of the terms gives.
+            return (bound == 0.0).then_some(d.s);
+        }
+        let bb = y - d.s;
+        let t = (d.s - (y - bb)) + (d.c - bb);
+        let bits = y.to_bits() & !(1 << 63);
+        let ex = bits >> 52;
+        if ex < 60 {
+            return None;
+        }
+        // Half the gap above (ulp/2 = 2^(ex - 1076)), or a quarter ulp for a power of two.
+        let h = if bits & ((1 << 52) - 1) == 0 {
+            f64::from_bits((ex - 54) << 52)
+        } else {
+            f64::from_bits((ex - 53) << 52)
+        };
+        (margin(t.abs() + bound) < h).then_some(y)
+    }
+}
+
+impl Kernel for DdKernel {
+    type In = f64;
+    type W = f64;
+    type Acc = Dd;
+    type Out = (f64, bool);
+    #[inline(always)]
+    fn weight(&self, w: f64) -> f64 {
+        w
+    }
+    #[inline(always)]
+    fn start(&self, bias: Option<f64>) -> Dd {
+        Dd::start(bias)
+    }
+    #[inline(always)]
+    fn rows(&self, acc: &mut [Dd], rows: &[(&[f64], &[f64])], offsets: &[usize]) {
+        // Tiles of 16 and 8 are vectorised (LLVM's loop vectoriser; the SLP vectoriser
+        // leaves TwoSum's fully unrolled shorter tiles scalar).
+        let j = dd_pass::<16>(acc, 0, rows, offsets);
+        let j = dd_pass::<8>(acc, j, rows, offsets);
+        dd_pass::<1>(acc, j, rows, offsets);
+    }
+    #[inline(always)]
+    fn finish(&self, d: Dd) -> (f64, bool) {
+        match self.certify(d) {
+            Some(y) => (y, true),
+            // The uncertified estimate (only a test mutation keeps it).
+            None => (d.s + d.c, false),
+        }
+    }
+}
+
+/// The state of one output in the `f32` fast tier: the `f64` sum of the exact products and
+/// the sum of their magnitudes.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Wide {
+    s: f64,
+    a: f64,
+}
+
+impl Wide {
+    fn start(b: Option<f32>) -> Wide {
+        match b {
+            Some(b) => Wide {
+                s: f64::from(b),
+                a: f64::from(b).abs(),
+            },
+            None => Wide { s: -0.0, a: 0.0 },
+        }
+    }
+}
+
+#[inline(always)]
+fn wide_step(s: &mut f64, a: &mut f64, w: f64, x: f64) {
+    // Exact: two f32 significands (24 bits each) multiply within f64's 53.
+    let p = w * x;
+    *s += p;
+    *a += p.abs();
+}
+
+/// [`dd_pass`] for the `f32` tier.
+#[inline(always)]
+fn wide_pass<const L: usize>(
+    acc: &mut [Wide],
+    mut j: usize,
+    rows: &[(&[f32], &[f64])],
+    offsets: &[usize],
+) -> usize {
+    while j + L <= acc.len() {
+        let (mut s, mut a) = ([0.0; L], [0.0; L]);
+        for (i, d) in acc[j..j + L].iter().enumerate() {
+            (s[i], a[i]) = (d.s, d.a);
+        }
+        for &(src, w) in rows {
+            for (&wt, &off) in w.iter().zip(offsets) {
+                let x = &src[off + j..off + j + L];
+                for i in 0..L {
+                    wide_step(&mut s[i], &mut a[i], wt, f64::from(x[i]));
+                }
+            }
+        }
+        for (i, d) in acc[j..j + L].iter_mut().enumerate() {
+            *d = Wide { s: s[i], a: a[i] };
+        }
+        j += L;
+    }
+    j
+}
+
+/// The `f32` fast tier.
+pub(crate) struct WideKernel {
+    /// `gamma_(m-1) / (1 - gamma_(m-1))` rounded up (`m` terms, bias included).
+    grow: f64,
+}
+
+impl WideKernel {
+    fn new(terms: usize) -> Self {
+        WideKernel {
+            grow: growth(terms.saturating_sub(1), crate::compare::U64),
+        }
+    }
+
+    #[inline(always)]
+    fn certify(&self, w: Wide) -> Option<f32> {
+        let bound = if w.a == 0.0 {
+            0.0
+        } else {
+            w.a * self.grow + 2f64.powi(-1074)
+        };
+        if !w.s.is_finite() || !bound.is_finite() {
+            return None;
+        }
+        let r = w.s as f32;
+        if !r.is_finite() {
+            return None;
+        }
+        if bound == 0.0 {
+            // s is the exact sum: its conversion is the one rounding.
+            return Some(r);
+        }
+        if r == 0.0 && margin(bound) >= w.s.abs() {
+            // The sum might be exactly zero (+0) or of either sign.
+            return None;
+        }
+        // Exact: r is s rounded, within a factor 2 of s (Sterbenz), or 0.
+        let d = w.s - f64::from(r);
+        let bits = r.to_bits() & 0x7fff_ffff;
+        let ex = bits >> 23;
+        let h = if ex == 0 {
+            // Subnormal or zero: the gap is 2^-149 on both sides.
+            2f64.powi(-150)
+        } else {
+            let ulp = 2f64.powi(ex as i32 - 150);
+            if bits & 0x7f_ffff == 0 && ex > 1 {
+                ulp / 4.0
+            } else {
+                ulp / 2.0
+            }
+        };
+        (margin(d.abs() + bound) < h).then_some(r)
+    }
+}
+
+impl Kernel for WideKernel {
+    type In = f32;
+    type W = f64;
+    type Acc = Wide;
+    type Out = (f32, bool);
+    #[inline(always)]
+    fn weight(&self, w: f32) -> f64 {
+        f64::from(w)
+    }
+    #[inline(always)]
+    fn start(&self, bias: Option<f32>) -> Wide {
+        Wide::start(bias)
+    }
+    #[inline(always)]
+    fn rows(&self, acc: &mut [Wide], rows: &[(&[f32], &[f64])], offsets: &[usize]) {
+        let j = wide_pass::<32>(acc, 0, rows, offsets);
+        let j = wide_pass::<8>(acc, j, rows, offsets);
+        wide_pass::<1>(acc, j, rows, offsets);
+    }
+    #[inline(always)]
+    fn finish(&self, w: Wide) -> (f32, bool) {
+        match self.certify(w) {
+            Some(y) => (y, true),
+            // The uncertified estimate (only a test mutation keeps it).
+            None => (w.s as f32, false),
+        }
+    }
+}
+
+/// The `Complex<f64>` fast tier: two [`Dd`] sums of `2 n` products each.
+pub(crate) struct ComplexDd(DdKernel);
+
+impl Kernel for ComplexDd {
+    type In = Complex<f64>;
+    type W = Complex<f64>;
+    type Acc = [Dd; 2];
+    type Out = (Complex<f64>, bool);
+    #[inline(always)]
+    fn weight(&self, w: Complex<f64>) -> Complex<f64> {
+        w
+    }
+    #[inline(always)]
+    fn start(&self, bias: Option<Complex<f64>>) -> [Dd; 2] {
+        [Dd::start(bias.map(|b| b.re)), Dd::start(bias.map(|b| b.im))]
+    }
+    #[inline(always)]
+    fn rows(
+        &self,
+        acc: &mut [[Dd; 2]],
+        rows: &[(&[Complex<f64>], &[Complex<f64>])],
+        offsets: &[usize],
+    ) {
+        for (j, [re, im]) in acc.iter_mut().enumerate() {
+            for ((&wt, &off), src) in rows
+                .iter()
+                .flat_map(|&(src, w)| w.iter().zip(offsets).map(move |t| (t, src)))
+            {
+                let x = src[off + j];
+                dd_step(&mut re.s, &mut re.c, &mut re.r, wt.re, x.re);
+                dd_step(&mut re.s, &mut re.c, &mut re.r, -wt.im, x.im);
+                dd_step(&mut im.s, &mut im.c, &mut im.r, wt.re, x.im);
+                dd_step(&mut im.s, &mut im.c, &mut im.r, wt.im, x.re);
+            }
+        }
+    }
+    #[inline(always)]
+    fn finish(&self, [re, im]: [Dd; 2]) -> (Complex<f64>, bool) {
+        match (self.0.certify(re), self.0.certify(im)) {
+            (Some(a), Some(b)) => (Complex::new(a, b), true),
+            _ => (Complex::new(re.s + re.c, im.s + im.c), false),
+        }
+    }
+}
+
+/// The `Complex<f32>` fast tier: two [`Wide`] sums of `2 n` exact products each.
+pub(crate) struct ComplexWide(WideKernel);
+
+impl Kernel for ComplexWide {
+    type In = Complex<f32>;
+    type W = Complex<f64>;
+    type Acc = [Wide; 2];
+    type Out = (Complex<f32>, bool);
+    #[inline(always)]
+    fn weight(&self, w: Complex<f32>) -> Complex<f64> {
+        Complex::new(f64::from(w.re), f64::from(w.im))
+    }
+    #[inline(always)]
+    fn start(&self, bias: Option<Complex<f32>>) -> [Wide; 2] {
+        [
+            Wide::start(bias.map(|b| b.re)),
+            Wide::start(bias.map(|b| b.im)),
+        ]
+    }
+    #[inline(always)]
+    fn rows(
+        &self,
+        acc: &mut [[Wide; 2]],
+        rows: &[(&[Complex<f32>], &[Complex<f64>])],
+        offsets: &[usize],
+    ) {
+        for (j, [re, im]) in acc.iter_mut().enumerate() {
+            for ((&wt, &off), src) in rows
+                .iter()
+                .flat_map(|&(src, w)| w.iter().zip(offsets).map(move |t| (t, src)))
+            {
+                let x = src[off + j];
+                let (xr, xi) = (f64::from(x.re), f64::from(x.im));
+                wide_step(&mut re.s, &mut re.a, wt.re, xr);
+                wide_step(&mut re.s, &mut re.a, -wt.im, xi);
+                wide_step(&mut im.s, &mut im.a, wt.re, xi);
+                wide_step(&mut im.s, &mut im.a, wt.im, xr);
+            }
+        }
+    }
+    #[inline(always)]
+    fn finish(&self, [re, im]: [Wide; 2]) -> (Complex<f32>, bool) {
+        match (self.0.certify(re), self.0.certify(im)) {
+            (Some(a), Some(b)) => (Complex::new(a, b), true),
+            _ => (Complex::new(re.s as f32, im.s as f32), false),
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------ exact tier
+
+/// Bits per digit of the long accumulator.
+const DIGIT: i32 = 32;
+/// Weight of digit 0: `2^BASE`, below the smallest product of two `f64` (`2^-2148`).
+const BASE: i32 = -2208;
+/// Digits: up to weight `2^(BASE + 32 * 140) = 2^2272`, above the largest sum of `2^64`
+/// products (below `2^2112`).
+const DIGITS: usize = 140;
+/// Terms added between carry propagations: each adds less than `2^33` to a digit, so
+/// digits stay below `2^62` in magnitude.
+const RENORMALISE: u32 = 1 << 29;
+
+/// A long (Kulisch) accumulator for sums of products of floats: exact, with the IEEE
+/// special-value rules kept as flags.
+#[derive(Clone, Debug)]
+pub struct Superacc {
+    digits: Vec<i64>,
+    pending: u32,
+    nan: bool,
+    pos_inf: bool,
+    neg_inf: bool,
+    /// Every term so far was `-0` (the sign of an exact zero sum).
+    all_neg_zero: bool,
+}
+
+impl Default for Superacc {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A binary float format the accumulator rounds to.
+pub trait Exact: Copy {
+    /// Significand bits, the hidden one included (53, 24).
+    const PRECISION: i32;
+    /// Exponent of the smallest normal number (-1022, -126).
+    const EMIN: i32;
+    /// Exponent of the largest finite number (1023, 127).
+    const EMAX: i32;
+    /// `(negative, significand, exponent)` with the value `significand * 2^exponent`, or
+    /// `None` for NaN and infinities (with their sign: `Some(Err(negative))`).
+    fn parts(self) -> Result<(bool, u64, i32), Option<bool>>;
+    /// `(-1)^negative * n * 2^q`, exact (`n < 2^PRECISION`, `q` in range).
+    fn compose(negative: bool, n: u64, q: i32) -> Self;
+    /// NaN, or infinity with a sign, or zero with a sign.
+    fn special(nan: bool, inf: bool, negative: bool) -> Self;
+    /// Adds this element's exact value at output `i` (see [`Walker`]).
+    #[doc(hidden)]
+    fn exact(w: &Walker<'_, Self>, i: usize, acc: &mut Superacc, m: Mutation) -> Self
+    where
+        Self: Sized;
+}
+
+fn parts_f64(v: f64) -> Result<(bool, u64, i32), Option<bool>> {
+    let bits = v.to_bits();
+    let neg = bits >> 63 == 1;
+    let ex = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1 << 52) - 1);
+    match ex {
+        0x7ff if frac != 0 => Err(None),
+        0x7ff => Err(Some(neg)),
+        0 => Ok((neg, frac, -1074)),
+        _ => Ok((neg, frac | 1 << 52, ex - 1075)),
+    }
+}
+
+fn parts_f32(v: f32) -> Result<(bool, u64, i32), Option<bool>> {
+    let bits = v.to_bits();
+    let neg = bits >> 31 == 1;
+    let ex = ((bits >> 23) & 0xff) as i32;
+    let frac = u64::from(bits & ((1 << 23) - 1));
+    match ex {
+        0xff if frac != 0 => Err(None),
+        0xff => Err(Some(neg)),
+        0 => Ok((neg, frac, -149)),
+        _ => Ok((neg, frac | 1 << 23, ex - 150)),
+    }
+}
+
+impl Superacc {
+    /// An empty sum.
+    pub fn new() -> Self {
+        Superacc {
+            digits: vec![0; DIGITS],
+            pending: 0,
+            nan: false,
+            pos_inf: false,
+            neg_inf: false,
+            all_neg_zero: true,
+        }
+    }
+
+    /// Back to the empty sum.
+    pub fn clear(&mut self) {
+        self.digits.fill(0);
+        self.pending = 0;
+        self.nan = false;
+        self.pos_inf = false;
+        self.neg_inf = false;
+        self.all_neg_zero = true;
+    }
+
+    /// Adds `(-1)^negative * m * 2^e` (`m < 2^106`, `e >= -2148`).
+    fn add_term(&mut self, negative: bool, m: u128, e: i32) {
+        if m == 0 {
+            if !negative {
+                self.all_neg_zero = false;
+            }
+            return;
+        }
+        self.all_neg_zero = false;
+        let rel = (e - BASE) as usize;
+        let (q, sh) = (rel / DIGIT as usize, rel % DIGIT as usize);
+        for k in 0..4 {
+            let chunk = ((m >> (32 * k)) & 0xffff_ffff) as u64;
+            if chunk == 0 {
+                continue;
+            }
+            let v = chunk << sh;
+            let (lo, hi) = ((v & 0xffff_ffff) as i64, (v >> 32) as i64);
+            if negative {
+                self.digits[q + k] -= lo;
+                self.digits[q + k + 1] -= hi;
+            } else {
+                self.digits[q + k] += lo;
+                self.digits[q + k + 1] += hi;
+            }
+        }
+        self.pending += 1;
+        if self.pending >= RENORMALISE {
+            self.normalise();
+        }
+    }
+
+    /// Records a NaN or an infinity.
+    fn add_special(&mut self, nan: bool, negative: bool) {
+        self.all_neg_zero = false;
+        if nan {
+            self.nan = true;
+        } else if negative {
+            self.neg_inf = true;
+        } else {
+            self.pos_inf = true;
+        }
+    }
+
+    /// Adds one value exactly.
+    pub fn add<F: Exact>(&mut self, v: F) {
+        match v.parts() {
+            Ok((neg, m, e)) => self.add_term(neg, u128::from(m), e),
+            Err(None) => self.add_special(true, false),
+            Err(Some(neg)) => self.add_special(false, neg),
+        }
+    }
+
+    /// Adds `a * b` (negated when `negate`) exactly; IEEE rules for NaN and infinities
+    /// (`inf * 0` is NaN).
+    pub fn add_product<F: Exact>(&mut self, a: F, b: F, negate: bool) {
+        match (a.parts(), b.parts()) {
+            (Ok((na, ma, ea)), Ok((nb, mb, eb))) => {
+                self.add_term(na ^ nb ^ negate, u128::from(ma) * u128::from(mb), ea + eb)
+            }
+            (Err(None), _) | (_, Err(None)) => self.add_special(true, false),
+            (Err(Some(ni)), Ok((nf, m, _))) | (Ok((nf, m, _)), Err(Some(ni))) => {
+                if m == 0 {
+                    self.add_special(true, false)
+                } else {
+                    self.add_special(false, ni ^ nf ^ negate)
+                }
+            }
+            (Err(Some(na)), Err(Some(nb))) => self.add_special(false, na ^ nb ^ negate),
+        }
+    }
+
+    /// Propagates carries: digits below the top in `[0, 2^32)`, the top digit signed.
+    fn normalise(&mut self) {
+        let mut carry = 0i64;
+        let last = DIGITS - 1;
+        for d in &mut self.digits[..last] {
+            let v = *d + carry;
+            *d = v & 0xffff_ffff;
+            carry = v >> 32;
+        }
+        self.digits[last] += carry;
+        self.pending = 0;
+    }
+
+    /// Bits `[lo, lo + width)` (absolute exponents, `width <= 64`) of the normalised
+    /// non-negative integer.
+    fn window(&self, lo: i32, width: u32) -> u64 {
+        let rel = (lo - BASE) as usize;
+        let (q, sh) = (rel / DIGIT as usize, rel % DIGIT as usize);
+        let digit = |i: usize| self.digits.get(i).map_or(0u128, |&d| d as u128);
+        let v = digit(q) | digit(q + 1) << 32 | digit(q + 2) << 64;
+        let v = v >> sh;
+        (v & ((1u128 << width) - 1)) as u64
+    }
+
+    /// Whether any bit below exponent `lo` is set.
+    fn any_below(&self, lo: i32) -> bool {
+        let rel = (lo - BASE) as usize;
+        let (q, sh) = (rel / DIGIT as usize, rel % DIGIT as usize);
+        self.digits[..q].iter().any(|&d| d != 0) || self.digits[q] & ((1i64 << sh) - 1) != 0
+    }
+
+    /// The sum rounded once to `F` (nearest, ties to even, unless a test mutation says
+    /// otherwise). Leaves the accumulator normalised (its value unchanged in magnitude).
+    pub fn round<F: Exact>(&mut self) -> F {
+        self.round_with(Mutation::None)
+    }
+
+    fn round_with<F: Exact>(&mut self, m: Mutation) -> F {
+        if self.nan || (self.pos_inf && self.neg_inf) {
+            return F::special(true, false, false);
+        }
+        if self.pos_inf || self.neg_inf {
+            return F::special(false, true, self.neg_inf);
+        }
+        self.normalise();
+        let negative = self.digits[DIGITS - 1] < 0;
+        if negative {
+            for d in &mut self.digits {
+                *d = -*d;
+            }
+            self.normalise();
+        }
+        let Some(h) = (0..DIGITS).rev().find(|&i| self.digits[i] != 0) else {
+            return F::special(false, false, self.all_neg_zero);
+        };
+        let top = BASE + DIGIT * h as i32 + (63 - self.digits[h].leading_zeros() as i32);
+        let p = F::PRECISION;
+        let mut q = (top - (p - 1)).max(F::EMIN - (p - 1));
+        let w = self.window(q - 1, p as u32 + 1);
+        let (guard, mut n) = (w & 1 == 1, w >> 1);
+        let sticky = self.any_below(q - 1);
+        let up = match m {
+            Mutation::Truncate => false,
+            Mutation::TiesAway => guard,
+            _ => guard && (sticky || n & 1 == 1),
+        };
+        if up {
+            n += 1;
+            if n == 1 << p {
+                n >>= 1;
+                q += 1;
+            }
+        }
+        if q + p - 1 > F::EMAX {
+            return F::special(false, true, negative);
+        }
+        if n == 0 {
+            return F::special(false, false, negative);
+        }
+        F::compose(negative, n, q)
+    }
+}
+
+impl Exact for f64 {
+    const PRECISION: i32 = 53;
+    const EMIN: i32 = -1022;
+    const EMAX: i32 = 1023;
+    fn parts(self) -> Result<(bool, u64, i32), Option<bool>> {
+        parts_f64(self)
+    }
+    fn compose(negative: bool, n: u64, q: i32) -> f64 {
+        let scale = if q >= -1022 {
+            f64::from_bits(((q + 1023) as u64) << 52)
+        } else {
+            f64::from_bits(1u64 << (q + 1074))
+        };
+        let v = n as f64 * scale;
+        if negative { -v } else { v }
+    }
+    fn special(nan: bool, inf: bool, negative: bool) -> f64 {
+        let v = if nan {
+            f64::NAN
+        } else if inf {
+            f64::INFINITY
+        } else {
+            0.0
+        };
+        if negative { -v } else { v }
+    }
+    fn exact(w: &Walker<'_, f64>, i: usize, acc: &mut Superacc, m: Mutation) -> f64 {
+        acc.clear();
+        w.each_term(i, |t| match t {
+            Term::Bias(b) => acc.add(b),
+            Term::Product(wv, xv) => acc.add_product(wv, xv, false),
+        });
+        acc.round_with(m)
+    }
+}
+
+impl Exact for f32 {
+    const PRECISION: i32 = 24;
+    const EMIN: i32 = -126;
+    const EMAX: i32 = 127;
+    fn parts(self) -> Result<(bool, u64, i32), Option<bool>> {
+        parts_f32(self)
+    }
+    fn compose(negative: bool, n: u64, q: i32) -> f32 {
+        let scale = if q >= -126 {
+            f32::from_bits(((q + 127) as u32) << 23)
+        } else {
+            f32::from_bits(1u32 << (q + 149))
+        };
+        let v = n as f32 * scale;
+        if negative { -v } else { v }
+    }
+    fn special(nan: bool, inf: bool, negative: bool) -> f32 {
+        let v = if nan {
+            f32::NAN
+        } else if inf {
+            f32::INFINITY
+        } else {
+            0.0
+        };
+        if negative { -v } else { v }
+    }
+    fn exact(w: &Walker<'_, f32>, i: usize, acc: &mut Superacc, m: Mutation) -> f32 {
+        acc.clear();
+        w.each_term(i, |t| match t {
+            Term::Bias(b) => acc.add(b),
+            Term::Product(wv, xv) => acc.add_product(wv, xv, false),
+        });
+        acc.round_with(m)
+    }
+}
+
+macro_rules! exact_complex {
+    ($t:ty) => {
+        impl Exact for Complex<$t> {
+            const PRECISION: i32 = <$t as Exact>::PRECISION;
+            const EMIN: i32 = <$t as Exact>::EMIN;
+            const EMAX: i32 = <$t as Exact>::EMAX;
+            fn parts(self) -> Result<(bool, u64, i32), Option<bool>> {
+                self.re.parts()
+            }
+            fn compose(negative: bool, n: u64, q: i32) -> Self {
+                Complex::new(<$t>::compose(negative, n, q), 0.0)
+            }
+            fn special(nan: bool, inf: bool, negative: bool) -> Self {
+                Complex::new(<$t>::special(nan, inf, negative), 0.0)
+            }
+            fn exact(w: &Walker<'_, Self>, i: usize, acc: &mut Superacc, m: Mutation) -> Self {
+                acc.clear();
+                w.each_term(i, |t| match t {
+                    Term::Bias(b) => acc.add(b.re),
+                    Term::Product(wv, xv) => {
+                        acc.add_product(wv.re, xv.re, false);
+                        acc.add_product(wv.im, xv.im, true);
+                    }
+                });
+                let re = acc.round_with(m);
+                acc.clear();
+                w.each_term(i, |t| match t {
+                    Term::Bias(b) => acc.add(b.im),
+                    Term::Product(wv, xv) => {
+                        acc.add_product(wv.re, xv.im, false);
+                        acc.add_product(wv.im, xv.re, false);
+                    }
+                });
+                Complex::new(re, acc.round_with(m))
+            }
+        }
+    };
+}
+
+exact_complex!(f32);
+exact_complex!(f64);
+
+/// A term of an output's sum.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub enum Term<T> {
+    /// The bias.
+    Bias(T),
+    /// A weight and the input value it multiplies.
+    Product(T, T),
+}
+
+/// Walks the terms of any output with its own index arithmetic: for output `i` (row-major
+/// in `(N, O, out...)`), the bias, then for each channel of the group and each kernel tap in
+/// row-major order, the weight and the input value (or the boundary constant) it multiplies.
+#[doc(hidden)]
+pub struct Walker<'a, T> {
+    x: Vec<T>,
+    w: Vec<T>,
+    bias: Option<Vec<T>>,
+    fill: T,
+    mode: &'a crate::spec::Boundary<T>,
+    geo: Geometry,
+    flip: bool,
+    x_shape: Vec<usize>,
+    c_out: usize,
+    cg: usize,
+    og: usize,
+    taps: usize,
+    outputs: usize,
+}
+
+impl<'a, T: Element> Walker<'a, T> {
+    fn new(p: &'a Problem<'_, T>, geo: &Geometry) -> Self {
+        let c_out = p.weight.shape()[0];
+        let cg = p.weight.shape()[1];
+        let outputs = p.input.shape()[0] * c_out * geo.output_shape().iter().product::<usize>();
+        Walker {
+            x: p.input.iter().copied().collect(),
+            w: p.weight.iter().copied().collect(),
+            bias: p.bias.as_ref().map(|b| b.iter().copied().collect()),
+            fill: fill_value(&p.spec.boundary),
+            mode: &p.spec.boundary,
+            geo: geo.clone(),
+            flip: p.spec.flip == Flip::Convolution,
+            x_shape: p.input.shape().to_vec(),
+            c_out,
+            cg,
+            og: c_out / p.spec.groups,
+            taps: p.weight.shape()[2..].iter().product(),
+            outputs,
+        }
+    }
+
+    /// Calls `term` with the bias of output `i` (if any), then with every product of the
+    /// formula `(w, x)`, in the reference's order.
+    fn each_term(&self, i: usize, mut term: impl FnMut(Term<T>)) {
+        let axes = &self.geo.axes;
+        let rank = axes.len();
+        // Output index: (n, o, p_0 .. p_(rank-1)).
+        let mut pos = vec![0usize; rank];
+        let mut rest = i;
+        for (a, p) in axes.iter().zip(pos.iter_mut()).rev() {
+            *p = rest % a.output;
+            rest /= a.output;
+        }
+        let o = rest % self.c_out;
+        let n = rest / self.c_out;
+        if let Some(b) = &self.bias {
+            term(Term::Bias(b[o]));
+        }
+        // Per axis and tap: the input index it reads, or None for the boundary constant.
+        let sources: Vec<Vec<Option<usize>>> = axes
+            .iter()
+            .zip(&pos)
+            .map(|(a, &p)| {
+                (0..a.kernel)
+                    .map(|k| {
+                        let q =
+                            (p * a.stride) as i128 + (k * a.dilation) as i128 - a.pad_lo as i128;
+                        source_index(self.mode, q, a.input)
+                    })
+                    .collect()
+            })
+            .collect();
+        let spatial: usize = self.x_shape[2..].iter().product();
+        let g = o / self.og;
+        let mut k = vec![0usize; rank];
+        for c in 0..self.cg {
+            let channel = (n * self.x_shape[1] + g * self.cg + c) * spatial;
+            let kernel = &self.w[(o * self.cg + c) * self.taps..][..self.taps];
+            k.fill(0);
+            for t in 0..self.taps {
+                let wv = if self.flip {
+                    kernel[self.taps - 1 - t]
+                } else {
+                    kernel[t]
+                };
+                let mut flat = 0usize;
+                let mut inside = true;
+                for (a, &ka) in k.iter().enumerate() {
+                    match sources[a][ka] {
+                        Some(s) => flat = flat * self.x_shape[2 + a] + s,
+                        None => inside = false,
+                    }
+                }
+                let xv = if inside {
+                    self.x[channel + flat]
+                } else {
+                    self.fill
+                };
+                term(Term::Product(wv, xv));
+                // Next tap, row-major.
+                for a in (0..rank).rev() {
+                    k[a] += 1;
+                    if k[a] < axes[a].kernel {
+                        break;
+                    }
+                    k[a] = 0;
+                }
+            }
+        }
+    }
+}
