@@ -1160,8 +1160,8 @@ fn normwise_check<F: Float>(bound: f64, got: &[F], exact: &[F]) -> (f64, f64) {
 /// - the worst element's terms ([`Worst::taps`], the bias as `(b, 1)` first) from
 ///   [`crate::engine::exact::output_terms`].
 ///
-/// Fails with the problem's own [`ConvError`] when the problem is invalid, and with
-/// [`ConvError::ShapeMismatch`] when `got` is not shaped like its output; otherwise the
+/// Fails with the problem's own [`ConvError`](crate::ConvError) when the problem is invalid, and with
+/// [`ConvError::ShapeMismatch`](crate::ConvError::ShapeMismatch) when `got` is not shaped like its output; otherwise the
 /// verdict is in the [`Report`].
 pub fn judge<F>(
     p: &crate::reference::Problem<'_, F>,
