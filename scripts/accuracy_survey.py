@@ -657,7 +657,7 @@ def markdown(report):
         x = "x".join(map(str, prob["x_shape"]))
         w = "x".join(map(str, prob["w_shape"]))
         what = (f"convolve {x} * {w}, full" if prob["op"] == "convolve"
-                else f"conv [{x}] * [{w}] + bias, pads {prob['pads']}")
+                else f"conv `[{x}] * [{w}]` + bias, pads {prob['pads']}")
         lines += ["", f"**{prob['id']}**: {what}, {prob['dtype']}, K = {prob['K']}", "",
                   "| peer | kind | " + " | ".join(DATASETS) + " |",
                   "|---|---|" + "---|" * len(DATASETS)]
