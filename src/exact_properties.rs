@@ -25,7 +25,7 @@
 
 use crate::engine::ConvEngine;
 use crate::engine::exact::{ExactElement, ExactEngine, ExactStats, Mutation};
-use crate::fft_properties::{Case, FftSample, array, exact_conv, layout};
+use crate::fft_properties::{Case, FftSample, array, cancel_kernels, exact_conv, layout};
 use crate::properties::{Outcome, search, timed};
 use crate::reference::conv;
 use crate::scalar::Ring;
@@ -385,17 +385,7 @@ pub fn case<T: ExactSample>(d: Data, max_rank: usize) -> impl Strategy<Value = C
         )
             .prop_map(move |(input, mut weight, bias, constant, l)| {
                 if d == Data::Cancelling {
-                    // The last tap of every kernel takes minus the sum of the others.
-                    let taps: usize = l.weight_shape()[2..].iter().product();
-                    if let Some(flat) = weight.0.as_slice_mut() {
-                        for kernel in flat.chunks_mut(taps) {
-                            let n = kernel.len();
-                            if n > 1 {
-                                let rest = kernel[..n - 1].iter().fold(T::zero(), |a, v| a.plus(v));
-                                kernel[n - 1] = T::zero().minus(&rest);
-                            }
-                        }
-                    }
+                    cancel_kernels(&mut weight);
                 }
                 Case {
                     input,

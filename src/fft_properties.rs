@@ -438,6 +438,21 @@ pub fn boundary_of<T>(kind: u8, constant: T) -> Boundary<T> {
     }
 }
 
+/// Makes every kernel of an `(O, C/G, k...)` weight sum to (about) zero: its last tap takes
+/// minus the sum of the others (kernels of one tap are left alone).
+pub fn cancel_kernels<T: Ring>(weight: &mut Arr<T>) {
+    let taps: usize = weight.0.shape()[2..].iter().product();
+    if let Some(flat) = weight.0.as_slice_mut() {
+        for kernel in flat.chunks_mut(taps.max(1)) {
+            let n = kernel.len();
+            if n > 1 {
+                let rest = kernel[..n - 1].iter().fold(T::zero(), |a, v| a.plus(v));
+                kernel[n - 1] = T::zero().minus(&rest);
+            }
+        }
+    }
+}
+
 /// Strategy: a [`Case`] of rank `1..=max_rank` ([`layout`]) with data, bias and boundary
 /// constant from `d` (for [`Dist::Cancelling`]: kernels uniform, the last tap of each minus
 /// the sum of the others).
@@ -456,17 +471,7 @@ pub fn case<T: FftSample>(d: Dist, max_rank: usize) -> impl Strategy<Value = Cas
         )
             .prop_map(move |(input, mut weight, bias, constant, l)| {
                 if let Dist::Cancelling = d {
-                    // Make every kernel sum to (about) zero: the last tap takes minus the rest.
-                    let shape = l.weight_shape();
-                    let taps: usize = shape[2..].iter().product();
-                    let flat = weight.0.as_slice_mut().expect("standard layout");
-                    for kernel in flat.chunks_mut(taps) {
-                        let n = kernel.len();
-                        if n > 1 {
-                            let rest = kernel[..n - 1].iter().fold(T::zero(), |a, v| a.plus(v));
-                            kernel[n - 1] = T::zero().minus(&rest);
-                        }
-                    }
+                    cancel_kernels(&mut weight);
                 }
                 Case {
                     input,

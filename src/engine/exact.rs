@@ -839,32 +839,6 @@ pub trait Exact: Copy {
         Self: Sized;
 }
 
-fn parts_f64(v: f64) -> Result<(bool, u64, i32), Option<bool>> {
-    let bits = v.to_bits();
-    let neg = bits >> 63 == 1;
-    let ex = ((bits >> 52) & 0x7ff) as i32;
-    let frac = bits & ((1 << 52) - 1);
-    match ex {
-        0x7ff if frac != 0 => Err(None),
-        0x7ff => Err(Some(neg)),
-        0 => Ok((neg, frac, -1074)),
-        _ => Ok((neg, frac | 1 << 52, ex - 1075)),
-    }
-}
-
-fn parts_f32(v: f32) -> Result<(bool, u64, i32), Option<bool>> {
-    let bits = v.to_bits();
-    let neg = bits >> 31 == 1;
-    let ex = ((bits >> 23) & 0xff) as i32;
-    let frac = u64::from(bits & ((1 << 23) - 1));
-    match ex {
-        0xff if frac != 0 => Err(None),
-        0xff => Err(Some(neg)),
-        0 => Ok((neg, frac, -149)),
-        _ => Ok((neg, frac | 1 << 23, ex - 150)),
-    }
-}
-
 impl Superacc {
     /// An empty sum.
     pub fn new() -> Self {
@@ -1043,77 +1017,59 @@ impl Superacc {
     }
 }
 
-impl Exact for f64 {
-    const PRECISION: i32 = 53;
-    const EMIN: i32 = -1022;
-    const EMAX: i32 = 1023;
-    fn parts(self) -> Result<(bool, u64, i32), Option<bool>> {
-        parts_f64(self)
-    }
-    fn compose(negative: bool, n: u64, q: i32) -> f64 {
-        let scale = if q >= -1022 {
-            f64::from_bits(((q + 1023) as u64) << 52)
-        } else {
-            f64::from_bits(1u64 << (q + 1074))
-        };
-        let v = n as f64 * scale;
-        if negative { -v } else { v }
-    }
-    fn special(nan: bool, inf: bool, negative: bool) -> f64 {
-        let v = if nan {
-            f64::NAN
-        } else if inf {
-            f64::INFINITY
-        } else {
-            0.0
-        };
-        if negative { -v } else { v }
-    }
-    fn exact(w: &Walker<'_, f64>, i: usize, acc: &mut Superacc, m: Mutation) -> f64 {
-        acc.clear();
-        w.each_term(i, |t| match t {
-            Term::Bias(b) => acc.add(b),
-            Term::Product(wv, xv) => acc.add_product(wv, xv, false),
-        });
-        acc.round_with(m)
-    }
+/// `Exact` for a binary format: `$frac` stored significand bits, exponent bias `$bias`.
+macro_rules! exact_real {
+    ($t:ty, $bits:ty, $frac:literal, $bias:literal) => {
+        impl Exact for $t {
+            const PRECISION: i32 = $frac + 1;
+            const EMIN: i32 = 1 - $bias;
+            const EMAX: i32 = $bias;
+            fn parts(self) -> Result<(bool, u64, i32), Option<bool>> {
+                let bits = self.to_bits();
+                let negative = bits >> (<$bits>::BITS - 1) == 1;
+                let field = ((bits >> $frac) & ((1 << (<$bits>::BITS - 1 - $frac)) - 1)) as i32;
+                let frac = u64::from(bits & ((1 << $frac) - 1));
+                match field {
+                    0 => Ok((negative, frac, 1 - $bias - $frac)),
+                    f if f == 2 * $bias + 1 && frac != 0 => Err(None),
+                    f if f == 2 * $bias + 1 => Err(Some(negative)),
+                    f => Ok((negative, frac | 1 << $frac, f - $bias - $frac)),
+                }
+            }
+            fn compose(negative: bool, n: u64, q: i32) -> $t {
+                // 2^q, a normal or (below 2^EMIN) subnormal power of two: n * 2^q is exact.
+                let scale = if q >= 1 - $bias {
+                    <$t>::from_bits(((q + $bias) as $bits) << $frac)
+                } else {
+                    <$t>::from_bits(1 << (q + $bias - 1 + $frac))
+                };
+                let v = n as $t * scale;
+                if negative { -v } else { v }
+            }
+            fn special(nan: bool, inf: bool, negative: bool) -> $t {
+                let v = if nan {
+                    <$t>::NAN
+                } else if inf {
+                    <$t>::INFINITY
+                } else {
+                    0.0
+                };
+                if negative { -v } else { v }
+            }
+            fn exact(w: &Walker<'_, $t>, i: usize, acc: &mut Superacc, m: Mutation) -> $t {
+                acc.clear();
+                w.each_term(i, |t| match t {
+                    Term::Bias(b) => acc.add(b),
+                    Term::Product(wv, xv) => acc.add_product(wv, xv, false),
+                });
+                acc.round_with(m)
+            }
+        }
+    };
 }
 
-impl Exact for f32 {
-    const PRECISION: i32 = 24;
-    const EMIN: i32 = -126;
-    const EMAX: i32 = 127;
-    fn parts(self) -> Result<(bool, u64, i32), Option<bool>> {
-        parts_f32(self)
-    }
-    fn compose(negative: bool, n: u64, q: i32) -> f32 {
-        let scale = if q >= -126 {
-            f32::from_bits(((q + 127) as u32) << 23)
-        } else {
-            f32::from_bits(1u32 << (q + 149))
-        };
-        let v = n as f32 * scale;
-        if negative { -v } else { v }
-    }
-    fn special(nan: bool, inf: bool, negative: bool) -> f32 {
-        let v = if nan {
-            f32::NAN
-        } else if inf {
-            f32::INFINITY
-        } else {
-            0.0
-        };
-        if negative { -v } else { v }
-    }
-    fn exact(w: &Walker<'_, f32>, i: usize, acc: &mut Superacc, m: Mutation) -> f32 {
-        acc.clear();
-        w.each_term(i, |t| match t {
-            Term::Bias(b) => acc.add(b),
-            Term::Product(wv, xv) => acc.add_product(wv, xv, false),
-        });
-        acc.round_with(m)
-    }
-}
+exact_real!(f64, u64, 52, 1023);
+exact_real!(f32, u32, 23, 127);
 
 macro_rules! exact_complex {
     ($t:ty) => {
