@@ -252,8 +252,8 @@ def print_header(report):
 # Our side: criterion
 
 
-def run_criterion(criterion_dir, filter_text):
-    cmd = ["cargo", "bench", "--bench", "workloads", "--", "--noplot"]
+def run_criterion(criterion_dir, filter_text, bench="workloads"):
+    cmd = ["cargo", "bench", "--bench", bench, "--", "--noplot"]
     if filter_text:
         cmd.append(filter_text)
     env = dict(os.environ, CRITERION_HOME=os.path.abspath(criterion_dir))
@@ -263,14 +263,16 @@ def run_criterion(criterion_dir, filter_text):
     return subprocess.run(cmd, cwd=REPO, env=env, stdout=sys.stderr).returncode
 
 
-def read_criterion(criterion_dir, started):
+def read_criterion(criterion_dir, started, groups=None):
     """{workload: [result]} from DIR/<workload>/<method>/new/estimates.json, and the stale ones.
 
-    A file last written before `started` (floored to the second, for filesystems with coarse
-    timestamps) belongs to an earlier run, typically of benchmarks this run's filter skipped.
+    `groups` are the criterion group ids to read (default: the WORKLOADS ids; the exact
+    engine's script, scripts/bench_exact_peers.py, passes its own). A file last written before
+    `started` (floored to the second, for filesystems with coarse timestamps) belongs to an
+    earlier run, typically of benchmarks this run's filter skipped.
     """
     fresh, stale = {}, []
-    for wid, _, _ in WORKLOADS:
+    for wid in groups if groups is not None else [w[0] for w in WORKLOADS]:
         group = os.path.join(criterion_dir, wid)
         if not os.path.isdir(group):
             continue
