@@ -25,7 +25,9 @@
 
 use crate::engine::ConvEngine;
 use crate::engine::exact::{ExactElement, ExactEngine, ExactStats, Mutation};
-use crate::fft_properties::{Case, FftSample, array, cancel_kernels, exact_conv, layout};
+use crate::fft_properties::{
+    Case, FftSample, Layout, LayoutSizes, array, cancel_kernels, exact_conv, layout, layout_with,
+};
 use crate::properties::{Outcome, search, timed};
 use crate::reference::conv;
 use crate::scalar::Ring;
@@ -371,7 +373,38 @@ pub fn value<T: ExactSample>(d: Data) -> BoxedStrategy<T> {
 /// Strategy: a [`Case`] of rank `1..=max_rank` (the layouts of
 /// [`crate::fft_properties::layout`]) with data `d`.
 pub fn case<T: ExactSample>(d: Data, max_rank: usize) -> impl Strategy<Value = Case<T>> {
-    layout(max_rank).prop_flat_map(move |l| {
+    case_from(d, layout(max_rank))
+}
+
+/// The extents of [`block_case`]: rank 1 up to 80 long (rows of 64 outputs and more are read
+/// in place, with strips at the edges), rank 2 up to 12 by 12; kernels up to 5 and 3; pads
+/// up to 3; strides up to 3.
+const BLOCK_SIZES: LayoutSizes = LayoutSizes {
+    ranks: (1, 2),
+    n: [80, 12, 5],
+    k: [5, 3, 3],
+    pad: 3,
+    max_stride: 3,
+    explicit: 1,
+};
+
+/// Strategy: a [`Case`] with 3 to 9 output channels per group and 1 to 3 input channels per
+/// group (every padding rule, boundary, stride, dilation, groups 1..=2): the layouts where
+/// the `f32` fast tier computes 4 output channels of a group per input load, with the
+/// channels left over (partial blocks) one by one; outputs past the kernel's tiles of 16
+/// and 8 included.
+pub fn block_case<T: ExactSample>(d: Data) -> impl Strategy<Value = Case<T>> {
+    let layouts = (layout_with(BLOCK_SIZES), 3usize..=9, 1usize..=3)
+        .prop_map(|(l, og, cg)| Layout { og, cg, ..l });
+    case_from(d, layouts)
+}
+
+/// Strategy: a [`Case`] on the layouts `layouts` with data `d`.
+fn case_from<T: ExactSample>(
+    d: Data,
+    layouts: impl Strategy<Value = Layout>,
+) -> impl Strategy<Value = Case<T>> {
+    layouts.prop_flat_map(move |l| {
         let kernel_values = match d {
             Data::Cancelling => value::<T>(Data::Uniform),
             d => value::<T>(d),
@@ -540,20 +573,29 @@ pub const VERIFY_MAX_RANK: usize = 2;
 /// One `verify` row: the property on `engine` for data `d`; the detail says how many
 /// outputs each tier produced and how many ties and special values were checked.
 pub fn exact_row<T: ExactSample>(engine: &ExactEngine, d: Data, cases: u32, seed: u64) -> Outcome {
-    exact_row_named::<T>(d.property(), engine, d, cases, seed)
+    exact_row_named::<T>(d.property(), engine, cases_of::<T>(d, false), cases, seed)
+}
+
+/// The cases of a row: [`case`] (rank up to [`VERIFY_MAX_RANK`]) or [`block_case`].
+fn cases_of<T: ExactSample>(d: Data, block: bool) -> BoxedStrategy<Case<T>> {
+    if block {
+        block_case::<T>(d).boxed()
+    } else {
+        case::<T>(d, VERIFY_MAX_RANK).boxed()
+    }
 }
 
 fn exact_row_named<T: ExactSample>(
     property: &'static str,
     engine: &ExactEngine,
-    d: Data,
+    strategy: BoxedStrategy<Case<T>>,
     cases: u32,
     seed: u64,
 ) -> Outcome {
     let seen = Cell::new(Checked::default());
     let name = format!("{}/{}", ConvEngine::<T>::name(engine), T::NAME);
     let mut row = timed(property, name, cases, false, || {
-        search(case::<T>(d, VERIFY_MAX_RANK), cases, seed, |c| {
+        search(strategy, cases, seed, |c| {
             let r = check_correctly_rounded(engine, c)?;
             let mut s = seen.get();
             s.stats.outputs += r.stats.outputs;
@@ -576,11 +618,13 @@ fn exact_row_named<T: ExactSample>(
     row
 }
 
-/// The wrong engines of the `verify` rows and the data that shows each one wrong.
-pub const MUTANTS: [(Mutation, Data); 3] = [
+/// The wrong engines of the `verify` rows and the data that shows each one wrong (the
+/// block mutant on [`block_case`]s).
+pub const MUTANTS: [(Mutation, Data); 4] = [
     (Mutation::Uncertified, Data::Ties),
     (Mutation::TiesAway, Data::Ties),
     (Mutation::Truncate, Data::Uniform),
+    (Mutation::BlockWeights, Data::Uniform),
 ];
 
 /// Cases a refutation row draws at least, whatever the budget: a search needs room.
@@ -588,11 +632,11 @@ pub const MIN_REFUTATION_CASES: u32 = 32;
 
 /// A refutation row: the search must find a case where the mutant is not correctly
 /// rounded, within `max(cases, MIN_REFUTATION_CASES)` cases. Mutants of the exact tier's
-/// rounding run with every output in that tier.
+/// rounding run with every output in that tier; those of the fast tier with both tiers.
 pub fn mutant_row<T: ExactSample>(m: Mutation, d: Data, cases: u32, seed: u64) -> Outcome {
     let cases = cases.max(MIN_REFUTATION_CASES);
     let engine = match m {
-        Mutation::Uncertified => ExactEngine::with_mutation(m),
+        Mutation::Uncertified | Mutation::BlockWeights => ExactEngine::with_mutation(m),
         _ => ExactEngine::with_mutation(m).fallback_only(),
     }
     .threads(1);
@@ -603,7 +647,8 @@ pub fn mutant_row<T: ExactSample>(m: Mutation, d: Data, cases: u32, seed: u64) -
         cases,
         true,
         || {
-            search(case::<T>(d, VERIFY_MAX_RANK), cases, seed, |c| {
+            let block = m == Mutation::BlockWeights;
+            search(cases_of::<T>(d, block), cases, seed, |c| {
                 check_correctly_rounded(&engine, c).map(|_| ())
             })
         },
@@ -611,8 +656,9 @@ pub fn mutant_row<T: ExactSample>(m: Mutation, d: Data, cases: u32, seed: u64) -
 }
 
 /// The exact-engine rows of `verify`: every [`Data`] on `f64` and `f32`, four on the
-/// complex types, the exact tier alone on two, and each of [`MUTANTS`] refuted (on `f32`
-/// and `f64`).
+/// complex types, the exact tier alone on two, the `f32` block kernel on three
+/// ([`block_case`], two threads), and each of [`MUTANTS`] refuted (on `f32` and `f64`; the
+/// block mutant, which only `f32` has, on `f32`).
 pub fn run_exact_battery(cases: u32, seed: u64) -> Vec<Outcome> {
     let engine = ExactEngine::new().threads(1);
     let mut out = Vec::new();
@@ -634,20 +680,33 @@ pub fn run_exact_battery(cases: u32, seed: u64) -> Vec<Outcome> {
         out.push(exact_row_named::<f64>(
             "exact-tier-correctly-rounded",
             &exact_only,
-            d,
+            cases_of(d, false),
             cases,
             seed,
         ));
         out.push(exact_row_named::<f32>(
             "exact-tier-correctly-rounded",
             &exact_only,
-            d,
+            cases_of(d, false),
+            cases,
+            seed,
+        ));
+    }
+    // The f32 block kernel, on two threads (a thread's share may end inside a block).
+    let two = ExactEngine::new().threads(2);
+    for d in [Data::Uniform, Data::Cancelling, Data::WideExponent] {
+        out.push(exact_row_named::<f32>(
+            "exact-block-correctly-rounded",
+            &two,
+            cases_of(d, true),
             cases,
             seed,
         ));
     }
     for (m, d) in MUTANTS {
-        out.push(mutant_row::<f64>(m, d, cases, seed));
+        if m != Mutation::BlockWeights {
+            out.push(mutant_row::<f64>(m, d, cases, seed));
+        }
         out.push(mutant_row::<f32>(m, d, cases, seed));
     }
     out

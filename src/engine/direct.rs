@@ -668,6 +668,45 @@ pub(crate) trait Kernel: Sync {
     fn rows(&self, acc: &mut [Self::Acc], rows: &[RowPair<'_, Self>], offsets: &[usize]);
     /// The output from its final state.
     fn finish(&self, acc: Self::Acc) -> Self::Out;
+    /// How many output channels of one group [`Kernel::rows_block`] computes together, so
+    /// that each input value loaded serves all of them: 1 (the default) when the scheme has
+    /// no block kernel (in this build).
+    fn block(&self) -> usize {
+        1
+    }
+    /// [`Kernel::rows`] for `block()` consecutive output channels of one group at once:
+    /// `acc[b * pitch + j]` (`j < len`) is the state of output `j` of the block's channel
+    /// `b`, and the weights of channel `b` for a row are `w[b * wstride..]` (`w` of the
+    /// row's pair). Each output gets the same taps in the same order as from `rows`.
+    fn rows_block(
+        &self,
+        acc: &mut [Self::Acc],
+        pitch: usize,
+        len: usize,
+        rows: &[RowPair<'_, Self>],
+        wstride: usize,
+        offsets: &[usize],
+    ) {
+        rows_by_channel(self, acc, pitch, len, rows, wstride, offsets);
+    }
+}
+
+/// [`Kernel::rows_block`] as one [`Kernel::rows`] call per channel of the block.
+pub(crate) fn rows_by_channel<K: Kernel + ?Sized>(
+    k: &K,
+    acc: &mut [K::Acc],
+    pitch: usize,
+    len: usize,
+    rows: &[RowPair<'_, K>],
+    wstride: usize,
+    offsets: &[usize],
+) {
+    let mut pairs: Vec<RowPair<'_, K>> = Vec::with_capacity(rows.len());
+    for b in 0..k.block() {
+        pairs.clear();
+        pairs.extend(rows.iter().map(|&(src, w)| (src, &w[b * wstride..])));
+        k.rows(&mut acc[b * pitch..][..len], &pairs, offsets);
+    }
 }
 
 /// One source row and the weights of its taps.
@@ -730,7 +769,7 @@ pub(crate) fn compute<K: Kernel>(
     compute_body(k, p, geo, l, run)
 }
 
-/// Computes units `range` (see [`compute_body`]) and appends their outputs to `out`, with
+/// Computes units `range` (see [`compute_body`]) and writes their rows into `out`, with
 /// the loops compiled for the baseline target or, chosen at run time, with AVX-512 or AVX2
 /// (with FMA: used only where a kernel asks for `mul_add`; the plain scheme never does, so
 /// every build gives the same results). Each thread calls it, so each thread runs the
@@ -738,7 +777,7 @@ pub(crate) fn compute<K: Kernel>(
 fn units<K: Kernel>(
     s: &Shared<'_, K>,
     range: std::ops::Range<usize>,
-    out: &mut Vec<K::Out>,
+    out: &mut [K::Out],
     baseline_only: bool,
 ) {
     #[cfg(target_arch = "x86_64")]
@@ -759,17 +798,13 @@ fn units<K: Kernel>(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
-fn units_avx512<K: Kernel>(
-    s: &Shared<'_, K>,
-    range: std::ops::Range<usize>,
-    out: &mut Vec<K::Out>,
-) {
+fn units_avx512<K: Kernel>(s: &Shared<'_, K>, range: std::ops::Range<usize>, out: &mut [K::Out]) {
     units_into(s, range, out);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn units_avx2<K: Kernel>(s: &Shared<'_, K>, range: std::ops::Range<usize>, out: &mut Vec<K::Out>) {
+fn units_avx2<K: Kernel>(s: &Shared<'_, K>, range: std::ops::Range<usize>, out: &mut [K::Out]) {
     units_into(s, range, out);
 }
 
@@ -873,42 +908,35 @@ fn compute_body<K: Kernel>(
     let units = s.outer_out * bo;
     let in_order = s.outer_out == 1 || bo == 1;
     let threads = run.threads.clamp(1, units.max(1));
-    if threads == 1 && in_order {
-        let mut out = Vec::with_capacity(units * s.out_last);
-        self::units(&s, 0..units, &mut out, run.baseline_only);
-        return out;
-    }
-    let parts: Vec<Vec<K::Out>> = if threads == 1 {
-        let mut out = Vec::with_capacity(units * s.out_last);
-        self::units(&s, 0..units, &mut out, run.baseline_only);
-        vec![out]
+    // The rows in unit order, each thread writing its own run of them.
+    let mut rows = vec![K::Out::default(); units * s.out_last];
+    if threads == 1 {
+        self::units(&s, 0..units, &mut rows, run.baseline_only);
     } else {
-        let per = units.div_ceil(threads);
+        // Whole blocks of channels per thread where the channels allow it.
+        let per = units.div_ceil(threads).next_multiple_of(k.block().max(1));
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..units)
-                .step_by(per)
-                .map(|u0| {
+            let handles: Vec<_> = rows
+                .chunks_mut(per * s.out_last)
+                .enumerate()
+                .map(|(i, part)| {
                     let s = &s;
+                    let u0 = i * per;
                     scope.spawn(move || {
-                        let u1 = units.min(u0 + per);
-                        let mut out = Vec::with_capacity((u1 - u0) * s.out_last);
-                        self::units(s, u0..u1, &mut out, run.baseline_only);
-                        out
+                        self::units(s, u0..units.min(u0 + per), part, run.baseline_only);
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        })
-    };
+            for h in handles {
+                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            }
+        });
+    }
     if in_order {
-        return parts.concat();
+        return rows;
     }
     let mut out = vec![K::Out::default(); units * s.out_last];
-    let rows = parts.iter().flat_map(|p| p.chunks_exact(s.out_last));
-    for (u, row) in rows.enumerate() {
+    for (u, row) in rows.chunks_exact(s.out_last).enumerate() {
         let (prow, r) = (u / bo, u % bo);
         let start = (r * s.outer_out + prow) * s.out_last;
         out[start..start + s.out_last].copy_from_slice(row);
@@ -916,16 +944,25 @@ fn compute_body<K: Kernel>(
     out
 }
 
-/// Computes units `range` (see [`compute_body`]) and appends their outputs to `out`.
+/// Computes units `range` (see [`compute_body`]) into `out` (their rows, in order).
+/// Consecutive units of `block()` channels of one group (aligned within the group) are
+/// computed together by [`Kernel::rows_block`]; the others one by one.
 #[inline(always)]
-fn units_into<K: Kernel>(s: &Shared<'_, K>, range: std::ops::Range<usize>, out: &mut Vec<K::Out>) {
+fn units_into<K: Kernel>(s: &Shared<'_, K>, range: std::ops::Range<usize>, out: &mut [K::Out]) {
     let bo = s.batch * s.c_out;
-    let mut acc = vec![K::Acc::default(); CHUNK.min(s.out_last)];
+    // Blocks need every tap of every kernel (the dropped-tap mutation runs one by one).
+    let block = if s.used == s.taps {
+        s.k.block().max(1)
+    } else {
+        1
+    };
+    let mut acc = vec![K::Acc::default(); block * CHUNK.min(s.out_last)];
     let (mut sources, mut scratch) = (Vec::new(), Vec::new());
     let mut pairs: Vec<RowPair<'_, K>> = Vec::new();
     let mut current = usize::MAX;
     let mut pos = vec![0usize; s.outer.len()];
-    for u in range {
+    let mut u = range.start;
+    while u < range.end {
         let (prow, r) = (u / bo, u % bo);
         if prow != current {
             // The outer output position of row `prow`, row-major.
@@ -939,10 +976,25 @@ fn units_into<K: Kernel>(s: &Shared<'_, K>, range: std::ops::Range<usize>, out: 
         }
         let (b, o) = (r / s.c_out, r % s.c_out);
         let g = o / s.og;
+        let within = o - g * s.og;
+        // Channels o .. o + nb: one sample, one group, one outer position.
+        let nb = if block > 1
+            && within.is_multiple_of(block)
+            && within + block <= s.og
+            && u + block <= range.end
+        {
+            block
+        } else {
+            1
+        };
+        let first_out = (u - range.start) * s.out_last;
         for j0 in (0..s.out_last).step_by(CHUNK) {
             let j1 = s.out_last.min(j0 + CHUNK);
-            let acc = &mut acc[..j1 - j0];
-            acc.fill(s.starts[o]);
+            let pitch = j1 - j0;
+            let acc = &mut acc[..nb * pitch];
+            for (ob, acc) in acc.chunks_exact_mut(pitch).enumerate() {
+                acc.fill(s.starts[o + ob]);
+            }
             // Segments of outputs that read the same kind of row: [j0, a) the left strip,
             // [a, e) the input row in place, [e, j1) the right strip (in place), or one
             // segment of padded rows (phased).
@@ -953,19 +1005,23 @@ fn units_into<K: Kernel>(s: &Shared<'_, K>, range: std::ops::Range<usize>, out: 
                 }
                 Rows::Phased(_) => (j0, j1),
             };
-            let (acc_l, rest) = acc.split_at_mut(a - j0);
-            let (acc_m, acc_r) = rest.split_at_mut(e - a);
-            for (segment, acc) in [(0, acc_l), (1, acc_m), (2, acc_r)] {
-                if acc.is_empty() {
+            for (segment, (first, last)) in [(j0, a), (a, e), (e, j1)].into_iter().enumerate() {
+                if first == last {
                     continue;
                 }
-                let first = [j0, a, e][segment];
-                // Every (channel, outer tap) row, in the reference's order.
+                // Every (channel, outer tap) row, in the reference's order, with the weights
+                // of channel o from that row on.
                 pairs.clear();
                 for c in 0..s.cg {
                     let base = (b * s.c_in + g * s.cg + c) * s.outer_in;
-                    let kernel = &s.weights[(o * s.cg + c) * s.taps..][..s.used];
-                    for (src, wk) in sources.iter().zip(kernel.chunks(s.k_last)) {
+                    let kernel = (o * s.cg + c) * s.taps;
+                    for (i, src) in sources.iter().enumerate() {
+                        let taps = i * s.k_last..s.used.min((i + 1) * s.k_last);
+                        let wk = if nb == 1 {
+                            &s.weights[kernel..][taps]
+                        } else {
+                            &s.weights[kernel + taps.start..]
+                        };
                         let Some(r) = src else {
                             pairs.push((&s.constant[first..], wk));
                             continue;
@@ -982,15 +1038,27 @@ fn units_into<K: Kernel>(s: &Shared<'_, K>, range: std::ops::Range<usize>, out: 
                                     _ => &right[e - st.right_out..],
                                 }
                             }
-                            Rows::Phased(_) => &s.padded[row * s.l.len..][..s.l.len][j0..],
+                            Rows::Phased(_) => &s.padded[row * s.l.len..][..s.l.len][first..],
                         };
                         pairs.push((slice, wk));
                     }
                 }
-                s.k.rows(acc, &pairs, &s.l.taps);
+                let acc = &mut acc[first - j0..];
+                if nb == 1 {
+                    s.k.rows(&mut acc[..last - first], &pairs, &s.l.taps);
+                } else {
+                    let wstride = s.cg * s.taps;
+                    s.k.rows_block(acc, pitch, last - first, &pairs, wstride, &s.l.taps);
+                }
             }
-            out.extend(acc.iter().map(|&a| s.k.finish(a)));
+            for (ob, acc) in acc.chunks_exact(pitch).enumerate() {
+                let row = &mut out[first_out + ob * s.out_last..][j0..j1];
+                for (y, &a) in row.iter_mut().zip(acc) {
+                    *y = s.k.finish(a);
+                }
+            }
         }
+        u += nb;
     }
 }
 

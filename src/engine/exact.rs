@@ -38,6 +38,13 @@
 //!    `f32` without this check would be the double-rounding trap of NUMERICS.md
 //!    (`1 + 2^-24 + 2^-80`).
 //!
+//!    On x86-64 with AVX-512F this tier computes four output channels of a group at a time:
+//!    each vector of 8 inputs (widened to `f64`) and its magnitude are loaded once for the
+//!    four channels, whose 16 or 8 consecutive outputs keep `s` and `a` in registers while
+//!    every tap is added (`fma(w, x, s)` equals `s + w x` rounded, the product being exact).
+//!    Each output's sum takes the same steps in the same order as one channel at a time, so
+//!    the results and the tier counts do not depend on the CPU.
+//!
 //!    `f64` (and `Complex<f64>`): error-free transformations. Each product is split exactly
 //!    as `p + e` (`p = w * x`, `e = fma(w, x, -p)`), `p` is added to the running sum `s` by
 //!    TwoSum (`s + p = s' + sigma` exactly), and `z = fl(sigma + e)` is added to a correction
@@ -81,6 +88,7 @@ use crate::reference::Problem;
 use crate::spec::Flip;
 use ndarray::ArrayD;
 use num_complex::Complex;
+use std::borrow::Cow;
 
 // ------------------------------------------------------------------------------ engine
 
@@ -97,6 +105,9 @@ pub enum Mutation {
     TiesAway,
     /// The exact tier truncates (rounds toward zero).
     Truncate,
+    /// The `f32` block kernel gives every channel of a block the first channel's weights
+    /// (its blocks run in every build with this mutation).
+    BlockWeights,
 }
 
 /// The correctly rounded engine (see the module docs). Plain `Copy` data.
@@ -199,6 +210,7 @@ impl<T: ExactElement> ConvEngine<T> for ExactEngine {
             Mutation::Uncertified => "exact-uncertified",
             Mutation::TiesAway => "exact-ties-away",
             Mutation::Truncate => "exact-truncate",
+            Mutation::BlockWeights => "exact-block-weights",
         }
     }
     fn conv(&self, p: &Problem<'_, T>) -> Result<ArrayD<T>, ConvError> {
@@ -234,7 +246,8 @@ where
     K: Kernel<In = T, Out = (T, bool)>,
 {
     let (geo, l) = direct::prepare(p, direct::Mutation::None)?;
-    let walker = Walker::new(p, &geo);
+    let outputs =
+        p.input.shape()[0] * p.weight.shape()[0] * geo.output_shape().iter().product::<usize>();
     let mut out: Vec<(T, bool)> = match (&l, e.fast) {
         (Ok(l), true) => {
             let k = make(p);
@@ -245,7 +258,7 @@ where
             };
             direct::compute(&k, p, &geo, l, run)
         }
-        _ => vec![(T::default(), false); walker.outputs],
+        _ => vec![(T::default(), false); outputs],
     };
     if e.mutation == Mutation::Uncertified {
         for o in &mut out {
@@ -260,6 +273,7 @@ where
     };
     let threads = e.threads.clamp(1, pending.len().max(1));
     let rounding = e.mutation;
+    let walker = Walker::new(p, &geo);
     let values: Vec<T> = if threads == 1 {
         let mut acc = Superacc::new();
         pending
@@ -304,8 +318,13 @@ impl ExactElement for f64 {
 
 impl ExactElement for f32 {
     fn run(e: &ExactEngine, p: &Problem<'_, f32>) -> Result<(ArrayD<f32>, ExactStats), ConvError> {
+        let simd = simd_available(e);
         run_tiers(e, p, |p| {
-            WideKernel::new(products(p) + usize::from(p.bias.is_some()))
+            WideKernel::new(
+                products(p) + usize::from(p.bias.is_some()),
+                simd,
+                e.mutation,
+            )
         })
     }
 }
@@ -330,6 +349,8 @@ impl ExactElement for Complex<f32> {
         run_tiers(e, p, |p| {
             ComplexWide(WideKernel::new(
                 2 * products(p) + usize::from(p.bias.is_some()),
+                false,
+                Mutation::None,
             ))
         })
     }
@@ -355,7 +376,7 @@ fn tiny_products<T: Element>(p: &Problem<'_, T>, parts: impl Fn(T) -> [f64; 2]) 
     let fill = fill_value(&p.spec.boundary);
     let x = min_nonzero(&mut p.input.iter().copied().chain(std::iter::once(fill)));
     // NaN and infinities make their outputs uncertified anyway.
-    w * x < 2f64.powi(-960)
+    w * x < pow2(-960)
 }
 
 /// The terms of output `index` (row-major in `(N, O, out...)`): the bias as `(b, 1)` first
@@ -380,6 +401,16 @@ pub fn output_terms<T: ExactElement>(
 
 // ------------------------------------------------------------------------------ fast tier
 
+/// `2^e` for `e` in the normal range of `f64` (`-1022..=1023`); a constant where `e` is
+/// (`powi` is a library call at run time).
+#[inline(always)]
+const fn pow2(e: i32) -> f64 {
+    f64::from_bits(((e + 1023) as u64) << 52)
+}
+
+/// `2^-1074`, the smallest positive `f64`.
+const SUBNORMAL_MIN: f64 = f64::from_bits(1);
+
 /// `gamma_m / (1 - gamma_m)`, rounded up by a relative `2^-40` (the few roundings of this
 /// evaluation are below `2^-49`); infinite when `m u >= 1/2`.
 fn growth(m: usize, u: f64) -> f64 {
@@ -388,13 +419,13 @@ fn growth(m: usize, u: f64) -> f64 {
         return f64::INFINITY;
     }
     let g = mu / (1.0 - mu);
-    g / (1.0 - g) * (1.0 + 2f64.powi(-40))
+    g / (1.0 - g) * (1.0 + pow2(-40))
 }
 
 /// `v` rounded up so that a comparison `v < h` made after one more rounding is safe.
 #[inline(always)]
 fn margin(v: f64) -> f64 {
-    v * (1.0 + 2f64.powi(-50))
+    v * (1.0 + pow2(-50))
 }
 
 /// The state of one output in the `f64` fast tier: running sum `s`, the correction `c` and
@@ -478,11 +509,7 @@ impl DdKernel {
         DdKernel {
             // gamma_n / (1 - gamma_(n-1)) <= gamma_n / (1 - gamma_n).
             grow: growth(n, crate::compare::U64),
-            underflow: if tiny {
-                n as f64 * 2f64.powi(-1074)
-            } else {
-                0.0
-            },
+            underflow: if tiny { n as f64 * SUBNORMAL_MIN } else { 0.0 },
         }
     }
 
@@ -492,7 +519,7 @@ impl DdKernel {
         let bound = if d.r == 0.0 {
             0.0
         } else {
-            d.r * self.grow + 2f64.powi(-1074)
+            d.r * self.grow + SUBNORMAL_MIN
         } + self.underflow;
         let y = d.s + d.c;
         if !y.is_finite() || !bound.is_finite() {
@@ -584,7 +611,7 @@ fn wide_step(s: &mut f64, a: &mut f64, w: f64, x: f64) {
 fn wide_pass<const L: usize>(
     acc: &mut [Wide],
     mut j: usize,
-    rows: &[(&[f32], &[f64])],
+    rows: &[(&[f32], &[[f64; 2]])],
     offsets: &[usize],
 ) -> usize {
     while j + L <= acc.len() {
@@ -596,7 +623,7 @@ fn wide_pass<const L: usize>(
             for (&wt, &off) in w.iter().zip(offsets) {
                 let x = &src[off + j..off + j + L];
                 for i in 0..L {
-                    wide_step(&mut s[i], &mut a[i], wt, f64::from(x[i]));
+                    wide_step(&mut s[i], &mut a[i], wt[0], f64::from(x[i]));
                 }
             }
         }
@@ -612,12 +639,19 @@ fn wide_pass<const L: usize>(
 pub(crate) struct WideKernel {
     /// `gamma_(m-1) / (1 - gamma_(m-1))` rounded up (`m` terms, bias included).
     grow: f64,
+    /// Whether the AVX-512 block kernel (`wide_block_avx512`) runs: the CPU has AVX-512F
+    /// and the engine may use it.
+    simd: bool,
+    /// [`Mutation::BlockWeights`].
+    block_bug: bool,
 }
 
 impl WideKernel {
-    fn new(terms: usize) -> Self {
+    fn new(terms: usize, simd: bool, mutation: Mutation) -> Self {
         WideKernel {
             grow: growth(terms.saturating_sub(1), crate::compare::U64),
+            simd,
+            block_bug: mutation == Mutation::BlockWeights,
         }
     }
 
@@ -626,7 +660,7 @@ impl WideKernel {
         let bound = if w.a == 0.0 {
             0.0
         } else {
-            w.a * self.grow + 2f64.powi(-1074)
+            w.a * self.grow + SUBNORMAL_MIN
         };
         if !w.s.is_finite() || !bound.is_finite() {
             return None;
@@ -649,9 +683,9 @@ impl WideKernel {
         let ex = bits >> 23;
         let h = if ex == 0 {
             // Subnormal or zero: the gap is 2^-149 on both sides.
-            2f64.powi(-150)
+            pow2(-150)
         } else {
-            let ulp = 2f64.powi(ex as i32 - 150);
+            let ulp = pow2(ex as i32 - 150);
             if bits & 0x7f_ffff == 0 && ex > 1 {
                 ulp / 4.0
             } else {
@@ -664,22 +698,49 @@ impl WideKernel {
 
 impl Kernel for WideKernel {
     type In = f32;
-    type W = f64;
+    /// The weight and its magnitude.
+    type W = [f64; 2];
     type Acc = Wide;
     type Out = (f32, bool);
     #[inline(always)]
-    fn weight(&self, w: f32) -> f64 {
-        f64::from(w)
+    fn weight(&self, w: f32) -> [f64; 2] {
+        [f64::from(w), f64::from(w).abs()]
     }
     #[inline(always)]
     fn start(&self, bias: Option<f32>) -> Wide {
         Wide::start(bias)
     }
     #[inline(always)]
-    fn rows(&self, acc: &mut [Wide], rows: &[(&[f32], &[f64])], offsets: &[usize]) {
+    fn rows(&self, acc: &mut [Wide], rows: &[(&[f32], &[[f64; 2]])], offsets: &[usize]) {
         let j = wide_pass::<32>(acc, 0, rows, offsets);
         let j = wide_pass::<8>(acc, j, rows, offsets);
         wide_pass::<1>(acc, j, rows, offsets);
+    }
+    fn block(&self) -> usize {
+        if self.simd || self.block_bug {
+            WIDE_BLOCK
+        } else {
+            1
+        }
+    }
+    fn rows_block(
+        &self,
+        acc: &mut [Wide],
+        pitch: usize,
+        len: usize,
+        rows: &[(&[f32], &[[f64; 2]])],
+        wstride: usize,
+        offsets: &[usize],
+    ) {
+        let wstride = if self.block_bug { 0 } else { wstride };
+        #[cfg(target_arch = "x86_64")]
+        if self.simd && block_fits(acc.len(), pitch, len, rows, wstride, offsets) {
+            // SAFETY: `simd` is set only where AVX-512F was detected at run time
+            // (`simd_available`), and `block_fits` checked the reads and writes.
+            unsafe { wide_block_avx512(acc, pitch, len, rows, wstride, offsets) };
+            return;
+        }
+        direct::rows_by_channel(self, acc, pitch, len, rows, wstride, offsets);
     }
     #[inline(always)]
     fn finish(&self, w: Wide) -> (f32, bool) {
@@ -687,6 +748,148 @@ impl Kernel for WideKernel {
             Some(y) => (y, true),
             // The uncertified estimate (only a test mutation keeps it).
             None => (w.s as f32, false),
+        }
+    }
+}
+
+/// Output channels the AVX-512 `f32` kernel computes together.
+const WIDE_BLOCK: usize = 4;
+
+/// Whether the AVX-512 kernels may run: the CPU has AVX-512F, and the engine was not
+/// restricted to the baseline build.
+fn simd_available(e: &ExactEngine) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if !e.baseline_only {
+        return std::arch::is_x86_feature_detected!("avx512f");
+    }
+    let _ = e;
+    false
+}
+
+/// Whether every index [`wide_block_avx512`] reads or writes is inside its slice: the
+/// states `acc[b * pitch + j]` (`j < len`), each row's inputs `src[off + j]` and weights
+/// `w[b * wstride + t]` (`t < offsets.len()`), for the [`WIDE_BLOCK`] channels.
+fn block_fits<W>(
+    acc: usize,
+    pitch: usize,
+    len: usize,
+    rows: &[(&[f32], &[W])],
+    wstride: usize,
+    offsets: &[usize],
+) -> bool {
+    let last = WIDE_BLOCK - 1;
+    let reach = offsets.iter().max().map_or(0, |&m| m + len);
+    let taps = last * wstride + offsets.len();
+    last * pitch + len <= acc
+        && rows
+            .iter()
+            .all(|&(src, w)| src.len() >= reach && w.len() >= taps)
+}
+
+/// [`Kernel::rows_block`] of the `f32` tier for [`WIDE_BLOCK`] channels: tiles of 16 and
+/// then 8 outputs per channel, whose sums and magnitude sums stay in registers while every
+/// tap of every row is added; each input vector (8 values widened to `f64`) and its
+/// magnitude serve all the channels. The outputs past the last tile go one by one. Per
+/// output the taps are added in `rows`' order with the same operations: `fma(w, x, s)` is
+/// `s + w x` rounded once, as the product is exact, and `fma(|w|, |x|, a)` is `a + |w x|`
+/// rounded once.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn wide_block_avx512(
+    acc: &mut [Wide],
+    pitch: usize,
+    len: usize,
+    rows: &[(&[f32], &[[f64; 2]])],
+    wstride: usize,
+    offsets: &[usize],
+) {
+    let mut j = 0;
+    while j + 16 <= len {
+        wide_tile::<2>(acc, pitch, j, rows, wstride, offsets);
+        j += 16;
+    }
+    if j + 8 <= len {
+        wide_tile::<1>(acc, pitch, j, rows, wstride, offsets);
+        j += 8;
+    }
+    for b in 0..WIDE_BLOCK {
+        for (i, d) in (j..).zip(&mut acc[b * pitch..][j..len]) {
+            for &(src, w) in rows {
+                for (&wt, &off) in w[b * wstride..].iter().zip(offsets) {
+                    wide_step(&mut d.s, &mut d.a, wt[0], f64::from(src[off + i]));
+                }
+            }
+        }
+    }
+}
+
+/// One tile of [`wide_block_avx512`]: outputs `j .. j + 8 V` of each channel.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn wide_tile<const V: usize>(
+    acc: &mut [Wide],
+    pitch: usize,
+    j: usize,
+    rows: &[(&[f32], &[[f64; 2]])],
+    wstride: usize,
+    offsets: &[usize],
+) {
+    use std::arch::x86_64::{
+        __m512d, _mm256_loadu_ps, _mm512_abs_pd, _mm512_cvtps_pd, _mm512_fmadd_pd, _mm512_loadu_pd,
+        _mm512_set1_pd, _mm512_setzero_pd, _mm512_storeu_pd,
+    };
+    let mut s: [[__m512d; V]; WIDE_BLOCK] = [[_mm512_setzero_pd(); V]; WIDE_BLOCK];
+    let mut a = s;
+    for b in 0..WIDE_BLOCK {
+        for v in 0..V {
+            let tile = &acc[b * pitch + j + 8 * v..][..8];
+            let (ts, ta): ([f64; 8], [f64; 8]) = (
+                std::array::from_fn(|i| tile[i].s),
+                std::array::from_fn(|i| tile[i].a),
+            );
+            // SAFETY: each array holds the 8 values read.
+            unsafe {
+                s[b][v] = _mm512_loadu_pd(ts.as_ptr());
+                a[b][v] = _mm512_loadu_pd(ta.as_ptr());
+            }
+        }
+    }
+    for &(src, w) in rows {
+        for (t, &off) in offsets.iter().enumerate() {
+            let mut x = [_mm512_setzero_pd(); V];
+            let mut xa = x;
+            for v in 0..V {
+                // SAFETY: the 8 values from `off + j + 8 v` are inside `src`: `j + 8 V <=
+                // len` and the caller checked `src.len() >= off + len` (`block_fits`).
+                x[v] =
+                    _mm512_cvtps_pd(unsafe { _mm256_loadu_ps(src.as_ptr().add(off + j + 8 * v)) });
+                xa[v] = _mm512_abs_pd(x[v]);
+            }
+            for b in 0..WIDE_BLOCK {
+                // SAFETY: `t < offsets.len()` and the caller checked
+                // `w.len() >= (WIDE_BLOCK - 1) * wstride + offsets.len()` (`block_fits`).
+                let [wt, wa] = unsafe { *w.get_unchecked(b * wstride + t) };
+                let (wt, wa) = (_mm512_set1_pd(wt), _mm512_set1_pd(wa));
+                for v in 0..V {
+                    s[b][v] = _mm512_fmadd_pd(wt, x[v], s[b][v]);
+                    a[b][v] = _mm512_fmadd_pd(wa, xa[v], a[b][v]);
+                }
+            }
+        }
+    }
+    for b in 0..WIDE_BLOCK {
+        for v in 0..V {
+            let (mut ts, mut ta) = ([0.0; 8], [0.0; 8]);
+            // SAFETY: each array has room for the 8 values written.
+            unsafe {
+                _mm512_storeu_pd(ts.as_mut_ptr(), s[b][v]);
+                _mm512_storeu_pd(ta.as_mut_ptr(), a[b][v]);
+            }
+            let tile = &mut acc[b * pitch + j + 8 * v..][..8];
+            for (d, (s, a)) in tile.iter_mut().zip(ts.into_iter().zip(ta)) {
+                *d = Wide { s, a };
+            }
         }
     }
 }
@@ -1127,9 +1330,9 @@ pub enum Term<T> {
 /// in `(N, O, out...)`), the bias, then for each channel of the group and each kernel tap in
 /// row-major order, the weight and the input value (or the boundary constant) it multiplies.
 #[doc(hidden)]
-pub struct Walker<'a, T> {
-    x: Vec<T>,
-    w: Vec<T>,
+pub struct Walker<'a, T: Clone> {
+    x: Cow<'a, [T]>,
+    w: Cow<'a, [T]>,
     bias: Option<Vec<T>>,
     fill: T,
     mode: &'a crate::spec::Boundary<T>,
@@ -1149,8 +1352,15 @@ impl<'a, T: Element> Walker<'a, T> {
         let cg = p.weight.shape()[1];
         let outputs = p.input.shape()[0] * c_out * geo.output_shape().iter().product::<usize>();
         Walker {
-            x: p.input.iter().copied().collect(),
-            w: p.weight.iter().copied().collect(),
+            // Row-major views are read in place.
+            x: p.input.as_slice().map_or_else(
+                || Cow::Owned(p.input.iter().copied().collect()),
+                Cow::Borrowed,
+            ),
+            w: p.weight.as_slice().map_or_else(
+                || Cow::Owned(p.weight.iter().copied().collect()),
+                Cow::Borrowed,
+            ),
             bias: p.bias.as_ref().map(|b| b.iter().copied().collect()),
             fill: fill_value(&p.spec.boundary),
             mode: &p.spec.boundary,
