@@ -22,7 +22,8 @@
 //!
 //! For P1 the float64 problem is the float32 data widened to float64 (exactly), i.e. the same
 //! problem; for P2 it is the problem itself. The data are uniform in [-1, 1) from a fixed-seed
-//! 64-bit LCG (the generator of `benches/workloads.rs`), rounded to float32 for P1.
+//! 64-bit LCG (`lcg_data` of `benches/common/mod.rs`, shared with `benches/workloads.rs`),
+//! rounded to float32 for P1.
 //!
 //! The reference is slow (10-15 million generic multiply-adds per second here). On P2 (a few
 //! seconds per call) criterion samples it flat (10 samples of one call each,
@@ -47,31 +48,20 @@
 //!
 //! `CARGO_TARGET_DIR=target-bench cargo bench --bench exact -- exact_p1_f32/exact_t1`
 
+mod common;
+
+use common::{LCG_INCREMENT, lcg_data};
 use conv_oracle::engine::direct::DirectEngine;
 use conv_oracle::engine::exact::{ExactElement, ExactEngine};
 use conv_oracle::engine::{ConvEngine, ReferenceEngine};
 use conv_oracle::reference::Problem;
 use conv_oracle::spec::{ConvSpec, Flip, Padding};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group};
-use ndarray::{ArrayD, IxDyn, s};
+use ndarray::{ArrayD, s};
 use std::cell::Cell;
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-/// Deterministic data in [-1, 1) (a 64-bit LCG; the values only need to be generic). The
-/// same generator as `benches/workloads.rs`.
-fn data(shape: &[usize], seed: u64) -> ArrayD<f64> {
-    let mut s = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    ArrayD::from_shape_fn(IxDyn(shape), |_| {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((s >> 11) as f64) / ((1u64 << 53) as f64) * 2.0 - 1.0
-    })
-}
 
 /// One problem's data: the float64 arrays and, for P1, the float32 ones they widen exactly.
 struct Data {
@@ -103,8 +93,8 @@ fn problem<'a, T: Clone>(d: &Data, x: &'a ArrayD<T>, w: &'a ArrayD<T>) -> Proble
 
 fn p1() -> Data {
     // Rounded to f32 first; the f64 problem is the f32 data widened (exactly).
-    let x32 = data(&[8, 64, 56, 56], 51).mapv(|v| v as f32);
-    let w32 = data(&[64, 64, 3, 3], 52).mapv(|v| v as f32);
+    let x32 = lcg_data(&[8, 64, 56, 56], 51, LCG_INCREMENT).mapv(|v| v as f32);
+    let w32 = lcg_data(&[64, 64, 3, 3], 52, LCG_INCREMENT).mapv(|v| v as f32);
     Data {
         id: "exact_p1_f32",
         what: "P1: f32 [8,64,56,56] x [64,64,3,3], padding 1, cross-correlation",
@@ -123,8 +113,8 @@ fn p2() -> Data {
         id: "exact_p2_f64",
         what: "P2: f64 [1,1,512,512] x [1,1,15,15], zero padding (7,7) per axis ('same'), \
                true convolution",
-        x64: data(&[1, 1, 512, 512], 53),
-        w64: data(&[1, 1, 15, 15], 54),
+        x64: lcg_data(&[1, 1, 512, 512], 53, LCG_INCREMENT),
+        w64: lcg_data(&[1, 1, 15, 15], 54, LCG_INCREMENT),
         f32: None,
         flip: Flip::Convolution,
         pad: 7,

@@ -6,27 +6,16 @@
 //! `w2_k16`, `w2_k1024`, `w2_k65536` (1-D 1,000,000 samples with 16, 1024, 65536 taps).
 //! Select with criterion's filter: `cargo bench --bench workloads -- w1_k15`.
 
+mod common;
+
+use common::{LCG_INCREMENT, lcg_data};
 use conv_oracle::engine::ConvEngine;
 use conv_oracle::engine::method::{Method, MethodEngine};
 use conv_oracle::reference::Problem;
 use conv_oracle::spec::{ConvSpec, Flip, Limits, Padding};
 use criterion::{Criterion, criterion_group, criterion_main};
-use ndarray::{ArrayD, IxDyn};
 use std::hint::black_box;
 use std::time::Duration;
-
-/// Deterministic data in [-1, 1) (a 64-bit LCG; the values only need to be generic).
-fn data(shape: &[usize], seed: u64) -> ArrayD<f64> {
-    let mut s = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    ArrayD::from_shape_fn(IxDyn(shape), |_| {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((s >> 11) as f64) / ((1u64 << 53) as f64) * 2.0 - 1.0
-    })
-}
 
 struct Workload {
     id: &'static str,
@@ -63,8 +52,8 @@ fn bench(c: &mut Criterion) {
     };
     let engines: Vec<MethodEngine> = Method::ALL.into_iter().map(MethodEngine::new).collect();
     for w in workloads() {
-        let x = data(&w.input, 1);
-        let k = data(&w.kernel, 2);
+        let x = lcg_data(&w.input, 1, LCG_INCREMENT);
+        let k = lcg_data(&w.kernel, 2, LCG_INCREMENT);
         let spec = ConvSpec::new()
             .flip(Flip::Convolution)
             .padding(Padding::Full)

@@ -86,13 +86,14 @@ import tempfile
 import time
 
 import pinned_venv  # scripts/pinned_venv.py (the script's own folder is on sys.path)
+from _common import (REPO, command_output, refuse_existing, target_dir,
+                     write_output)  # scripts/_common.py, shared by the scripts
 from capture_onnx import IR_VERSION, ONNX_VERSION, OPSET, ORT_VERSION
 from capture_scipy import NUMPY_VERSION, SCIPY_VERSION  # one place for the pins
 
 # jax and jaxlib: the newest release that still supports Python 3.11 (0.11 and later need 3.12)
 JAX_VERSION = "0.10.2"
 REEXEC_GUARD = "CONV_ORACLE_ACCURACY_SURVEY_REEXEC"
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 DEFAULT_SEED = 20261127  # the crate's properties::DEFAULT_SEED
 SANITY_RTOL = 1e-3  # rounding errors here are <= ~1e-6 normwise; a mis-wired call gives O(1)
@@ -110,10 +111,6 @@ DATASETS = ("normal", "cancelling", "12-decade")
 OUR_ENGINES = ("reference", "direct", "fft")
 
 
-def default_target_dir():
-    return os.path.abspath(os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target"))
-
-
 def main():
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n")[0],
@@ -126,14 +123,12 @@ def main():
     ap.add_argument("--no-jax", action="store_true", help="leave JAX out (do not install it)")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="data seed; default %(default)s")
     ap.add_argument("--venv", metavar="PATH",
-                    default=os.path.join(default_target_dir(), "venv-survey"),
+                    default=os.path.join(target_dir(), "venv-survey"),
                     help="the pinned virtual environment; default %(default)s")
     args = ap.parse_args()
 
     # Refuse before anything slow runs (and again after the re-exec, harmlessly).
-    for path in (args.markdown, args.json):
-        if path and os.path.exists(path) and not args.force:
-            sys.exit(f"{path} exists; pass --force to replace it")
+    refuse_existing((args.markdown, args.json), args.force)
 
     pinned_venv.ensure(args.venv, {"numpy": NUMPY_VERSION, "scipy": SCIPY_VERSION,
                                    "onnx": ONNX_VERSION, "onnxruntime": ORT_VERSION},
@@ -256,7 +251,7 @@ def build_cli():
     if subprocess.run(cmd, cwd=REPO, stdout=sys.stderr).returncode != 0:
         print("cargo build failed; --cli PATH uses an existing binary", file=sys.stderr)
         return None
-    return os.path.join(default_target_dir(), "release", "conv-oracle")
+    return os.path.join(target_dir(), "release", "conv-oracle")
 
 
 def run_cli(np, cli, tmp, op, engine, x, w, b, dtype_out=None):
@@ -544,12 +539,7 @@ def survey_problem(np, jax, jax_note, cli, tmp, seed, pi, pid, op, dtype, xshape
 def versions(np, scipy, ort, jax, cli):
     import onnx
 
-    def out(cmd):
-        try:
-            return subprocess.run(cmd, capture_output=True, text=True,
-                                  cwd=REPO).stdout.strip() or None
-        except OSError:
-            return None
+    out = command_output
 
     head = out(["git", "rev-parse", "--short", "HEAD"])
     dirty = out(["git", "status", "--porcelain", "--untracked-files=no"])
@@ -680,12 +670,6 @@ def markdown(report):
                                  f"{fmt_ratio(r['max_ratio'])}")
             lines.append(f"| {p['peer']} | {p['kind']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-def write_output(path, text, force):
-    with open(path, "w" if force else "x") as fh:
-        fh.write(text)
-    print(f"wrote {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,11 @@ Usage: python3 scripts/bench_exact_peers.py [--filter REGEX] [--skip-ours | --ou
                                             [--markdown FILE] [--json FILE] [--force]
                                             [--venv PATH]
 
-The sibling of scripts/bench_peers.py (same conventions, and its helpers): unless it already
-runs inside the venv, the script creates a virtual environment (default `target/venv-onnx`,
-the one scripts/capture_onnx.py uses, with the same pinned numpy, onnx and onnxruntime) and
-re-executes itself with that venv's python (scripts/pinned_venv.py).
+The sibling of scripts/bench_peers.py (same conventions; their shared helpers are in
+scripts/_common.py): unless it already runs inside the venv, the script creates a virtual
+environment (default `target/venv-onnx`, the one scripts/capture_onnx.py uses, with the same
+pinned numpy, onnx and onnxruntime) and re-executes itself with that venv's python
+(scripts/pinned_venv.py).
 
 Problems (benches/exact.rs has the details):
 
@@ -66,22 +67,19 @@ to stderr.
 
 import argparse
 import datetime
-import gc
 import json
-import math
 import os
 import platform
-import re
 import sys
 import time
 
-import bench_peers  # helpers shared with the scipy peer script
 import pinned_venv
+from _common import (REPO, THREAD_VARS, compile_filter, fmt_load, fmt_ms, machine,
+                     machine_line, read_criterion, refuse_existing, run_criterion, rustc,
+                     target_dir, time_call, write_output, written)  # scripts/_common.py
 from capture_onnx import IR_VERSION, NUMPY_VERSION, ONNX_VERSION, OPSET, ORT_VERSION
 
 REEXEC_GUARD = "CONV_ORACLE_BENCH_EXACT_PEERS_REEXEC"
-THREAD_VARS = bench_peers.THREAD_VARS
-REPO = bench_peers.REPO
 
 MIN_REPS = 20
 MIN_SECONDS = 2.0
@@ -107,8 +105,7 @@ REFERENCE_REPS_VAR = "EXACT_BENCH_P1_REFERENCE_REPS"
 
 
 def default_criterion_dir():
-    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target")
-    return os.path.join(os.path.abspath(target), "criterion")
+    return os.path.join(target_dir(), "criterion")
 
 
 def main():
@@ -133,13 +130,8 @@ def main():
                     help="the pinned virtual environment; default %(default)s")
     args = ap.parse_args()
 
-    for path in (args.markdown, args.json):
-        if path and os.path.exists(path) and not args.force:
-            sys.exit(f"{path} exists; pass --force to replace it")
-    try:
-        filter_re = re.compile(args.filter or "")
-    except re.error as e:
-        sys.exit(f"--filter {args.filter!r} is not a regular expression: {e}")
+    refuse_existing((args.markdown, args.json), args.force)
+    filter_re = compile_filter(args.filter)
 
     # numpy's BLAS (the float64 sanity computation) single-threaded; onnxruntime's threads are
     # set per session. Inherited by the re-exec and by cargo bench (which ignores them).
@@ -166,10 +158,10 @@ def run(args, filter_re):
     report = {
         "started": datetime.datetime.now().isoformat(timespec="seconds"),
         "command": [os.path.basename(sys.argv[0])] + sys.argv[1:],
-        "machine": bench_peers.machine(),
+        "machine": machine(),
         "versions": {"python": platform.python_version(), "numpy": np.__version__,
                      "onnx": onnx.__version__, "onnxruntime": ort.__version__,
-                     "rustc": None if args.skip_ours else bench_peers.rustc()},
+                     "rustc": None if args.skip_ours else rustc()},
         "settings": {"min_reps": MIN_REPS, "min_seconds": MIN_SECONDS, "max_reps": MAX_REPS,
                      "sanity_rtol": SANITY_RTOL, "opset": OPSET, "filter": args.filter,
                      "criterion_dir": args.criterion_dir},
@@ -183,13 +175,13 @@ def run(args, filter_re):
         started = time.time()
         reps = args.p1_reference_reps if filter_re.search(P1_REFERENCE) else 0
         os.environ[REFERENCE_REPS_VAR] = str(max(reps, 0))
-        status = bench_peers.run_criterion(args.criterion_dir, args.filter, bench="exact")
+        status = run_criterion(args.criterion_dir, args.filter, bench="exact")
         if status != 0:
             print(f"cargo bench failed (exit {status}); --skip-ours times only the peers",
                   file=sys.stderr)
             return status
-        ours, stale = bench_peers.read_criterion(args.criterion_dir, started,
-                                                 groups=[p[0] for p in PROBLEMS])
+        ours, stale = read_criterion(args.criterion_dir, started,
+                                     groups=[p[0] for p in PROBLEMS])
         read_custom(args.criterion_dir, started, ours, stale)
 
     failed = []
@@ -217,14 +209,10 @@ def run(args, filter_re):
         print(f"WARNING: onnxruntime disagrees with the float64 computation beyond "
               f"{SANITY_RTOL:g}: {', '.join(failed)}")
     if args.markdown:
-        bench_peers.write_output(args.markdown, markdown(report), args.force)
+        write_output(args.markdown, markdown(report), args.force)
     if args.json:
-        bench_peers.write_output(args.json, json.dumps(report, indent=1) + "\n", args.force)
+        write_output(args.json, json.dumps(report, indent=1) + "\n", args.force)
     return 1 if failed or (not args.skip_ours and not ours) else 0
-
-
-fmt_load = bench_peers.fmt_load
-fmt_ms = bench_peers.fmt_ms
 
 
 def source_state():
@@ -250,8 +238,7 @@ def source_state():
 def print_header(report):
     m, v = report["machine"], report["versions"]
     print(f"conv-oracle exact-engine benchmark (issue 5), {report['started']}")
-    print(f"machine: {m['cpu']}, {m['logical_cpus']} logical CPUs ({m['usable_cpus']} usable); "
-          f"load average {fmt_load(m['loadavg_start'])} (1, 5, 15 min) at the start")
+    print(machine_line(m))
     rust = f", {v['rustc']}" if v["rustc"] else ""
     print(f"python {v['python']}, numpy {v['numpy']}, onnx {v['onnx']}, onnxruntime "
           f"{v['onnxruntime']}{rust}")
@@ -270,9 +257,8 @@ def read_custom(criterion_dir, started, ours, stale):
         path = os.path.join(criterion_dir, pid, "reference_f64.custom.json")
         if not os.path.isfile(path):
             continue
-        mtime = os.path.getmtime(path)
-        when = datetime.datetime.fromtimestamp(mtime).isoformat(timespec="seconds")
-        if mtime < math.floor(started):
+        when, is_stale = written(path, started)
+        if is_stale:
             stale.append({"workload": pid, "method": "reference_f64 (custom loop)",
                           "path": path, "written": when})
             continue
@@ -288,7 +274,8 @@ def read_custom(criterion_dir, started, ours, stale):
 
 
 def lcg_data(np, shape, seed):
-    """benches/exact.rs `data(shape, seed)`: uniform in [-1, 1) from a 64-bit LCG, C order."""
+    """benches/exact.rs's `lcg_data(shape, seed, LCG_INCREMENT)` (benches/common/mod.rs):
+    uniform in [-1, 1) from a 64-bit LCG, C order."""
     a, c, mask = 6364136223846793005, 1442695040888963407, (1 << 64) - 1
     s = (seed * a + c) & mask
     n = int(np.prod(shape))
@@ -351,7 +338,8 @@ def time_onnxruntime(np, onnx, ort, pid, xshape, wshape, pad, thread_counts):
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
         print(f"{pid}: onnxruntime intra_op_num_threads={n} ...", file=sys.stderr, flush=True)
-        out, times = time_call(lambda: sess.run(None, {"X": x})[0])
+        out, times = time_call(lambda: sess.run(None, {"X": x})[0], MIN_REPS, MIN_SECONDS,
+                               MAX_REPS)
         rel = float(np.linalg.norm(out.astype(np.float64) - want) / np.linalg.norm(want))
         results.append({
             "name": f"onnxruntime_t{n}", "threads": n,
@@ -362,26 +350,6 @@ def time_onnxruntime(np, onnx, ort, pid, xshape, wshape, pad, thread_counts):
             "check": {"ok": rel <= SANITY_RTOL, "rel_err": rel}})
         del sess
     return results
-
-
-def time_call(f):
-    """bench_peers.time_call with this script's repetition limits."""
-    out = f()
-    times = []
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        start = time.perf_counter()
-        while len(times) < MAX_REPS:
-            t0 = time.perf_counter()
-            f()
-            times.append(time.perf_counter() - t0)
-            if len(times) >= MIN_REPS and time.perf_counter() - start >= MIN_SECONDS:
-                break
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return out, times
 
 
 # --------------------------------------------------------------------------------------------

@@ -52,23 +52,19 @@ without --force (checked before anything runs). Progress and cargo's output go t
 
 import argparse
 import datetime
-import gc
 import json
-import math
 import os
 import platform
-import re
-import subprocess
 import sys
 import time
 
 import pinned_venv  # scripts/pinned_venv.py (the script's own folder is on sys.path)
+from _common import (REPO, THREAD_VARS, compile_filter, fmt_load, fmt_ms, machine,
+                     machine_line, read_criterion, refuse_existing, run_criterion, rustc,
+                     time_call, write_output)  # scripts/_common.py, shared by the scripts
 from capture_scipy import NUMPY_VERSION, SCIPY_VERSION  # one place for the pins
 
 REEXEC_GUARD = "CONV_ORACLE_BENCH_PEERS_REEXEC"
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 DATA_SEED = 20261127  # the crate's properties::DEFAULT_SEED; the values do not affect timing
 MIN_REPS = 7
@@ -118,13 +114,8 @@ def main():
     args = ap.parse_args()
 
     # Refuse before anything slow runs (and again after the re-exec, harmlessly).
-    for path in (args.markdown, args.json):
-        if path and os.path.exists(path) and not args.force:
-            sys.exit(f"{path} exists; pass --force to replace it")
-    try:
-        filter_re = re.compile(args.filter or "")
-    except re.error as e:
-        sys.exit(f"--filter {args.filter!r} is not a regular expression: {e}")
+    refuse_existing((args.markdown, args.json), args.force)
+    filter_re = compile_filter(args.filter)
 
     # Before numpy is imported anywhere (and inherited by the re-exec and by cargo bench).
     for var in THREAD_VARS:
@@ -161,12 +152,13 @@ def run(args, filter_re):
     ours, stale = {}, []
     if not args.skip_ours:
         started = time.time()
-        status = run_criterion(args.criterion_dir, args.filter)
+        status = run_criterion(args.criterion_dir, args.filter, bench="workloads")
         if status != 0:
             print(f"cargo bench failed (exit {status}); --skip-ours times only the peers",
                   file=sys.stderr)
             return status
-        ours, stale = read_criterion(args.criterion_dir, started)
+        ours, stale = read_criterion(args.criterion_dir, started,
+                                     groups=[w[0] for w in WORKLOADS])
 
     failed_checks = []
     for wid, shape1, shape2 in WORKLOADS:
@@ -203,99 +195,16 @@ def run(args, filter_re):
     return 1 if failed_checks or (not args.skip_ours and not ours) else 0
 
 
-# --------------------------------------------------------------------------------------------
-# The machine
-
-
-def machine():
-    """CPU model (first 'model name' in /proc/cpuinfo), CPU counts and the load average."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"cpu": cpu, "logical_cpus": os.cpu_count(),
-            "usable_cpus": len(os.sched_getaffinity(0)), "platform": platform.platform(),
-            "loadavg_start": list(os.getloadavg())}
-
-
-def rustc():
-    try:
-        return subprocess.run(["rustc", "-V"], capture_output=True, text=True,
-                              cwd=REPO).stdout.strip() or None
-    except OSError:
-        return None
-
-
-def fmt_load(load):
-    return " ".join(f"{x:.2f}" for x in load)
-
-
 def print_header(report):
     m, v = report["machine"], report["versions"]
     print(f"conv-oracle peer benchmark, {report['started']}")
-    print(f"machine: {m['cpu']}, {m['logical_cpus']} logical CPUs ({m['usable_cpus']} usable); "
-          f"load average {fmt_load(m['loadavg_start'])} (1, 5, 15 min) at the start")
+    print(machine_line(m))
     rust = f", {v['rustc']}" if v["rustc"] else ""
     print(f"python {v['python']}, numpy {v['numpy']}, scipy {v['scipy']}{rust}; single-threaded "
           f"({', '.join(f'{t}=1' for t in THREAD_VARS)}, scipy.fft workers=1)")
     print(f"timing: one warm-up, then >= {MIN_REPS} repetitions and >= {MIN_SECONDS:g} s "
           f"(at most {MAX_REPS}); median. ratio = time / reference time (below 1 is faster)")
     print(flush=True)
-
-
-# --------------------------------------------------------------------------------------------
-# Our side: criterion
-
-
-def run_criterion(criterion_dir, filter_text, bench="workloads"):
-    cmd = ["cargo", "bench", "--bench", bench, "--", "--noplot"]
-    if filter_text:
-        cmd.append(filter_text)
-    env = dict(os.environ, CRITERION_HOME=os.path.abspath(criterion_dir))
-    print(f"running (in {REPO}, CRITERION_HOME={env['CRITERION_HOME']}): {' '.join(cmd)}",
-          file=sys.stderr, flush=True)
-    # cargo's and criterion's report go to stderr so that stdout holds only our tables.
-    return subprocess.run(cmd, cwd=REPO, env=env, stdout=sys.stderr).returncode
-
-
-def read_criterion(criterion_dir, started, groups=None):
-    """{workload: [result]} from DIR/<workload>/<method>/new/estimates.json, and the stale ones.
-
-    `groups` are the criterion group ids to read (default: the WORKLOADS ids; the exact
-    engine's script, scripts/bench_exact_peers.py, passes its own). A file last written before
-    `started` (floored to the second, for filesystems with coarse timestamps) belongs to an
-    earlier run, typically of benchmarks this run's filter skipped.
-    """
-    fresh, stale = {}, []
-    for wid in groups if groups is not None else [w[0] for w in WORKLOADS]:
-        group = os.path.join(criterion_dir, wid)
-        if not os.path.isdir(group):
-            continue
-        for method in sorted(os.listdir(group)):
-            path = os.path.join(group, method, "new", "estimates.json")
-            if not os.path.isfile(path):
-                continue  # e.g. criterion's own group 'report' directory
-            mtime = os.path.getmtime(path)
-            when = datetime.datetime.fromtimestamp(mtime).isoformat(timespec="seconds")
-            if mtime < math.floor(started):
-                stale.append({"workload": wid, "method": method, "path": path, "written": when})
-                continue
-            with open(path) as fh:
-                median = json.load(fh)["median"]
-            ci = median["confidence_interval"]
-            fresh.setdefault(wid, []).append({
-                "name": method,
-                "median_ms": median["point_estimate"] / 1e6,
-                "median_ci_ms": [ci["lower_bound"] / 1e6, ci["upper_bound"] / 1e6],
-                "path": path,
-                "written": when,
-            })
-    return fresh, stale
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,7 +261,7 @@ def time_peers(np, wid, shape1, shape2):
             r["skipped"] = f"too slow: {mults:.2e} multiplies > {max_mults:.0e}"
             continue
         print(f"{wid}: {label} ...", file=sys.stderr, flush=True)
-        out, times = time_call(lambda: call(a, b))
+        out, times = time_call(lambda: call(a, b), MIN_REPS, MIN_SECONDS, MAX_REPS)
         r.update(median_ms=1e3 * float(np.median(times)), reps=len(times),
                  times_ms=[1e3 * t for t in times])
         if name == REFERENCE_PEER:
@@ -360,26 +269,6 @@ def time_peers(np, wid, shape1, shape2):
         else:
             r["check"] = check(np, out, reference, output, b.shape)
     return results
-
-
-def time_call(f):
-    """Warm up once (the result is returned for the check), then time the repetitions."""
-    out = f()
-    times = []
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # as timeit does: a collection inside one repetition is noise
-    try:
-        start = time.perf_counter()
-        while len(times) < MAX_REPS:
-            t0 = time.perf_counter()
-            f()
-            times.append(time.perf_counter() - t0)
-            if len(times) >= MIN_REPS and time.perf_counter() - start >= MIN_SECONDS:
-                break
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return out, times
 
 
 def check(np, out, reference, output, kernel_shape):
@@ -412,10 +301,6 @@ def add_ratios(w):
         for r in w["peers"] + w["ours"]:
             if "median_ms" in r and ref:
                 r[f"ratio_{key}"] = r["median_ms"] / ref["median_ms"]
-
-
-def fmt_ms(ms):
-    return f"{ms:.3g}" if ms < 100 else f"{ms:.0f}"
 
 
 def fmt_ratio(r, key):
@@ -491,12 +376,6 @@ def markdown(report):
                  fmt_ratio(auto, "ratio_best_peer") if auto else "-"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-def write_output(path, text, force):
-    with open(path, "w" if force else "x") as fh:
-        fh.write(text)
-    print(f"wrote {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -53,14 +53,13 @@ import os
 import sys
 
 import pinned_venv  # scripts/pinned_venv.py (the script's own folder is on sys.path)
+from _common import REPO, write_cases  # scripts/_common.py, shared by the scripts
 import time
 
 NUMPY_VERSION = "2.4.6"
 ONNX_VERSION = "1.23.2"
 ORT_VERSION = "1.32.0"
 REEXEC_GUARD = "CONV_ORACLE_CAPTURE_ONNX_REEXEC"
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def ensure_venv_and_reexec(venv):
@@ -244,7 +243,7 @@ def main():
         results.append(ref64(node.op_type, attrs, x, w, b))
         cases.append(case(t.name, "node", node.op_type, attrs, x, w, b, results))
     node_names = [c["id"] for c in cases]
-    write(args.out, "node.json", dict(header, **{
+    write_cases(args.out, "node.json", dict(header, **{
         "note": "onnx.backend.test.loader.load_model_tests(kind='node'), single-node Conv and "
                 "ConvTranspose cases; multi-node graphs containing a Conv are not kept",
         "not_kept_multi_node": skipped_multi}), cases)
@@ -300,7 +299,7 @@ def main():
         results.append(ref64(node.op_type, attrs, x, w, b))
         cases.append(case(f"{kind}/{name}", kind, node.op_type, attrs, x, w, b, results))
     pytorch_names = [c["id"] for c in cases]
-    write(args.out, "pytorch.json", dict(header, note=(
+    write_cases(args.out, "pytorch.json", dict(header, note=(
         "pytorch-converted/test_Conv* and pytorch-operator/test_operator_conv* from the onnx "
         "wheel: weights from the model's initializers, x from input_0.pb, the pytorch result "
         "from output_0.pb")), cases)
@@ -480,7 +479,7 @@ def main():
                    lambda: run_ort(build("Conv", {}, [1, 1, 3], np.ones((1, 1, 2)), None,
                                          TensorProto.DOUBLE),
                                    {"x": np.ones((1, 1, 3))}))
-    write(args.out, "random.json", dict(header, **{
+    write_cases(args.out, "random.json", dict(header, **{
         "note": "seeded random Conv and ConvTranspose cases, then directed cases (the worked "
                 "examples of SEMANTICS.md and ConvTranspose split rules); every case runs "
                 "through onnxruntime (float32) and onnx.reference (float64)",
@@ -500,16 +499,6 @@ def main():
           f"pytorch.json {n_pytorch} cases ({', '.join(pytorch_names)}); random.json "
           f"{n_random} cases ({n_directed} of them directed); peer refusals {refusals}; "
           f"{time.monotonic() - t_start:.1f} s")
-
-
-def write(out_dir, name, header, cases):
-    """One case per line, so a diff of two captures shows which cases changed."""
-    path = os.path.join(out_dir, name)
-    with open(path, "w") as fh:
-        head = json.dumps(header, separators=(", ", ": "))[:-1]
-        fh.write(head + ', "cases": [\n')
-        fh.write(",\n".join(json.dumps(c, separators=(",", ":")) for c in cases))
-        fh.write("\n]}\n")
 
 
 if __name__ == "__main__":

@@ -33,17 +33,15 @@ the test applies the same to its own result (scipy's methods disagree on the sig
 """
 
 import argparse
-import json
 import os
 import sys
 
 import pinned_venv  # scripts/pinned_venv.py (the script's own folder is on sys.path)
+from _common import REPO, write_cases  # scripts/_common.py, shared by the scripts
 
 NUMPY_VERSION = "2.4.6"
 SCIPY_VERSION = "1.17.1"
 REEXEC_GUARD = "CONV_ORACLE_CAPTURE_REEXEC"
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def ensure_venv_and_reexec(venv):
@@ -209,7 +207,7 @@ def main():
                 except Exception as e:  # noqa: BLE001
                     c["error"] = err(e)
                 cases.append(c)
-    write(args.out, "signal.json", header, cases)
+    write_cases(args.out, "signal.json", header, cases)
     n_signal = len(cases)
 
     # ---------------------------------------------------------------- signal2d.json
@@ -268,7 +266,7 @@ def main():
                 except Exception as e:  # noqa: BLE001
                     c["error"] = err(e)
                 cases.append(c)
-    write(args.out, "signal2d.json", header, cases)
+    write_cases(args.out, "signal2d.json", header, cases)
     n_signal2d = len(cases)
 
     # ---------------------------------------------------------------- pad.json
@@ -306,22 +304,12 @@ def main():
             x = np.arange(0)
             pid = ";".join(f"{lo},{hi}" for lo, hi in pads)
             cases.append(pad_case(f"pad-empty/{mode}/n0/{pid}", x, list(pads), mode))
-    write(args.out, "pad.json", header, cases)
+    write_cases(args.out, "pad.json", header, cases)
     n_pad = len(cases)
 
     print(f"numpy {np.__version__}, scipy {scipy.__version__}, seed {args.seed}: "
           f"signal.json {n_signal} cases, signal2d.json {n_signal2d} cases, pad.json {n_pad} cases; "
           f"{stats['negative_zeros']} negative zeros in the data")
-
-
-def write(out_dir, name, header, cases):
-    """One case per line, so a diff of two captures shows which cases changed."""
-    path = os.path.join(out_dir, name)
-    with open(path, "w") as fh:
-        head = json.dumps(header, separators=(", ", ": "))[:-1]
-        fh.write(head + ', "cases": [\n')
-        fh.write(",\n".join(json.dumps(c, separators=(",", ":")) for c in cases))
-        fh.write("\n]}\n")
 
 
 if __name__ == "__main__":
