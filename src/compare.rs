@@ -40,6 +40,15 @@
 //! both are finite does the model's rule apply. The sign of zero is never judged (NUMERICS.md:
 //! treat it as acceptable unless a user asks for it).
 //!
+//! One exception, for the models that read `A = sum |w| |x|` (`Componentwise`, `Tosa`; `A`
+//! over the finite terms): when `A (1 + gamma_K)` reaches the largest finite value of `F`,
+//! a product or partial sum of a correct summation may overflow, and the result may then be
+//! anything: `inf`, `-inf`, NaN (an overflow meeting an infinite term of the other sign), or
+//! a finite value. The error analysis below assumes no overflow, so such an element is not
+//! judged (it passes whatever it is), unless the exact value is NaN: a NaN term, or infinite
+//! terms of both signs, give NaN in every order. Short of that bound nothing overflows:
+//! every product and partial sum of any order is at most `A (1 + gamma_K)` in magnitude.
+//!
 //! # Direct summation, any order (Higham)
 //!
 //! Computing `s = sum_{i=1..K} a_i b_i` in floating point with unit roundoff `u`, in any order,
@@ -262,6 +271,8 @@ pub trait Float: Copy + std::fmt::Debug + PartialEq + sealed::Sealed + 'static {
     /// Smallest positive subnormal value (`2^-149` or `2^-1074`), `eta` in the module docs:
     /// the spacing of the subnormal range.
     const SUBNORMAL_MIN: f64;
+    /// The largest finite value, in `f64`.
+    const MAX_FINITE: f64;
 
     /// The value widened to f64 (exact).
     fn to_f64(self) -> f64;
@@ -281,6 +292,7 @@ impl Float for f32 {
     const FRAC_BITS: u32 = f32::MANTISSA_DIGITS - 1;
     const NORMAL_MIN: f64 = f32::MIN_POSITIVE as f64;
     const SUBNORMAL_MIN: f64 = f32::from_bits(1) as f64;
+    const MAX_FINITE: f64 = f32::MAX as f64;
     fn to_f64(self) -> f64 {
         f64::from(self)
     }
@@ -301,6 +313,7 @@ impl Float for f64 {
     const FRAC_BITS: u32 = f64::MANTISSA_DIGITS - 1;
     const NORMAL_MIN: f64 = f64::MIN_POSITIVE;
     const SUBNORMAL_MIN: f64 = f64::from_bits(1);
+    const MAX_FINITE: f64 = f64::MAX;
     fn to_f64(self) -> f64 {
         self
     }
@@ -906,7 +919,18 @@ pub fn judge_elements<F: Float>(
         if ulp == 0 {
             report.correctly_rounded += 1;
         }
-        let judged = if !(gv.is_finite() && ev.is_finite()) {
+        let overflow = matches!(model, Model::Componentwise | Model::Tosa)
+            && !ev.is_nan()
+            && a * (1.0 + gamma(terms, F::UNIT_ROUNDOFF)) >= F::MAX_FINITE;
+        let judged = if overflow {
+            // Module docs: a partial sum may overflow; not judged.
+            Judged {
+                ok: true,
+                error: 0.0,
+                bound: None,
+                ratio: 0.0,
+            }
+        } else if !(gv.is_finite() && ev.is_finite()) {
             // Special values (module docs): distance 0 is exactly a match.
             let ok = ulp == 0;
             let error = if ok { 0.0 } else { f64::INFINITY };
@@ -1147,15 +1171,40 @@ fn normwise_check<F: Float>(bound: f64, got: &[F], exact: &[F]) -> (f64, f64) {
     (error, held_to)
 }
 
+/// Per output of `p` (row-major), an upper bound on `A = sum |w| |x| (+ |b|)` over its finite
+/// terms, the `abs_sum` of [`judge_elements`]: the correctly rounded sum of the magnitudes
+/// (the exact engine in `f64`, with every non-finite value, boundary constant included, taken
+/// as 0: such a term decides the special value, not the error) rounded up by `next_up`, and 0
+/// when it is 0 (for `f32` data that means every term is zero; for `f64`, `A < 2^-1075`
+/// also rounds to 0, which the underflow term of the bound covers).
+pub fn abs_sums<F>(p: &crate::reference::Problem<'_, F>) -> Result<Vec<f64>, crate::ConvError>
+where
+    F: Float + crate::engine::exact::ExactElement,
+{
+    use crate::engine::ConvEngine;
+    let abs = |v: F| {
+        let v = v.to_f64().abs();
+        if v.is_finite() { v } else { 0.0 }
+    };
+    let (x, w) = (p.input.mapv(abs), p.weight.mapv(abs));
+    let b = p.bias.as_ref().map(|b| b.mapv(abs));
+    let mut q = crate::reference::Problem::new(x.view(), w.view()).spec(p.spec.map_constant(abs));
+    if let Some(b) = &b {
+        q = q.bias(b.view());
+    }
+    let a = crate::engine::exact::ExactEngine::new().conv(&q)?;
+    Ok(a.iter()
+        .map(|&v| if v == 0.0 { 0.0 } else { v.next_up() })
+        .collect())
+}
+
 /// Judges `got`, a candidate result of problem `p`, under `model`: the one policy function
 /// applied with everything it needs taken from the problem.
 ///
 /// - the correctly rounded result from [`crate::engine::exact::ExactEngine`];
-/// - `A = sum |w| |x| + |b|` per output, computed by the same engine in `f64` on the
-///   magnitudes (boundary constant included) and rounded up: the correctly rounded `A_cr`
-///   is within half an ulp of `A`, so `A <= next_up(A_cr)` (kept at 0 when `A_cr = 0`, which
-///   for `f32` data means every term is zero; for `f64` data, `A < 2^-1075` also rounds to
-///   0);
+/// - `A = sum |w| |x| + |b|` per output over its finite terms ([`abs_sums`]: the same engine
+///   in `f64` on the magnitudes, boundary constant included, rounded up: the correctly
+///   rounded `A_cr` is within half an ulp of `A`, so `A <= next_up(A_cr)`);
 /// - `K` = products per output (`C/G` times the kernel size), plus one with a bias;
 /// - the worst element's terms ([`Worst::taps`], the bias as `(b, 1)` first) from
 ///   [`crate::engine::exact::output_terms`].
@@ -1182,18 +1231,7 @@ where
             got: got.shape().to_vec(),
         });
     }
-    let abs = |v: F| v.to_f64().abs();
-    let (x, w) = (p.input.mapv(abs), p.weight.mapv(abs));
-    let b = p.bias.as_ref().map(|b| b.mapv(abs));
-    let mut q = crate::reference::Problem::new(x.view(), w.view()).spec(p.spec.map_constant(abs));
-    if let Some(b) = &b {
-        q = q.bias(b.view());
-    }
-    let a = engine.conv(&q)?;
-    let abs_sum: Vec<f64> = a
-        .iter()
-        .map(|&v| if v == 0.0 { 0.0 } else { v.next_up() })
-        .collect();
+    let abs_sum = abs_sums(p)?;
     let terms = p.weight.shape()[1..].iter().product::<usize>() + usize::from(p.bias.is_some());
     let got: Vec<F> = got.iter().copied().collect();
     let exact: Vec<F> = exact.iter().copied().collect();
@@ -1292,6 +1330,89 @@ mod tests {
 
 // ------------------------------------------------------------------------------------------------
 // FFT normwise bound (issue "FFT engine"): appended section, see the `fft` module docs.
+
+/// Judges two results `a` and `b` of one problem against each other, each of which claims to
+/// be within `model` of the same correctly rounded result (a metamorphic relation: the same
+/// exact value computed two ways). By the triangle inequality they may differ by twice the
+/// model's allowance; `abs_sum` and `terms` are those of [`judge_elements`]. Per element:
+///
+/// | model | `a` and `b` agree when |
+/// |---|---|
+/// | `Exact` | ULP distance 0 (NaN equals NaN, the sign of zero ignored) |
+/// | `Ulp(n)` | ULP distance at most `2n` |
+/// | `Componentwise`, `Tosa` | `\|a - b\| <= 2 (g A + u m + (K + 2)(1 + g) eta) / (1 - u)`, `m = max(\|a\|, \|b\|)` |
+/// | `RtolAtol` | `\|a - b\| <= 2 (atol + rtol m) / (1 - rtol)` |
+/// | `Normwise { bound }` | the 2-norm of `a - b` at most `2 bound` (plus the roundings of its evaluation) |
+///
+/// (`|y_cr| <= m + B` for the allowance `B` of either side gives the `1 - u` and `1 - rtol`.)
+/// Special values must match exactly, except where `Componentwise` and `Tosa` do not judge
+/// (an overflow is possible: module docs). Returns the index of the first element that does not
+/// agree and why, or `None`; lengths that differ fail at index 0.
+pub fn judge_pair<F: Float>(
+    model: &Model,
+    a: &[F],
+    b: &[F],
+    abs_sum: &[f64],
+    terms: usize,
+) -> Option<(usize, String)> {
+    if a.len() != b.len() {
+        return Some((0, format!("{} values against {}", a.len(), b.len())));
+    }
+    if let Model::Normwise { bound } = model {
+        if let Some(i) = (0..a.len()).find(|&i| {
+            let (x, y) = (a[i].to_f64(), b[i].to_f64());
+            !(x.is_finite() && y.is_finite()) && a[i].ulp_distance(b[i]) != 0
+        }) {
+            return Some((
+                i,
+                format!("{:?} against {:?}", a[i].to_f64(), b[i].to_f64()),
+            ));
+        }
+        let (error, held_to) = normwise_check(2.0 * bound, a, b);
+        return (error > held_to).then(|| {
+            (
+                0,
+                format!("2-norm of the difference {error:e} above {held_to:e}"),
+            )
+        });
+    }
+    let u = F::UNIT_ROUNDOFF;
+    let g = gamma(terms, u);
+    let eta = (terms as f64 + 2.0) * (1.0 + g) * F::SUBNORMAL_MIN;
+    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+        let ulp = x.ulp_distance(y);
+        let (xv, yv) = (x.to_f64(), y.to_f64());
+        let m = xv.abs().max(yv.abs());
+        let d = (xv - yv).abs();
+        let a_i = abs_sum.get(i).copied().unwrap_or(f64::INFINITY);
+        let overflow = matches!(model, Model::Componentwise | Model::Tosa)
+            && !(xv.is_nan() && yv.is_nan())
+            && a_i * (1.0 + g) >= F::MAX_FINITE;
+        let ok = if overflow {
+            // As in `judge_elements`: a partial sum may overflow.
+            true
+        } else if !(xv.is_finite() && yv.is_finite()) {
+            ulp == 0
+        } else {
+            match model {
+                Model::Exact => ulp == 0,
+                Model::Ulp(n) => ulp <= n.saturating_mul(2),
+                Model::Componentwise | Model::Tosa => {
+                    d <= 2.0 * (g * a_i + u * m + eta) / (1.0 - u) * (1.0 + 2f64.powi(-48))
+                }
+                Model::RtolAtol { rtol, atol } => {
+                    *rtol < 1.0
+                        && d <= 2.0 * (atol + rtol * m) / (1.0 - rtol) * (1.0 + 2f64.powi(-48))
+                }
+                Model::Normwise { .. } => true,
+            }
+        };
+        if !ok {
+            return Some((i, format!("{xv:?} against {yv:?} ({ulp} ulp apart)")));
+        }
+    }
+    None
+}
 
 pub mod fft {
     //! The normwise error bound of FFT convolution ([`crate::engine::fft::FftEngine`]).

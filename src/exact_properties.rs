@@ -399,25 +399,44 @@ pub fn block_case<T: ExactSample>(d: Data) -> impl Strategy<Value = Case<T>> {
     case_from(d, layouts)
 }
 
-/// Strategy: a [`Case`] on the layouts `layouts` with data `d`.
-fn case_from<T: ExactSample>(
+/// Strategy: a [`Case`] on the layouts `layouts` with data `d` (shapes first, then data of
+/// those shapes, so shrinking keeps the shapes valid).
+pub fn case_from<T: ExactSample>(
     d: Data,
     layouts: impl Strategy<Value = Layout>,
 ) -> impl Strategy<Value = Case<T>> {
+    let kernel = if d == Data::Cancelling {
+        Data::Uniform
+    } else {
+        d
+    };
+    case_with_values(
+        layouts,
+        move || value::<T>(d),
+        move || value::<T>(kernel),
+        d == Data::Cancelling,
+    )
+}
+
+/// Strategy: a [`Case`] on the layouts `layouts`, inputs, bias and boundary constant from
+/// `values`, weights from `kernel_values`; with `cancelling`, every kernel is then made to
+/// sum to about zero ([`cancel_kernels`]). Shapes are drawn first, then data of those shapes.
+pub fn case_with_values<T: ExactSample>(
+    layouts: impl Strategy<Value = Layout>,
+    values: impl Fn() -> BoxedStrategy<T> + Clone,
+    kernel_values: impl Fn() -> BoxedStrategy<T> + Clone,
+    cancelling: bool,
+) -> impl Strategy<Value = Case<T>> {
     layouts.prop_flat_map(move |l| {
-        let kernel_values = match d {
-            Data::Cancelling => value::<T>(Data::Uniform),
-            d => value::<T>(d),
-        };
         (
-            array(l.input_shape(), value::<T>(d)),
-            array(l.weight_shape(), kernel_values),
-            proptest::collection::vec(value::<T>(d), l.groups * l.og),
-            value::<T>(d),
+            array(l.input_shape(), values()),
+            array(l.weight_shape(), kernel_values()),
+            proptest::collection::vec(values(), l.groups * l.og),
+            values(),
             Just(l),
         )
             .prop_map(move |(input, mut weight, bias, constant, l)| {
-                if d == Data::Cancelling {
+                if cancelling {
                     cancel_kernels(&mut weight);
                 }
                 Case {

@@ -3,6 +3,7 @@
 
 pub mod boundary;
 pub mod compare;
+pub mod conformance;
 pub mod engine;
 pub mod error;
 pub mod exact_properties;

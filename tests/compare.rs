@@ -290,7 +290,8 @@ fn tosa_per_element_just_inside_and_outside() {
 }
 
 /// Where `bnd * u` is below `normal_min`, the scale is `normal_min` (2^-126 for f32); where
-/// `bnd == 0` both values must be exactly zero; where `bnd` overflows f32 there is no limit.
+/// `bnd == 0` both values must be exactly zero; where `bnd` reaches f32's overflow there is
+/// no limit, infinities and NaN included.
 #[test]
 fn tosa_floor_zero_bound_and_overflow() {
     let normal_min = f32::MIN_POSITIVE;
@@ -312,10 +313,24 @@ fn tosa_floor_zero_bound_and_overflow() {
     exact[0] = f32::from_bits(1);
     assert!(!judge_elements(&Model::Tosa, &got, &exact, &abs, 4).passed());
 
-    // bnd beyond f32::MAX: any finite value passes, an infinity does not (special values).
-    let r = judge_elements(&Model::Tosa, &[1.0f32], &[2.0], &[1e39], 4);
-    assert!(r.passed(), "{r}");
-    let r = judge_elements(&Model::Tosa, &[f32::INFINITY], &[2.0], &[1e39], 4);
+    // bnd beyond f32::MAX: a correct summation may overflow, so nothing is judged (module
+    // docs): a finite value, an infinity or NaN all pass, unless the exact value is NaN.
+    for got in [1.0f32, f32::INFINITY, f32::NEG_INFINITY, f32::NAN] {
+        for model in [Model::Tosa, Model::Componentwise] {
+            let r = judge_elements(&model, &[got], &[2.0], &[1e39], 4);
+            assert!(r.passed(), "{r}");
+        }
+    }
+    let r = judge_elements(
+        &Model::Componentwise,
+        &[f32::INFINITY],
+        &[f32::NAN],
+        &[1e39],
+        4,
+    );
+    assert!(!r.passed());
+    // Below the overflow reach, an infinity is a non-finite mismatch.
+    let r = judge_elements(&Model::Componentwise, &[f32::INFINITY], &[2.0], &[1e38], 4);
     assert!(!r.passed());
 }
 

@@ -250,6 +250,15 @@ impl<T: Ring> ConvEngine<T> for DenseEngine {
     fn conv(&self, p: &Problem<'_, T>) -> Result<ArrayD<T>, ConvError> {
         dense_form(p)?.apply(p.input.view())
     }
+    /// Everything but special values: the matrix multiplies every input element (`0 * inf`
+    /// where the formula has no term) and leaves out the zero boundary's terms (`inf * 0`
+    /// where the formula has one), so NaN and infinities do not follow the formula's terms.
+    fn capabilities(&self) -> crate::conformance::Capabilities {
+        crate::conformance::Capabilities {
+            special_values: false,
+            ..crate::conformance::Capabilities::all()
+        }
+    }
 }
 
 /// The dense-layer matrix `W[m, c] = V[0, ..., 0, c, m]` of a 1x1 (pointwise) convolution,

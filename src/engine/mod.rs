@@ -19,6 +19,7 @@ pub mod exact;
 pub mod fft;
 pub mod method;
 
+use crate::conformance::Capabilities;
 use crate::error::ConvError;
 use crate::reference::{self, Problem};
 use crate::scalar::Ring;
@@ -32,6 +33,12 @@ pub trait ConvEngine<T> {
     fn name(&self) -> &str;
     /// Computes the problem, or refuses it with a [`ConvError`].
     fn conv(&self, p: &Problem<'_, T>) -> Result<ArrayD<T>, ConvError>;
+    /// What the engine supports, for the conformance battery ([`crate::conformance`]), which
+    /// draws only problems inside it. Default: everything the reference does
+    /// ([`Capabilities::all`]).
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::all()
+    }
 }
 
 /// The reference ([`crate::reference::conv`]) as an engine.
