@@ -19,6 +19,29 @@ pub enum Data {
 }
 
 impl Data {
+    /// numpy's name of the dtype.
+    pub fn dtype(&self) -> &'static str {
+        match self {
+            Data::I64(_) => "int64",
+            Data::F32(_) => "float32",
+            Data::F64(_) => "float64",
+            Data::C128(_) => "complex128",
+        }
+    }
+    /// The float64 array, if it is one.
+    pub fn into_f64(self) -> Option<ArrayD<f64>> {
+        match self {
+            Data::F64(a) => Some(a),
+            _ => None,
+        }
+    }
+    /// The float32 array, if it is one.
+    pub fn into_f32(self) -> Option<ArrayD<f32>> {
+        match self {
+            Data::F32(a) => Some(a),
+            _ => None,
+        }
+    }
     fn rank(&self) -> u8 {
         match self {
             Data::I64(_) => 0,

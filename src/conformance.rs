@@ -29,7 +29,7 @@ use crate::engine::exact::ExactElement;
 use crate::error::ConvError;
 use crate::exact_properties::{Data, ExactSample, case_from, case_with_values};
 use crate::fft_properties::{Case, Layout, boundary_of};
-use crate::properties::{Arr, DEFAULT_SEED, runner};
+use crate::properties::{Arr, DEFAULT_SEED, panic_message, runner};
 use crate::reference::Problem;
 use crate::spec::{Boundary, ConvSpec, Flip, Padding};
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
@@ -443,14 +443,8 @@ fn run<T: Element>(
     engine: &dyn ConvEngine<T>,
     p: &Problem<'_, T>,
 ) -> Result<Result<ArrayD<T>, ConvError>, String> {
-    catch_unwind(AssertUnwindSafe(|| engine.conv(p))).map_err(|e| {
-        let msg = e
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default();
-        format!("the engine panicked: {msg}")
-    })
+    catch_unwind(AssertUnwindSafe(|| engine.conv(p)))
+        .map_err(|e| format!("the engine panicked: {}", panic_message(e.as_ref())))
 }
 
 /// Judges the engine on one case against the oracle: `Ok(true)` checked and passed,

@@ -6,6 +6,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use conv_oracle::ConvError;
 use conv_oracle::boundary::{Peer, pad, peer_acceptance};
+use conv_oracle::compare::{Model, Preset};
 use conv_oracle::engine::dense::DenseEngine;
 use conv_oracle::engine::exact::ExactEngine;
 use conv_oracle::engine::method::{Method, MethodEngine};
@@ -23,7 +24,7 @@ use ndarray::{Array1, ArrayD, Ix2};
 use std::path::{Path, PathBuf};
 
 mod cli_io;
-use cli_io::{CliElement, Job, check_output, dispatch, read_data, write_npy};
+use cli_io::{CliElement, Data, Job, check_output, dispatch, read_data, write_npy};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -73,10 +74,48 @@ enum Command {
     /// Deep-learning convolution (PyTorch / ONNX semantics) on .npy files; --transpose for
     /// ConvTranspose.
     Conv(ConvArgs),
+    /// Judge another implementation's conv output (.npy) against the correctly rounded
+    /// result: exit 0 pass, 1 fail, 2 bad input. Reads its files only.
+    Judge(JudgeArgs),
+}
+
+#[derive(clap::Args)]
+struct JudgeArgs {
+    #[command(flatten)]
+    layer: LayerArgs,
+    /// The output to judge (.npy, the input's dtype and layout). Never written.
+    #[arg(long)]
+    output: PathBuf,
+    /// componentwise (any summation order: gamma_K sum |w||x|), normwise (an FFT's bound),
+    /// ulp:N, exact, tosa, or a peer's own test tolerance: torch, numpy, onnx, onnxruntime,
+    /// jax (or torch-f32, torch-f64, torch-f16, torch-bf16, jax-f32, jax-f64).
+    #[arg(long, default_value = "componentwise")]
+    tolerance: String,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
 struct ConvArgs {
+    #[command(flatten)]
+    layer: LayerArgs,
+    /// Transposed convolution (PyTorch / ONNX ConvTranspose).
+    #[arg(long)]
+    transpose: bool,
+    /// With --transpose: extra extent at the end of each axis, P or P0,P1,...
+    #[arg(long)]
+    output_padding: Option<String>,
+    /// With --transpose: ONNX output_shape (spatial extents), N or N0,N1,...
+    #[arg(long)]
+    output_shape: Option<String>,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+/// The arrays and the layer's spec (shared by conv and judge).
+#[derive(clap::Args)]
+struct LayerArgs {
     /// Input (.npy), (N, C, spatial...) or with --layout nhwc (N, spatial..., C).
     #[arg(long)]
     input: PathBuf,
@@ -105,20 +144,82 @@ struct ConvArgs {
     /// Input and output layout.
     #[arg(long, value_enum, default_value_t = LayoutArg::Nchw)]
     layout: LayoutArg,
-    /// Weight layout (conv only).
+    /// Weight layout (not with --transpose).
     #[arg(long, value_enum, default_value_t = KernelLayoutArg::Oihw)]
     kernel_layout: KernelLayoutArg,
-    /// Transposed convolution (PyTorch / ONNX ConvTranspose).
-    #[arg(long)]
-    transpose: bool,
-    /// With --transpose: extra extent at the end of each axis, P or P0,P1,...
-    #[arg(long)]
-    output_padding: Option<String>,
-    /// With --transpose: ONNX output_shape (spatial extents), N or N0,N1,...
-    #[arg(long)]
-    output_shape: Option<String>,
-    #[command(flatten)]
-    out: OutputArgs,
+}
+
+impl LayerArgs {
+    /// The layer spec of the flags for a problem of `rank` spatial axes.
+    fn spec(&self, rank: usize) -> Result<LayerSpec, String> {
+        Ok(LayerSpec {
+            stride: per_axis("--stride", &self.stride, rank)?,
+            dilation: per_axis("--dilation", &self.dilation, rank)?,
+            padding: parse_padding(&self.padding, rank)?,
+            padding_mode: match self.padding_mode {
+                PaddingModeArg::Zeros => PaddingMode::Zeros,
+                PaddingModeArg::Reflect => PaddingMode::Reflect,
+                PaddingModeArg::Replicate => PaddingMode::Replicate,
+                PaddingModeArg::Circular => PaddingMode::Circular,
+            },
+            groups: self.groups,
+            input_layout: self.input_layout(),
+            kernel_layout: match self.kernel_layout {
+                KernelLayoutArg::Oihw => KernelLayout::Oihw,
+                KernelLayoutArg::Hwio => KernelLayout::Hwio,
+                KernelLayoutArg::Ohwi => KernelLayout::Ohwi,
+            },
+            ..LayerSpec::default()
+        })
+    }
+
+    fn input_layout(&self) -> InputLayout {
+        match self.layout {
+            LayoutArg::Nchw => InputLayout::ChannelsFirst,
+            LayoutArg::Nhwc => InputLayout::ChannelsLast,
+        }
+    }
+
+    /// The input files, bias included.
+    fn inputs(&self) -> Vec<&Path> {
+        let mut inputs = vec![self.input.as_path(), self.weight.as_path()];
+        if let Some(b) = &self.bias {
+            inputs.push(b.as_path());
+        }
+        inputs
+    }
+
+    /// The input's spatial rank.
+    fn spatial_rank(&self, input: &ArrayD<impl Sized>) -> Result<usize, String> {
+        input.ndim().checked_sub(2).ok_or_else(|| {
+            format!(
+                "{}: expected (N, C, spatial...) with at least 2 axes, got {}",
+                self.input.display(),
+                input.ndim()
+            )
+        })
+    }
+
+    /// The bias array as 1-D.
+    fn bias_view<'a, T>(
+        &self,
+        b: Option<&'a ArrayD<T>>,
+    ) -> Result<Option<ndarray::ArrayView1<'a, T>>, String> {
+        b.map(|b| {
+            b.view().into_dimensionality::<ndarray::Ix1>().map_err(|_| {
+                format!(
+                    "{}: bias must be 1-D (one value per output channel), got {} axes",
+                    self.bias
+                        .as_deref()
+                        .map(Path::display)
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                    b.ndim()
+                )
+            })
+        })
+        .transpose()
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -288,6 +389,16 @@ fn main() -> ExitCode {
         Command::Convolve(args) => signal_command(&args, false),
         Command::Correlate(args) => signal_command(&args, true),
         Command::Conv(args) => conv_command(&args),
+        Command::Judge(args) => {
+            return match judge_command(&args) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(1),
+                Err(msg) => {
+                    eprintln!("conv-oracle: error: {msg}");
+                    ExitCode::from(2)
+                }
+            };
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -680,35 +791,21 @@ fn parse_padding(s: &str, rank: usize) -> Result<Padding, String> {
 }
 
 fn conv_command(args: &ConvArgs) -> Result<(), String> {
-    let mut inputs = vec![args.input.as_path(), args.weight.as_path()];
-    if let Some(b) = &args.bias {
-        inputs.push(b.as_path());
-    }
-    check_output(&inputs, &args.out.output, args.out.force)?;
+    check_output(&args.layer.inputs(), &args.out.output, args.out.force)?;
     if !args.transpose && (args.output_padding.is_some() || args.output_shape.is_some()) {
         return Err("--output-padding and --output-shape need --transpose".into());
     }
-    let mut data = vec![read_data(&args.input)?, read_data(&args.weight)?];
-    if let Some(b) = &args.bias {
-        data.push(read_data(b)?);
-    }
+    let data = args
+        .layer
+        .inputs()
+        .into_iter()
+        .map(read_data)
+        .collect::<Result<Vec<_>, _>>()?;
     dispatch(data, &ConvJob { args })
 }
 
 struct ConvJob<'a> {
     args: &'a ConvArgs,
-}
-
-impl ConvJob<'_> {
-    fn spatial_rank(&self, input: &ArrayD<impl Sized>) -> Result<usize, String> {
-        input.ndim().checked_sub(2).ok_or_else(|| {
-            format!(
-                "{}: expected (N, C, spatial...) with at least 2 axes, got {}",
-                self.args.input.display(),
-                input.ndim()
-            )
-        })
-    }
 }
 
 impl Job for ConvJob<'_> {
@@ -717,40 +814,19 @@ impl Job for ConvJob<'_> {
         MethodEngine: ConvEngine<T>,
     {
         let args = self.args;
+        let layer = &args.layer;
         let engine = args.out.engine().engine();
         let exact = ExactEngine::new();
         let (x, w) = (&arrays[0], &arrays[1]);
-        let bias = match arrays.get(2) {
-            None => None,
-            Some(b) => Some(
-                b.view()
-                    .into_dimensionality::<ndarray::Ix1>()
-                    .map_err(|_| {
-                        format!(
-                            "{}: bias must be 1-D (one value per output channel), got {} axes",
-                            args.bias
-                                .as_deref()
-                                .map(Path::display)
-                                .map(|d| d.to_string())
-                                .unwrap_or_default(),
-                            b.ndim()
-                        )
-                    })?,
-            ),
-        };
-        let rank = self.spatial_rank(x)?;
-        let stride = per_axis("--stride", &args.stride, rank)?;
-        let dilation = per_axis("--dilation", &args.dilation, rank)?;
-        let layout = match args.layout {
-            LayoutArg::Nchw => InputLayout::ChannelsFirst,
-            LayoutArg::Nhwc => InputLayout::ChannelsLast,
-        };
+        let bias = layer.bias_view(arrays.get(2))?;
+        let rank = layer.spatial_rank(x)?;
+        let layout = layer.input_layout();
         let context = |e: ConvError| {
             format!(
                 "conv{} with {}, {}: {e}",
                 if args.transpose { " --transpose" } else { "" },
-                args.input.display(),
-                args.weight.display()
+                layer.input.display(),
+                layer.weight.display()
             )
         };
         let out = if args.transpose {
@@ -759,20 +835,20 @@ impl Job for ConvJob<'_> {
                     "--transpose is computed by its literal formula only; drop --engine".into(),
                 );
             }
-            if !matches!(args.padding_mode, PaddingModeArg::Zeros) {
+            if !matches!(layer.padding_mode, PaddingModeArg::Zeros) {
                 return Err(
                     "--transpose accepts only --padding-mode zeros (as PyTorch ConvTranspose)"
                         .into(),
                 );
             }
-            if !matches!(args.kernel_layout, KernelLayoutArg::Oihw) {
+            if !matches!(layer.kernel_layout, KernelLayoutArg::Oihw) {
                 return Err("--transpose takes the weight as (C_in, C_out/groups, k...); --kernel-layout must be oihw".into());
             }
-            let padding = match (args.padding.as_str(), &args.output_shape) {
+            let padding = match (layer.padding.as_str(), &args.output_shape) {
                 ("torch-same" | "same" | "full", _) => {
                     return Err(format!(
                         "--padding {} is not defined for --transpose",
-                        args.padding
+                        layer.padding
                     ));
                 }
                 (p, Some(shape)) => TransposePadding::OutputShape {
@@ -792,14 +868,14 @@ impl Job for ConvJob<'_> {
                 },
             };
             let spec = TransposeSpec {
-                stride,
-                dilation,
+                stride: per_axis("--stride", &layer.stride, rank)?,
+                dilation: per_axis("--dilation", &layer.dilation, rank)?,
                 padding,
                 output_padding: match &args.output_padding {
                     Some(s) => per_axis("--output-padding", s, rank)?,
                     None => Vec::new(),
                 },
-                groups: args.groups,
+                groups: layer.groups,
                 ..TransposeSpec::default()
             };
             let xv = input_as_nchw(x.view(), layout).map_err(context)?;
@@ -816,25 +892,7 @@ impl Job for ConvJob<'_> {
                 }
             }
         } else {
-            let spec = LayerSpec {
-                stride,
-                dilation,
-                padding: parse_padding(&args.padding, rank)?,
-                padding_mode: match args.padding_mode {
-                    PaddingModeArg::Zeros => PaddingMode::Zeros,
-                    PaddingModeArg::Reflect => PaddingMode::Reflect,
-                    PaddingModeArg::Replicate => PaddingMode::Replicate,
-                    PaddingModeArg::Circular => PaddingMode::Circular,
-                },
-                groups: args.groups,
-                input_layout: layout,
-                kernel_layout: match args.kernel_layout {
-                    KernelLayoutArg::Oihw => KernelLayout::Oihw,
-                    KernelLayoutArg::Hwio => KernelLayout::Hwio,
-                    KernelLayoutArg::Ohwi => KernelLayout::Ohwi,
-                },
-                ..LayerSpec::default()
-            };
+            let spec = layer.spec(rank)?;
             conv_using(
                 args.out.engine().pick(&engine, &exact),
                 x.view(),
@@ -846,4 +904,183 @@ impl Job for ConvJob<'_> {
         };
         write_npy(&args.out.output, &out, args.out.force)
     }
+}
+
+// ------------------------------------------------------------------------------ judge
+
+/// The model `--tolerance` names, for element type `dtype` (`"f32"` or `"f64"`).
+fn tolerance_model(name: &str, dtype: &str) -> Result<Option<Model>, String> {
+    let name = name.trim();
+    if let Some(n) = name.strip_prefix("ulp:") {
+        let n: u64 = n
+            .parse()
+            .map_err(|_| format!("--tolerance ulp:N needs a whole number N, got '{n}'"))?;
+        return Ok(Some(Model::Ulp(n)));
+    }
+    let preset = match (name, dtype) {
+        ("componentwise", _) => return Ok(Some(Model::Componentwise)),
+        ("exact", _) => return Ok(Some(Model::Exact)),
+        ("tosa", _) => return Ok(Some(Model::Tosa)),
+        // Derived from the problem by the caller.
+        ("normwise", _) => return Ok(None),
+        ("torch", "f32") => "torch-f32",
+        ("torch", _) => "torch-f64",
+        ("jax", "f32") => "jax-f32",
+        ("jax", _) => "jax-f64",
+        (other, _) => other,
+    };
+    let p: Preset = preset.parse().map_err(|_| {
+        format!(
+            "--tolerance '{name}': expected componentwise, normwise, ulp:N, exact, tosa, torch, \
+             numpy, onnx, onnxruntime, jax or one of {}",
+            Preset::ALL.map(|p| p.name()).join(", ")
+        )
+    })?;
+    Ok(Some(p.model()))
+}
+
+fn judge_command(args: &JudgeArgs) -> Result<bool, String> {
+    let layer = &args.layer;
+    let mut paths = layer.inputs();
+    paths.push(args.output.as_path());
+    let data = paths
+        .iter()
+        .map(|p| read_data(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let kinds: Vec<&str> = data.iter().map(Data::dtype).collect();
+    if kinds.iter().all(|&k| k == "float64") {
+        judge_typed::<f64>(args, data.into_iter().filter_map(Data::into_f64).collect())
+    } else if kinds.iter().all(|&k| k == "float32") {
+        judge_typed::<f32>(args, data.into_iter().filter_map(Data::into_f32).collect())
+    } else {
+        let named: Vec<String> = paths
+            .iter()
+            .zip(&kinds)
+            .map(|(p, k)| format!("{} is {k}", p.display()))
+            .collect();
+        Err(format!(
+            "judge needs every array in one dtype, float32 or float64: {}",
+            named.join(", ")
+        ))
+    }
+}
+
+fn judge_typed<T>(args: &JudgeArgs, arrays: Vec<ArrayD<T>>) -> Result<bool, String>
+where
+    T: conv_oracle::compare::Float + conv_oracle::engine::exact::ExactElement + Clone,
+    T: conv_oracle::engine::fft::FftElement,
+{
+    let layer = &args.layer;
+    let (x, w, got) = (&arrays[0], &arrays[1], &arrays[arrays.len() - 1]);
+    let bias = layer.bias_view(if arrays.len() == 4 {
+        arrays.get(2)
+    } else {
+        None
+    })?;
+    let rank = layer.spatial_rank(x)?;
+    let spec = layer.spec(rank)?;
+    let context = |e: ConvError| {
+        format!(
+            "judge with {}, {}: {e}",
+            layer.input.display(),
+            layer.weight.display()
+        )
+    };
+    let xv = input_as_nchw(x.view(), spec.input_layout).map_err(context)?;
+    let wv = conv_oracle::layer::weight_as_oihw(w.view(), spec.kernel_layout).map_err(context)?;
+    let mut p = conv_oracle::Problem::new(xv, wv).spec(spec.conv_spec());
+    p.bias = bias;
+    // The candidate in (N, O, out...) order, as the input's layout gives it.
+    let got = input_as_nchw(got.view(), spec.input_layout)
+        .map_err(|e| format!("{}: {e}", args.output.display()))?;
+    let dtype = <T as conv_oracle::compare::Float>::NAME;
+    let model = match tolerance_model(&args.tolerance, dtype)? {
+        Some(m) => m,
+        None => {
+            let bounds = conv_oracle::engine::fft::FftEngine::default()
+                .error_bounds(&p)
+                .map_err(context)?;
+            let bound = bounds.iter().map(|b| b * b).sum::<f64>().sqrt() * (1.0 + 2f64.powi(-40));
+            Model::Normwise { bound }
+        }
+    };
+    let shape = got.shape().to_vec();
+    let report = conv_oracle::compare::judge(&p, got, &model).map_err(|e| match e {
+        ConvError::ShapeMismatch { expected, got, .. } => format!(
+            "{}: shape {got:?} (in (N, O, spatial...) order), but the problem's output is {expected:?}",
+            args.output.display()
+        ),
+        e => context(e),
+    })?;
+    let worst_index = report.worst.as_ref().map(|w| unravel(w.index, &shape));
+    if args.json {
+        let worst = report.worst.as_ref().map(|w| {
+            serde_json::json!({
+                "index": worst_index,
+                "got": w.got,
+                "exact": w.exact,
+                "ulp": w.ulp,
+                "error": w.error,
+                "bound": w.bound,
+                "ratio": w.ratio,
+                "taps": w.taps,
+            })
+        });
+        let doc = serde_json::json!({
+            "verdict": if report.passed() { "pass" } else { "fail" },
+            "reason": match &report.verdict {
+                conv_oracle::compare::Verdict::Fail(r) => Some(r.to_string()),
+                _ => None,
+            },
+            "model": report.model.to_string(),
+            "dtype": report.dtype,
+            "terms": report.terms,
+            "elements": report.elements,
+            "failed": report.failed,
+            "correctly_rounded": report.correctly_rounded,
+            "max_ulp": report.max_ulp,
+            "max_ratio": report.max_ratio,
+            "worst": worst,
+        });
+        println!("{doc}");
+    } else {
+        println!("{report}");
+        if let (Some(w), Some(i)) = (&report.worst, &worst_index) {
+            println!(
+                "worst element at {i:?} (N, O, spatial...): got {:?}, correctly rounded {:?}, {} ulp",
+                w.got, w.exact, w.ulp
+            );
+            if !w.taps.is_empty() {
+                let shown: Vec<String> = w
+                    .taps
+                    .iter()
+                    .take(12)
+                    .map(|(a, b)| format!("{a:?}*{b:?}"))
+                    .collect();
+                let more = w.taps.len().saturating_sub(12);
+                println!(
+                    "its terms (weight*input): {}{}",
+                    shown.join(" + "),
+                    if more > 0 {
+                        format!(" + {more} more")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+    }
+    Ok(report.passed())
+}
+
+/// The multi-index of flat (row-major) index `i` in `shape`.
+fn unravel(mut i: usize, shape: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; shape.len()];
+    for (k, &n) in shape.iter().enumerate().rev() {
+        if n > 0 {
+            idx[k] = i % n;
+            i /= n;
+        }
+    }
+    idx
 }

@@ -546,14 +546,16 @@ pub fn no_panic(c: &AbsurdCase) -> Result<(), String> {
             }
         }
     }));
-    result.map_err(|p| {
-        let msg = p
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default();
-        format!("panicked: {msg}")
-    })
+    result.map_err(|p| format!("panicked: {}", panic_message(p.as_ref())))
+}
+
+/// The message of a panic payload (`String` or `&str`; empty otherwise).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
 }
 
 /// One row of a battery report.

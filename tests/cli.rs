@@ -1,4 +1,4 @@
-//! The `conv-oracle` binary: verify, pad, convolve, correlate and conv, as a user runs them;
+//! The `conv-oracle` binary: verify, pad, convolve, correlate, conv and judge, as a user runs them;
 //! `--engine` computes exactly what the library's engine of that name computes.
 
 use conv_oracle::compare::{U64, componentwise};
@@ -1161,4 +1161,183 @@ fn unknown_engine_is_refused_in_one_line() {
         }
         assert!(!out.exists(), "{args:?}");
     }
+}
+
+/// `judge`: a correctly rounded output and a plain float sum pass; one element off by 1e-3
+/// relative, a channel shifted by one pixel, fail (exit 1) naming the worst element; a wrong
+/// shape or mixed dtypes are bad input (exit 2, one line); the judged file is never written.
+#[test]
+fn judge_passes_correct_outputs_and_fails_corrupted_ones() {
+    use conv_oracle::engine::direct::DirectEngine;
+    use conv_oracle::engine::exact::ExactEngine;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let x = floats(&[2, 3, 8, 7], 1);
+    let w = floats(&[4, 3, 3, 3], 2);
+    let b = floats(&[4], 3)
+        .into_dimensionality::<ndarray::Ix1>()
+        .unwrap();
+    let spec = conv_oracle::ConvSpec::new().padding(Padding::Explicit(vec![(1, 1); 2]));
+    let p = Problem::new(x.view(), w.view()).bias(b.view()).spec(spec);
+    let exact = ExactEngine::new().conv(&p).unwrap();
+    let direct = DirectEngine::new().conv(&p).unwrap();
+    let (xp, wp) = (
+        write(dir.path(), "x.npy", &x),
+        write(dir.path(), "w.npy", &w),
+    );
+    let bp = write(dir.path(), "b.npy", &b.clone().into_dyn());
+    let judge = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "judge",
+            "--input",
+            &xp,
+            "--weight",
+            &wp,
+            "--bias",
+            &bp,
+            "--padding",
+            "1",
+            "--output",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    for (name, y) in [("exact.npy", &exact), ("direct.npy", &direct)] {
+        let path = write(dir.path(), name, y);
+        let o = judge(&path, &[]);
+        assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+        assert!(
+            stdout(&o).starts_with("PASS under componentwise"),
+            "{}",
+            stdout(&o)
+        );
+    }
+    // The exact output is also exact to the last bit; the direct one need not be.
+    let path = write(dir.path(), "exact.npy", &exact);
+    assert_eq!(
+        judge(&path, &["--tolerance", "exact"]).status.code(),
+        Some(0)
+    );
+
+    // One element off by 1e-3 relative.
+    let mut bad = exact.clone();
+    bad[[0, 1, 3, 3]] *= 1.0 + 1e-3;
+    let path = write(dir.path(), "bad.npy", &bad);
+    let before = std::fs::read(&path).unwrap();
+    let o = judge(&path, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("FAIL under componentwise"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("worst element at [0, 1, 3, 3]"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the judged file was written"
+    );
+    let o = judge(&path, &["--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let doc: Value = serde_json::from_str(stdout(&o).trim()).expect("json");
+    assert_eq!(doc["verdict"], "fail");
+    assert_eq!(doc["failed"], 1);
+    assert_eq!(doc["worst"]["index"], serde_json::json!([0, 1, 3, 3]));
+    assert_eq!(doc["worst"]["taps"].as_array().map(Vec::len), Some(28));
+    // PyTorch's own float64 test tolerance (rtol 1e-7) rejects it too; ulp:4 as well.
+    assert_eq!(
+        judge(&path, &["--tolerance", "torch"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        judge(&path, &["--tolerance", "ulp:4"]).status.code(),
+        Some(1)
+    );
+
+    // Channel 2 shifted right by one pixel.
+    let mut shifted = exact.clone();
+    for n in 0..2 {
+        for i in 0..8 {
+            for j in (1..7).rev() {
+                shifted[[n, 2, i, j]] = exact[[n, 2, i, j - 1]];
+            }
+        }
+    }
+    let path = write(dir.path(), "shifted.npy", &shifted);
+    let o = judge(&path, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("worst element at [0, 2,")
+            || stdout(&o).contains("worst element at [1, 2,")
+    );
+
+    // Bad input: the wrong shape, mixed dtypes, an unknown tolerance.
+    let cut = exact
+        .slice(ndarray::s![.., .., .., ..6])
+        .to_owned()
+        .into_dyn();
+    let path = write(dir.path(), "cut.npy", &cut);
+    let o = judge(&path, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cut.npy: shape [2, 4, 8, 6]"),
+        "{}",
+        stderr(&o)
+    );
+    let path = write(dir.path(), "f32.npy", &exact.mapv(|v| v as f32));
+    let o = judge(&path, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("f32.npy is float32"), "{}", stderr(&o));
+    let path = write(dir.path(), "exact.npy", &exact);
+    let o = judge(&path, &["--tolerance", "loose"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--tolerance 'loose'"), "{}", stderr(&o));
+}
+
+/// `judge` on float32 data in NHWC layout: the float32 result passes, the float64 result
+/// rounded twice may not need to, and a transposed (NCHW) file is refused by its shape.
+#[test]
+fn judge_float32_channels_last() {
+    use conv_oracle::engine::exact::ExactEngine;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let x = floats(&[1, 5, 6, 2], 4).mapv(|v| v as f32); // (N, H, W, C)
+    let w = floats(&[3, 2, 2, 2], 5).mapv(|v| v as f32); // (O, C, kh, kw)
+    let xc = x.view().permuted_axes(IxDyn(&[0, 3, 1, 2]));
+    let p = Problem::new(xc, w.view());
+    let y = ExactEngine::new().conv(&p).unwrap(); // (N, O, H', W')
+    let y_nhwc = y
+        .view()
+        .permuted_axes(IxDyn(&[0, 2, 3, 1]))
+        .as_standard_layout()
+        .into_owned();
+    let (xp, wp) = (
+        write(dir.path(), "x.npy", &x),
+        write(dir.path(), "w.npy", &w),
+    );
+    let yp = write(dir.path(), "y.npy", &y_nhwc);
+    let o = run(&[
+        "judge",
+        "--input",
+        &xp,
+        "--weight",
+        &wp,
+        "--layout",
+        "nhwc",
+        "--output",
+        &yp,
+        "--tolerance",
+        "exact",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("(f32, K = 8)"), "{}", stdout(&o));
+    let yp = write(dir.path(), "y_nchw.npy", &y);
+    let o = run(&[
+        "judge", "--input", &xp, "--weight", &wp, "--layout", "nhwc", "--output", &yp,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
 }
