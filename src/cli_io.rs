@@ -133,11 +133,31 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Writes through a temporary file in the same directory, then renames: never a partial file.
+/// Writes an .npy file through [`write_atomic`].
 pub fn write_npy<T: WritableElement>(
     path: &Path,
     a: &ArrayD<T>,
     force: bool,
+) -> Result<(), String> {
+    write_atomic(path, force, |f| {
+        ndarray_npy::WriteNpyExt::write_npy(a, f).map_err(|e| format!("{}: {e}", path.display()))
+    })
+}
+
+/// Writes text through [`write_atomic`].
+pub fn write_text(path: &Path, text: &str, force: bool) -> Result<(), String> {
+    write_atomic(path, force, |f| {
+        f.write_all(text.as_bytes())
+            .map_err(|e| format!("{}: {e}", path.display()))
+    })
+}
+
+/// Writes through a temporary file in the same directory, then renames: never a partial file,
+/// and no existing file replaced without `force`.
+pub fn write_atomic(
+    path: &Path,
+    force: bool,
+    write: impl FnOnce(&mut std::fs::File) -> Result<(), String>,
 ) -> Result<(), String> {
     if path.exists() && !force {
         return Err(format!(
@@ -160,8 +180,7 @@ pub fn write_npy<T: WritableElement>(
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)
             .map_err(|e| format!("{}: cannot create: {e}", tmp.display()))?;
-        ndarray_npy::WriteNpyExt::write_npy(a, &mut f)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        write(&mut f)?;
         f.flush().map_err(|e| format!("{}: {e}", path.display()))?;
         f.sync_all()
             .map_err(|e| format!("{}: {e}", path.display()))?;

@@ -838,6 +838,72 @@ struct Judged {
     ratio: f64,
 }
 
+/// One element under `model`: the overflow rule, then the special-value rules, then the
+/// model's own (module docs); TOSA's running sums are updated.
+fn judge_element<F: Float>(
+    model: &Model,
+    g: F,
+    e: F,
+    a: f64,
+    terms: usize,
+    err_sum: &mut f64,
+    err_sum_sq: &mut f64,
+) -> Judged {
+    let (gv, ev) = (g.to_f64(), e.to_f64());
+    let ulp = g.ulp_distance(e);
+    let overflow = matches!(model, Model::Componentwise | Model::Tosa)
+        && !ev.is_nan()
+        && a * (1.0 + gamma(terms, F::UNIT_ROUNDOFF)) >= F::MAX_FINITE;
+    if overflow {
+        // Module docs: a partial sum may overflow; not judged.
+        Judged {
+            ok: true,
+            error: 0.0,
+            bound: None,
+            ratio: 0.0,
+        }
+    } else if !(gv.is_finite() && ev.is_finite()) {
+        // Special values (module docs): distance 0 is exactly a match.
+        let ok = ulp == 0;
+        let error = if ok { 0.0 } else { f64::INFINITY };
+        Judged {
+            ok,
+            error,
+            bound: None,
+            ratio: error,
+        }
+    } else {
+        judge_finite::<F>(model, gv, ev, ulp, a, terms, err_sum, err_sum_sq)
+    }
+}
+
+/// Per element, its error over its bound under `model` (the `ratio` of [`Worst`]): at most 1
+/// where the element passes; infinite for a special-value mismatch; 0 where nothing is
+/// judged (an overflow is possible). For [`Model::Normwise`], the element's error over the
+/// whole bound. Arguments as [`judge_elements`] (lengths must match; missing `abs_sum`
+/// entries count as 0).
+pub fn element_ratios<F: Float>(
+    model: &Model,
+    got: &[F],
+    exact: &[F],
+    abs_sum: &[f64],
+    terms: usize,
+) -> Vec<f64> {
+    let (mut s, mut s2) = (0.0, 0.0);
+    got.iter()
+        .zip(exact)
+        .enumerate()
+        .map(|(i, (&g, &e))| {
+            let a = abs_sum.get(i).copied().unwrap_or(0.0);
+            let j = judge_element(model, g, e, a, terms, &mut s, &mut s2);
+            match model {
+                Model::Normwise { bound } if j.error.is_finite() => ratio_of(j.error, *bound),
+                _ => j.ratio,
+            }
+        })
+        .collect()
+}
+
 /// `error / bound` without NaN: 0 for no error, infinite for an error against a zero bound,
 /// 0 (finite error) or 1 (infinite error) against an infinite bound.
 fn ratio_of(error: f64, bound: f64) -> f64 {
@@ -919,30 +985,7 @@ pub fn judge_elements<F: Float>(
         if ulp == 0 {
             report.correctly_rounded += 1;
         }
-        let overflow = matches!(model, Model::Componentwise | Model::Tosa)
-            && !ev.is_nan()
-            && a * (1.0 + gamma(terms, F::UNIT_ROUNDOFF)) >= F::MAX_FINITE;
-        let judged = if overflow {
-            // Module docs: a partial sum may overflow; not judged.
-            Judged {
-                ok: true,
-                error: 0.0,
-                bound: None,
-                ratio: 0.0,
-            }
-        } else if !(gv.is_finite() && ev.is_finite()) {
-            // Special values (module docs): distance 0 is exactly a match.
-            let ok = ulp == 0;
-            let error = if ok { 0.0 } else { f64::INFINITY };
-            Judged {
-                ok,
-                error,
-                bound: None,
-                ratio: error,
-            }
-        } else {
-            judge_finite::<F>(model, gv, ev, ulp, a, terms, &mut err_sum, &mut err_sum_sq)
-        };
+        let judged = judge_element(model, g, e, a, terms, &mut err_sum, &mut err_sum_sq);
         if !judged.ok {
             report.failed += 1;
             first_failure.get_or_insert(i);

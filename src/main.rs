@@ -24,7 +24,8 @@ use ndarray::{Array1, ArrayD, Ix2};
 use std::path::{Path, PathBuf};
 
 mod cli_io;
-use cli_io::{CliElement, Data, Job, check_output, dispatch, read_data, write_npy};
+use cli_io::{CliElement, Data, Job, check_output, dispatch, read_data, write_npy, write_text};
+mod plot;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -94,6 +95,13 @@ struct JudgeArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Also write an SVG heatmap of error / bound per element, one panel per (sample,
+    /// channel) (the first 32).
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Replace an existing --plot file.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(clap::Args)]
@@ -943,6 +951,9 @@ fn judge_command(args: &JudgeArgs) -> Result<bool, String> {
     let layer = &args.layer;
     let mut paths = layer.inputs();
     paths.push(args.output.as_path());
+    if let Some(plot) = &args.plot {
+        check_output(&paths, plot, args.force)?;
+    }
     let data = paths
         .iter()
         .map(|p| read_data(p))
@@ -1069,6 +1080,32 @@ where
                 );
             }
         }
+    }
+    if let Some(plot) = &args.plot {
+        let exact = conv_oracle::engine::exact::ExactEngine::new()
+            .conv(&p)
+            .map_err(context)?;
+        let abs = conv_oracle::compare::abs_sums(&p).map_err(context)?;
+        let terms = p.weight.shape()[1..].iter().product::<usize>() + usize::from(p.bias.is_some());
+        let got: Vec<T> = input_as_nchw(arrays[arrays.len() - 1].view(), spec.input_layout)
+            .map_err(context)?
+            .iter()
+            .copied()
+            .collect();
+        let exact: Vec<T> = exact.iter().copied().collect();
+        let ratios = conv_oracle::compare::element_ratios(&model, &got, &exact, &abs, terms);
+        let title = format!(
+            "{}: {} ({} under {})",
+            args.output.display(),
+            if report.passed() { "PASS" } else { "FAIL" },
+            dtype,
+            report.model
+        );
+        write_text(
+            plot,
+            &plot::heatmap_svg(&ratios, &shape, &title),
+            args.force,
+        )?;
     }
     Ok(report.passed())
 }

@@ -1258,6 +1258,30 @@ fn judge_passes_correct_outputs_and_fails_corrupted_ones() {
         Some(1)
     );
 
+    // The heatmap shows the one bad element as the one red cell, in channel 1's panel.
+    let plot = dir.path().join("bad.svg");
+    let plot_s = plot.to_string_lossy().into_owned();
+    let o = judge(&path, &["--plot", &plot_s]);
+    assert_eq!(o.status.code(), Some(1));
+    let svg = std::fs::read_to_string(&plot).expect("plot written");
+    assert_eq!(red_cells(&svg), 1, "{svg}");
+    assert!(svg.contains("n 0, channel 1: max "), "{svg}");
+    assert_eq!(svg.matches("n 1, channel 3").count(), 1);
+    // An existing plot is not replaced without --force, and a plot onto an input is refused.
+    let o = judge(&path, &["--plot", &plot_s]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(
+        judge(&path, &["--plot", &plot_s, "--force"]).status.code(),
+        Some(1)
+    );
+    let x_before = std::fs::read(&xp).unwrap();
+    assert_eq!(
+        judge(&path, &["--plot", &xp, "--force"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(std::fs::read(&xp).unwrap(), x_before);
+
     // Channel 2 shifted right by one pixel.
     let mut shifted = exact.clone();
     for n in 0..2 {
@@ -1274,6 +1298,13 @@ fn judge_passes_correct_outputs_and_fails_corrupted_ones() {
         stdout(&o).contains("worst element at [0, 2,")
             || stdout(&o).contains("worst element at [1, 2,")
     );
+    // Its heatmap: the shifted columns of channel 2 (in both samples) are red, nothing else.
+    let plot = dir.path().join("shifted.svg");
+    let o = judge(&path, &["--plot", &plot.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(1));
+    let svg = std::fs::read_to_string(&plot).expect("plot written");
+    let red = red_cells(&svg);
+    assert!((2 * 8 * 5..=2 * 8 * 6).contains(&red), "{red} red cells");
 
     // Bad input: the wrong shape, mixed dtypes, an unknown tolerance.
     let cut = exact
@@ -1340,4 +1371,18 @@ fn judge_float32_channels_last() {
         "judge", "--input", &xp, "--weight", &wp, "--layout", "nhwc", "--output", &yp,
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+}
+
+/// Cells of a `judge --plot` heatmap drawn in the colours of "outside the bound" (orange to
+/// dark red: red well above green and blue).
+fn red_cells(svg: &str) -> usize {
+    svg.lines()
+        .filter(|l| l.starts_with("<rect x=") && !l.contains("stroke"))
+        .filter_map(|l| {
+            let rgb = l.split("fill=\"rgb(").nth(1)?.split(')').next()?;
+            let v: Vec<u32> = rgb.split(',').filter_map(|c| c.parse().ok()).collect();
+            Some(v)
+        })
+        .filter(|v| v.len() == 3 && v[0] > v[1] + 60 && v[0] > v[2] + 60)
+        .count()
 }
