@@ -26,7 +26,7 @@
 use crate::engine::ConvEngine;
 use crate::engine::exact::{ExactElement, ExactEngine, ExactStats, Mutation};
 use crate::fft_properties::{
-    Case, FftSample, Layout, LayoutSizes, array, cancel_kernels, exact_conv, layout, layout_with,
+    Case, FftSample, Layout, LayoutSizes, case_with_values, exact_conv, layout, layout_with,
 };
 use crate::properties::{Outcome, search, timed};
 use crate::reference::conv;
@@ -416,37 +416,6 @@ pub fn case_from<T: ExactSample>(
         move || value::<T>(kernel),
         d == Data::Cancelling,
     )
-}
-
-/// Strategy: a [`Case`] on the layouts `layouts`, inputs, bias and boundary constant from
-/// `values`, weights from `kernel_values`; with `cancelling`, every kernel is then made to
-/// sum to about zero ([`cancel_kernels`]). Shapes are drawn first, then data of those shapes.
-pub fn case_with_values<T: ExactSample>(
-    layouts: impl Strategy<Value = Layout>,
-    values: impl Fn() -> BoxedStrategy<T> + Clone,
-    kernel_values: impl Fn() -> BoxedStrategy<T> + Clone,
-    cancelling: bool,
-) -> impl Strategy<Value = Case<T>> {
-    layouts.prop_flat_map(move |l| {
-        (
-            array(l.input_shape(), values()),
-            array(l.weight_shape(), kernel_values()),
-            proptest::collection::vec(values(), l.groups * l.og),
-            values(),
-            Just(l),
-        )
-            .prop_map(move |(input, mut weight, bias, constant, l)| {
-                if cancelling {
-                    cancel_kernels(&mut weight);
-                }
-                Case {
-                    input,
-                    weight,
-                    bias: l.bias.then_some(bias),
-                    spec: l.spec(constant),
-                }
-            })
-    })
 }
 
 // ---------------------------------------------------------------------------- the check

@@ -457,20 +457,37 @@ pub fn cancel_kernels<T: Ring>(weight: &mut Arr<T>) {
 /// constant from `d` (for [`Dist::Cancelling`]: kernels uniform, the last tap of each minus
 /// the sum of the others).
 pub fn case<T: FftSample>(d: Dist, max_rank: usize) -> impl Strategy<Value = Case<T>> {
-    layout(max_rank).prop_flat_map(move |l| {
-        let kernel_values = match d {
-            Dist::Cancelling => T::value(Dist::Uniform),
-            d => T::value(d),
-        };
+    let kernel = match d {
+        Dist::Cancelling => Dist::Uniform,
+        d => d,
+    };
+    case_with_values(
+        layout(max_rank),
+        move || T::value(d),
+        move || T::value(kernel),
+        d == Dist::Cancelling,
+    )
+}
+
+/// Strategy: a [`Case`] on the layouts `layouts`, inputs, bias and boundary constant from
+/// `values`, weights from `kernel_values`; with `cancelling`, every kernel is then made to
+/// sum to about zero ([`cancel_kernels`]). Shapes are drawn first, then data of those shapes.
+pub fn case_with_values<T: Ring + Debug + 'static>(
+    layouts: impl Strategy<Value = Layout>,
+    values: impl Fn() -> BoxedStrategy<T> + Clone,
+    kernel_values: impl Fn() -> BoxedStrategy<T> + Clone,
+    cancelling: bool,
+) -> impl Strategy<Value = Case<T>> {
+    layouts.prop_flat_map(move |l| {
         (
-            array(l.input_shape(), T::value(d)),
-            array(l.weight_shape(), kernel_values),
-            proptest::collection::vec(T::value(d), l.groups * l.og),
-            T::value(d),
+            array(l.input_shape(), values()),
+            array(l.weight_shape(), kernel_values()),
+            proptest::collection::vec(values(), l.groups * l.og),
+            values(),
             Just(l),
         )
             .prop_map(move |(input, mut weight, bias, constant, l)| {
-                if let Dist::Cancelling = d {
+                if cancelling {
                     cancel_kernels(&mut weight);
                 }
                 Case {
