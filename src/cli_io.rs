@@ -251,6 +251,13 @@ pub trait CliElement: conv_oracle::Ring + WritableElement + ParseValue {
     /// The correctly rounded engine for this type: `None` for integers, whose sums every
     /// engine computes exactly (wrapping, like the reference).
     fn exact(e: &ExactEngine) -> Option<&dyn ConvEngine<Self>>;
+    /// The correctly rounded transposed convolution: `None` where the literal formula is
+    /// what `--engine exact` gives (integers: exact; complex: not rounded once).
+    fn exact_transpose(
+        _p: &conv_oracle::layer::TransposeProblem<'_, Self>,
+    ) -> Option<Result<ndarray::ArrayD<Self>, conv_oracle::ConvError>> {
+        None
+    }
 }
 
 impl CliElement for i64 {
@@ -265,10 +272,21 @@ macro_rules! cli_float {
             fn exact(e: &ExactEngine) -> Option<&dyn ConvEngine<$t>> {
                 Some(e)
             }
+            fn exact_transpose(
+                p: &conv_oracle::layer::TransposeProblem<'_, $t>,
+            ) -> Option<Result<ndarray::ArrayD<$t>, conv_oracle::ConvError>> {
+                Some(conv_oracle::compare::exact_transpose(p))
+            }
         }
     )*};
 }
-cli_float!(f32, f64, Complex<f64>);
+cli_float!(f32, f64);
+
+impl CliElement for Complex<f64> {
+    fn exact(e: &ExactEngine) -> Option<&dyn ConvEngine<Complex<f64>>> {
+        Some(e)
+    }
+}
 
 /// Work to do on arrays promoted to one element type.
 pub trait Job {

@@ -1288,6 +1288,165 @@ where
     Ok(report)
 }
 
+// ------------------------------------------------------------------------------ transposed
+
+/// The correctly rounded result of a transposed convolution: every output's exact value
+/// (the sum of its literal terms, [`crate::layer::conv_transpose`]) rounded once to
+/// nearest-even.
+///
+/// Finite outputs come from [`crate::engine::exact::ExactEngine`] on the direct convolution
+/// with the same exact output ([`crate::layer::TransposeProblem::as_conv`]), with NaN and
+/// infinities set to 0 there. Which outputs are NaN or infinite, and their sign, follows from
+/// the literal terms alone (IEEE sums of infinities do not depend on the order): the literal
+/// formula in `f64` on the data with every finite nonzero value replaced by its sign decides
+/// them, so a stuffed zero never meets an infinite weight.
+pub fn exact_transpose<F>(
+    p: &crate::layer::TransposeProblem<'_, F>,
+) -> Result<ndarray::ArrayD<F>, crate::ConvError>
+where
+    F: Float + crate::engine::exact::ExactElement,
+{
+    use crate::engine::ConvEngine;
+    use crate::engine::exact::ExactEngine;
+    let finite = |v: &F| v.to_f64().is_finite();
+    let all_finite = p.input.iter().all(finite)
+        && p.weight.iter().all(finite)
+        && p.bias.as_ref().is_none_or(|b| b.iter().all(finite));
+    if all_finite {
+        return ExactEngine::new().conv(&p.as_conv()?.problem());
+    }
+    let zeroed = |v: &F| if finite(v) { *v } else { F::from_f64(0.0) };
+    let (x, w) = (p.input.map(zeroed), p.weight.map(zeroed));
+    let b = p.bias.as_ref().map(|b| b.map(zeroed));
+    let mut q = crate::layer::TransposeProblem::new(x.view(), w.view()).spec(p.spec.clone());
+    q.bias = b.as_ref().map(|b| b.view());
+    let mut exact = ExactEngine::new().conv(&q.as_conv()?.problem())?;
+    let sign = |v: &F| {
+        let v = v.to_f64();
+        if !v.is_finite() || v == 0.0 {
+            v
+        } else {
+            v.signum()
+        }
+    };
+    let (xs, ws) = (p.input.map(sign), p.weight.map(sign));
+    let bs = p.bias.as_ref().map(|b| b.map(sign));
+    let mut r = crate::layer::TransposeProblem::new(xs.view(), ws.view()).spec(p.spec.clone());
+    r.bias = bs.as_ref().map(|b| b.view());
+    let specials = crate::layer::transpose_literal(&r)?;
+    for (e, s) in exact.iter_mut().zip(specials.iter()) {
+        if !s.is_finite() {
+            *e = F::from_f64(*s);
+        }
+    }
+    Ok(exact)
+}
+
+/// The largest number of literal terms of any output of a transposed convolution (`K` of
+/// the componentwise bound: input channels per group times the taps that reach it, plus one
+/// with a bias).
+pub fn transpose_terms<T: Clone>(
+    p: &crate::layer::TransposeProblem<'_, T>,
+) -> Result<usize, crate::ConvError> {
+    let geo = p.validate()?;
+    let mut k = geo.in_per_group;
+    for a in &geo.axes {
+        let most = (0..a.output)
+            .map(|o| {
+                (0..a.kernel)
+                    .filter(|&t| {
+                        let pos = o as i128 + a.pad_begin - (t * a.dilation) as i128;
+                        let s = a.stride as i128;
+                        pos >= 0 && pos % s == 0 && pos / s < a.input as i128
+                    })
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
+        k = k.saturating_mul(most);
+    }
+    Ok(k + usize::from(p.bias.is_some()))
+}
+
+/// The literal terms `(w, x)` of output `index` (row-major over `(N, C_out, out...)`) of a
+/// transposed convolution, the bias first as `(b, 1)`; empty past the end.
+pub fn transpose_output_terms<F: Float>(
+    p: &crate::layer::TransposeProblem<'_, F>,
+    index: usize,
+) -> Result<Vec<(F, F)>, crate::ConvError> {
+    let geo = p.validate()?;
+    let shape = &geo.output_shape;
+    if index >= shape.iter().product::<usize>() {
+        return Ok(Vec::new());
+    }
+    let mut idx = vec![0usize; shape.len()];
+    let mut rest = index;
+    for (i, &n) in shape.iter().enumerate().rev() {
+        idx[i] = rest % n;
+        rest /= n;
+    }
+    let (n, o) = (idx[0], idx[1]);
+    let (cig, cog) = (geo.in_per_group, geo.out_per_group);
+    let (g, oc) = (o / cog, o % cog);
+    let mut terms = Vec::new();
+    if let Some(b) = &p.bias {
+        terms.push((b[o], F::from_f64(1.0)));
+    }
+    use ndarray::Dimension;
+    let kernel = ndarray::IxDyn(&p.weight.shape()[2..]);
+    for ic in 0..cig {
+        let c = g * cig + ic;
+        'taps: for k in ndarray::indices(kernel.clone()) {
+            let mut xi = vec![n, c];
+            for (axis, a) in geo.axes.iter().enumerate() {
+                let pos = idx[2 + axis] as i128 + a.pad_begin - (k[axis] * a.dilation) as i128;
+                let s = a.stride as i128;
+                if pos < 0 || pos % s != 0 || pos / s >= a.input as i128 {
+                    continue 'taps;
+                }
+                xi.push((pos / s) as usize);
+            }
+            let mut wi = vec![c, oc];
+            wi.extend_from_slice(k.slice());
+            terms.push((p.weight[ndarray::IxDyn(&wi)], p.input[ndarray::IxDyn(&xi)]));
+        }
+    }
+    Ok(terms)
+}
+
+/// [`judge`] for a transposed convolution: `got` (shaped `(N, C_out, out...)`) against
+/// [`exact_transpose`], with `A = sum |w| |x| + |b|` over the literal terms (the equivalent
+/// direct convolution's, whose extra terms are zero) and `K` from [`transpose_terms`].
+pub fn judge_transpose<F>(
+    p: &crate::layer::TransposeProblem<'_, F>,
+    got: ndarray::ArrayViewD<'_, F>,
+    model: &Model,
+) -> Result<Report, crate::ConvError>
+where
+    F: Float + crate::engine::exact::ExactElement,
+{
+    let exact = exact_transpose(p)?;
+    if got.shape() != exact.shape() {
+        return Err(crate::ConvError::ShapeMismatch {
+            what: "result to judge",
+            expected: exact.shape().to_vec(),
+            got: got.shape().to_vec(),
+        });
+    }
+    let abs_sum = abs_sums(&p.as_conv()?.problem())?;
+    let terms = transpose_terms(p)?;
+    let got: Vec<F> = got.iter().copied().collect();
+    let exact: Vec<F> = exact.iter().copied().collect();
+    let mut report = judge_elements(model, &got, &exact, &abs_sum, terms);
+    if let Some(worst) = &mut report.worst {
+        worst.taps = transpose_output_terms(p, worst.index)?
+            .into_iter()
+            .map(|(w, x)| (w.to_f64(), x.to_f64()))
+            .collect();
+    }
+    Ok(report)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,11 @@
 //! [`conv_conformance_tests!`](crate::conv_conformance_tests) expands into one `#[test]` per
 //! section inside the user's crate, so failures are reported (and stay reproducible) there.
 //!
+//! Transposed convolution (PyTorch / ONNX `ConvTranspose`) has its own battery over the same
+//! sections, [`transpose::check_transpose`], for a [`crate::engine::ConvTransposeEngine`]:
+//! judged against the correctly rounded [`crate::compare::exact_transpose`], with
+//! adjointness as its metamorphic relation.
+//!
 //! Element types: `f32` and `f64` (the correctly rounded oracle,
 //! [`crate::engine::exact::ExactEngine`], is the reference).
 
@@ -38,6 +43,8 @@ use proptest::test_runner::TestError;
 use std::fmt;
 use std::ops::RangeInclusive;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+
+pub mod transpose;
 
 // ------------------------------------------------------------------------------ capabilities
 
@@ -257,7 +264,7 @@ pub enum Tolerance<T> {
 }
 
 impl<T> Tolerance<T> {
-    fn model(&self, p: &Problem<'_, T>) -> Model {
+    pub(crate) fn model(&self, p: &Problem<'_, T>) -> Model {
         match self {
             Tolerance::Model(m) => m.clone(),
             Tolerance::PerProblem(f) => f(p),
@@ -486,15 +493,19 @@ fn counterexample<T: Element>(
         what,
         detail,
         code: case_code(c, check),
-        size: c.input.0.len() + c.weight.0.len(),
+        size: case_size(c),
     }
+}
+
+fn case_size<T>(c: &Case<T>) -> usize {
+    c.input.0.len() + c.weight.0.len()
 }
 
 // ------------------------------------------------------------------------------ catalogue
 
 /// Small integers in `-4..=4` (never all zero), deterministic: exact in every float type, and
 /// distinct enough that a shifted or mirrored read changes the result.
-fn small_ints<T: Element>(shape: &[usize], seed: u64) -> Arr<T> {
+pub(crate) fn small_ints<T: Element>(shape: &[usize], seed: u64) -> Arr<T> {
     let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     Arr(ArrayD::from_shape_fn(IxDyn(shape), |_| {
         s = s
@@ -786,7 +797,7 @@ fn layouts(caps: &Capabilities) -> Option<BoxedStrategy<Layout>> {
 
 /// `+-10^e`, `e` uniform in `[-6, 6]`: twelve decades, the range of real data (no overflow,
 /// no underflow in either format).
-fn decades<T: Element>() -> BoxedStrategy<T> {
+pub(crate) fn decades<T: Element>() -> BoxedStrategy<T> {
     (any::<bool>(), -6.0f64..=6.0)
         .prop_map(|(neg, e)| {
             let v = 10f64.powf(e);
@@ -796,7 +807,7 @@ fn decades<T: Element>() -> BoxedStrategy<T> {
 }
 
 /// Values in `[-1, 1)` with NaN, infinities and signed zeros among them.
-fn specials<T: Element>() -> BoxedStrategy<T> {
+pub(crate) fn specials<T: Element>() -> BoxedStrategy<T> {
     prop_oneof![
         12 => -1.0f64..1.0,
         1 => Just(f64::NAN),
@@ -833,14 +844,14 @@ fn cases<T: Element>(caps: &Capabilities, specials: bool) -> Option<BoxedStrateg
     })
 }
 
-/// Runs `test` on `cases` problems from `strategy`; on failure, the shrunk problem and the
-/// reason. Counts the problems run.
-fn search<T: Element>(
-    strategy: BoxedStrategy<Case<T>>,
+/// Runs `test` on `cases` problems from `strategy`; on failure, the shrunk problem (`None`
+/// when the search aborted) and the reason. Counts the problems run.
+pub(crate) fn search<V: Clone + fmt::Debug>(
+    strategy: BoxedStrategy<V>,
     cases: u32,
     seed: u64,
-    test: impl Fn(&Case<T>) -> Result<bool, String>,
-) -> (usize, usize, Option<(Case<T>, String)>) {
+    test: impl Fn(&V) -> Result<bool, String>,
+) -> (usize, usize, Option<(Option<V>, String)>) {
     let checked = std::cell::Cell::new(0usize);
     let skipped = std::cell::Cell::new(0usize);
     let mut r = runner(cases, seed);
@@ -860,18 +871,31 @@ fn search<T: Element>(
     });
     let failure = match result {
         Ok(()) => None,
-        Err(TestError::Fail(reason, c)) => Some((c, reason.message().to_string())),
-        Err(TestError::Abort(reason)) => Some((
-            Case {
-                input: Arr(ArrayD::from_elem(IxDyn(&[0]), T::from_f64(0.0))),
-                weight: Arr(ArrayD::from_elem(IxDyn(&[0]), T::from_f64(0.0))),
-                bias: None,
-                spec: ConvSpec::new(),
-            },
-            format!("the search aborted: {reason}"),
-        )),
+        Err(TestError::Fail(reason, c)) => Some((Some(c), reason.message().to_string())),
+        Err(TestError::Abort(reason)) => Some((None, format!("the search aborted: {reason}"))),
     };
     (checked.get(), skipped.get(), failure)
+}
+
+/// A counterexample from a search's failure (an aborted search has no problem to show).
+pub(crate) fn found<V>(
+    what: String,
+    failure: (Option<V>, String),
+    code: impl Fn(&V) -> (String, usize),
+) -> Counterexample {
+    let (case, detail) = failure;
+    let (code, size) = case.as_ref().map(code).unwrap_or_else(|| {
+        (
+            "// the search aborted before finding a problem\n".to_string(),
+            0,
+        )
+    });
+    Counterexample {
+        what,
+        detail,
+        code,
+        size,
+    }
 }
 
 fn oracle_section<T: Element>(
@@ -894,13 +918,11 @@ fn oracle_section<T: Element>(
     });
     report.checked = checked;
     report.skipped = skipped;
-    report.failure = failure.map(|(c, detail)| {
-        counterexample(
-            "oracle: a random problem (shrunk)".to_string(),
-            detail,
-            &c,
-            &oracle_check_code(config),
-        )
+    let check = oracle_check_code(config);
+    report.failure = failure.map(|f| {
+        found("oracle: a random problem (shrunk)".to_string(), f, |c| {
+            (case_code(c, &check), case_size(c))
+        })
     });
     report
 }
@@ -1366,18 +1388,17 @@ fn metamorphic_section<T: Element>(
         });
         report.checked += checked;
         report.skipped += skipped;
-        if let Some((c, detail)) = failure {
+        if let Some(f) = failure {
             let code = format!(
                 "    // Relation: {}. Derive the second problem from this one as the\n    \
                  // relation says and compare the two outputs; the first alone, judged:\n{}",
                 rel.name,
                 oracle_check_code(config)
             );
-            report.failure = Some(counterexample(
+            report.failure = Some(found(
                 format!("metamorphic: {} (shrunk)", rel.name),
-                detail,
-                &c,
-                &code,
+                f,
+                |c| (case_code(c, &code), case_size(c)),
             ));
             break;
         }
@@ -1389,6 +1410,11 @@ fn metamorphic_section<T: Element>(
 
 /// The check of an output against the oracle, as Rust statements.
 fn oracle_check_code<T>(config: &Config<T>) -> String {
+    check_code(config, "conv", "judge")
+}
+
+/// Statements running `engine.{method}(&p)` and judging it with `compare::{judge}`.
+pub(crate) fn check_code<T>(config: &Config<T>, method: &str, judge: &str) -> String {
     let model = match &config.tolerance {
         Tolerance::Model(m) => format!("conv_oracle::compare::Model::{m:?}"),
         Tolerance::PerProblem(_) => {
@@ -1397,13 +1423,13 @@ fn oracle_check_code<T>(config: &Config<T>) -> String {
         }
     };
     format!(
-        "    let got = engine.conv(&p).expect(\"a valid problem\");\n    \
-         let report = conv_oracle::compare::judge(&p, got.view(), &{model}).unwrap();\n    \
+        "    let got = engine.{method}(&p).expect(\"a valid problem\");\n    \
+         let report = conv_oracle::compare::{judge}(&p, got.view(), &{model}).unwrap();\n    \
          assert!(report.passed(), \"{{report}}\");\n"
     )
 }
 
-fn array_code<T: Element>(name: &str, a: &ArrayD<T>) -> String {
+pub(crate) fn array_code<T: Element>(name: &str, a: &ArrayD<T>) -> String {
     let values: Vec<String> = a.iter().map(|&v| v.literal()).collect();
     format!(
         "    let {name} = ndarray::ArrayD::<{ty}>::from_shape_vec(ndarray::IxDyn(&{shape:?}), vec![{values}]).unwrap();\n",
@@ -1483,8 +1509,30 @@ fn case_code<T: Element>(c: &Case<T>, check: &str) -> String {
 /// );
 /// # fn main() {}
 /// ```
+///
+/// A transposed engine ([`crate::engine::ConvTransposeEngine`]) takes the word `transpose`
+/// before the engine and runs [`transpose::check_transpose_sections`]:
+///
+/// ```
+/// use conv_oracle::engine::ReferenceEngine;
+///
+/// conv_oracle::conv_conformance_tests!(
+///     reference_transposed: f64 => transpose ReferenceEngine,
+///     conv_oracle::conformance::Config { cases: 32, ..Default::default() }
+/// );
+/// # fn main() {}
+/// ```
 #[macro_export]
 macro_rules! conv_conformance_tests {
+    ($name:ident : $t:ty => transpose $engine:expr) => {
+        $crate::conv_conformance_tests!(
+            $name: $t => transpose $engine,
+            $crate::conformance::Config::<$t>::default()
+        );
+    };
+    ($name:ident : $t:ty => transpose $engine:expr, $config:expr) => {
+        $crate::conv_conformance_tests!(@module $name, $t, $engine, $config, check_transpose_sections);
+    };
     ($name:ident : $t:ty => $engine:expr) => {
         $crate::conv_conformance_tests!(
             $name: $t => $engine,
@@ -1492,16 +1540,22 @@ macro_rules! conv_conformance_tests {
         );
     };
     ($name:ident : $t:ty => $engine:expr, $config:expr) => {
+        $crate::conv_conformance_tests!(@module $name, $t, $engine, $config, check_sections);
+    };
+    (@module $name:ident, $t:ty, $engine:expr, $config:expr, $check:ident) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
+            #[allow(unused_imports)]
+            use $crate::conformance::transpose::check_transpose_sections;
+            #[allow(unused_imports)]
+            use $crate::conformance::check_sections;
 
             #[allow(dead_code)]
             fn run(section: $crate::conformance::Section) {
                 let engine = $engine;
                 let config: $crate::conformance::Config<$t> = $config;
-                $crate::conformance::check_sections::<$t>(&engine, &config, &[section])
-                    .assert_passed();
+                $check::<$t>(&engine, &config, &[section]).assert_passed();
             }
 
             #[test]

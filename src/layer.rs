@@ -25,7 +25,7 @@ use crate::geometry::{check_axis, effective_kernel, per_axis, product};
 use crate::reference::Problem;
 use crate::scalar::Ring;
 use crate::spec::{Boundary, ConvSpec, Flip, Limits, Padding};
-use ndarray::{ArrayD, ArrayView1, ArrayViewD, Dimension, IxDyn};
+use ndarray::{Array1, ArrayD, ArrayView1, ArrayViewD, Dimension, IxDyn};
 
 /// Where the channel axis of the input (and output) is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -49,7 +49,7 @@ pub enum KernelLayout {
     Ohwi,
 }
 
-/// PyTorch's `padding_mode` (the values PyTorch accepts).
+/// PyTorch's `padding_mode` (the values PyTorch accepts), plus symmetric.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum PaddingMode {
     /// Zero padding.
@@ -61,6 +61,9 @@ pub enum PaddingMode {
     Replicate,
     /// Periodic.
     Circular,
+    /// Mirror repeating the edge: not a PyTorch mode; TF `SYMMETRIC`, numpy `symmetric`,
+    /// scipy.ndimage `reflect`, scipy.signal `symm`.
+    Symmetric,
 }
 
 impl PaddingMode {
@@ -71,6 +74,7 @@ impl PaddingMode {
             PaddingMode::Reflect => Boundary::Reflect,
             PaddingMode::Replicate => Boundary::Replicate,
             PaddingMode::Circular => Boundary::Circular,
+            PaddingMode::Symmetric => Boundary::Symmetric,
         }
     }
 }
@@ -417,6 +421,276 @@ pub fn transpose_geometry(
     Ok(axes)
 }
 
+/// A transposed convolution problem (PyTorch / ONNX `ConvTranspose`, channels-first): input
+/// `(N, C_in, s...)`, weight `(C_in, C_out/groups, k...)`, optional bias `(C_out)`, and its
+/// spec. [`conv_transpose`] computes it by its literal formula; [`TransposeProblem::as_conv`]
+/// gives the direct convolution with the same exact output, which the correctly rounded
+/// engines and the error model take ([`crate::compare::judge_transpose`]).
+#[derive(Clone, Debug)]
+pub struct TransposeProblem<'a, T> {
+    /// `(N, C_in, spatial...)`.
+    pub input: ArrayViewD<'a, T>,
+    /// `(C_in, C_out/groups, kernel...)`.
+    pub weight: ArrayViewD<'a, T>,
+    /// One value per output channel.
+    pub bias: Option<ArrayView1<'a, T>>,
+    /// Stride, dilation, padding, output padding, groups, limits.
+    pub spec: TransposeSpec,
+}
+
+/// The validated shape of a [`TransposeProblem`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransposeGeometry {
+    /// Per spatial axis.
+    pub axes: Vec<TransposeAxis>,
+    /// `(N, C_out, out...)`.
+    pub output_shape: Vec<usize>,
+    /// Output channels per group.
+    pub out_per_group: usize,
+    /// Input channels per group.
+    pub in_per_group: usize,
+}
+
+impl<'a, T: Clone> TransposeProblem<'a, T> {
+    /// A problem with the default spec (stride 1, no padding, one group) and no bias.
+    pub fn new(input: ArrayViewD<'a, T>, weight: ArrayViewD<'a, T>) -> Self {
+        TransposeProblem {
+            input,
+            weight,
+            bias: None,
+            spec: TransposeSpec::default(),
+        }
+    }
+
+    /// With a bias.
+    pub fn bias(mut self, bias: ArrayView1<'a, T>) -> Self {
+        self.bias = Some(bias);
+        self
+    }
+
+    /// With a spec.
+    pub fn spec(mut self, spec: TransposeSpec) -> Self {
+        self.spec = spec;
+        self
+    }
+
+    /// Every check [`conv_transpose`] makes, without computing anything: ranks, empty axes,
+    /// channels, groups, bias length, per-axis geometry and the resource limits.
+    pub fn validate(&self) -> Result<TransposeGeometry, ConvError> {
+        let (xs, ws) = (self.input.shape(), self.weight.shape());
+        need_rank(&self.input, "input (N, C, spatial...)", 2)?;
+        if ws.len() != xs.len() {
+            return Err(ConvError::RankMismatch {
+                what: "weight (C_in, C_out/groups, kernel...)",
+                expected: xs.len(),
+                got: ws.len(),
+            });
+        }
+        for (what, shape, first) in [("input", xs, 1), ("weight", ws, 0)] {
+            if let Some(axis) = (first..shape.len()).find(|&a| shape[a] == 0) {
+                return Err(ConvError::EmptyArray { what, axis });
+            }
+        }
+        let (batch, c_in, cog) = (xs[0], xs[1], ws[1]);
+        let groups = self.spec.groups;
+        if ws[0] != c_in {
+            return Err(ConvError::ChannelMismatch {
+                expected: ws[0],
+                got: c_in,
+            });
+        }
+        if groups == 0 || c_in % groups != 0 {
+            return Err(ConvError::GroupsDoNotDivide {
+                what: "input channels",
+                groups,
+                got: c_in,
+            });
+        }
+        let c_out = cog.checked_mul(groups).ok_or(ConvError::Overflow {
+            what: "output channels",
+            axis: None,
+        })?;
+        if let Some(b) = &self.bias
+            && b.len() != c_out
+        {
+            return Err(ConvError::BiasLength {
+                expected: c_out,
+                got: b.len(),
+            });
+        }
+        let axes = transpose_geometry(&xs[2..], &ws[2..], &self.spec)?;
+        let mut output_shape = vec![batch, c_out];
+        output_shape.extend(axes.iter().map(|a| a.output));
+        let limits = self.spec.limits;
+        let elements = product(output_shape.iter().copied()).ok_or(ConvError::Overflow {
+            what: "output elements",
+            axis: None,
+        })?;
+        if elements > limits.max_elements {
+            return Err(ConvError::LimitExceeded {
+                what: "output elements",
+                limit: limits.max_elements,
+                got: elements,
+            });
+        }
+        let work = product(xs.iter().copied().chain(ws[1..].iter().copied())).ok_or(
+            ConvError::Overflow {
+                what: "multiply-adds",
+                axis: None,
+            },
+        )?;
+        if work > limits.max_work {
+            return Err(ConvError::LimitExceeded {
+                what: "multiply-adds",
+                limit: limits.max_work,
+                got: work,
+            });
+        }
+        Ok(TransposeGeometry {
+            axes,
+            output_shape,
+            out_per_group: cog,
+            in_per_group: c_in / groups,
+        })
+    }
+}
+
+impl<T: Ring> TransposeProblem<'_, T> {
+    /// The direct convolution whose exact output equals this problem's (SEMANTICS.md section
+    /// 6): the input zero-stuffed by the stride (`s - 1` zeros between samples), the kernel
+    /// with input and output channels swapped within each group, true convolution (the
+    /// kernel flipped), stride 1, the same dilation and groups, and explicit pads
+    /// `d*(k-1) - begin` and `d*(k-1) - end + output_padding` (a negative pad crops the
+    /// stuffed input instead). Every term of the transposed formula appears once; the others
+    /// multiply a stuffed or padded zero, which adds exactly 0 for finite data.
+    ///
+    /// With NaN or infinities the two differ (a stuffed zero times an infinite weight is
+    /// NaN, which the literal formula never computes); [`crate::compare::exact_transpose`]
+    /// handles those. Resource limits: the equivalent's input is up to `s^rank` times the
+    /// input; it is checked against `max_elements`.
+    pub fn as_conv(&self) -> Result<ConvEquivalent<T>, ConvError> {
+        let geo = self.validate()?;
+        let rank = geo.axes.len();
+        let xs = self.input.shape();
+        let (batch, c_in) = (xs[0], xs[1]);
+        let (cig, cog, groups) = (geo.in_per_group, geo.out_per_group, self.spec.groups);
+        // Per axis: the stuffed input's extent, the first stuffed position kept, and the pads.
+        let mut extents = vec![batch, c_in];
+        let mut starts = Vec::with_capacity(rank);
+        let mut pads = Vec::with_capacity(rank);
+        for (axis, a) in geo.axes.iter().enumerate() {
+            let reach = (a.dilation * (a.kernel - 1)) as i128;
+            let stuffed = (a.stride as i128) * (a.input as i128 - 1) + 1;
+            let lo = reach - a.pad_begin;
+            let hi = reach - a.pad_end + a.output_padding as i128;
+            let crop_lo = (-lo).max(0);
+            let crop_hi = (-hi).max(0);
+            let kept = stuffed - crop_lo - crop_hi;
+            let out = a.output as i128;
+            let eff = reach + 1;
+            let (len, start, lo, hi) = if kept >= 1 {
+                (kept, crop_lo, lo.max(0), hi.max(0))
+            } else {
+                // Nothing of the input reaches the output: one zero sample, padded to length.
+                (1, -1, 0, out + eff - 2)
+            };
+            debug_assert_eq!(len + lo + hi - eff + 1, out);
+            let to_usize = |v: i128| {
+                usize::try_from(v).map_err(|_| ConvError::Overflow {
+                    what: "zero-stuffed input",
+                    axis: Some(axis),
+                })
+            };
+            extents.push(to_usize(len)?);
+            starts.push(start);
+            pads.push((to_usize(lo)?, to_usize(hi)?));
+        }
+        let stuffed = product(extents.iter().copied()).ok_or(ConvError::Overflow {
+            what: "zero-stuffed input elements",
+            axis: None,
+        })?;
+        if stuffed > self.spec.limits.max_elements {
+            return Err(ConvError::LimitExceeded {
+                what: "zero-stuffed input elements",
+                limit: self.spec.limits.max_elements,
+                got: stuffed,
+            });
+        }
+        let x = &self.input;
+        let input = ArrayD::from_shape_fn(IxDyn(&extents), |idx| {
+            let mut src = Vec::with_capacity(idx.ndim());
+            src.push(idx[0]);
+            src.push(idx[1]);
+            for (axis, a) in geo.axes.iter().enumerate() {
+                if starts[axis] < 0 {
+                    return T::zero();
+                }
+                let pos = idx[2 + axis] as i128 + starts[axis];
+                let s = a.stride as i128;
+                if pos % s != 0 || pos / s >= a.input as i128 {
+                    return T::zero();
+                }
+                src.push((pos / s) as usize);
+            }
+            x[IxDyn(&src)].clone()
+        });
+        let ws = self.weight.shape();
+        let mut wshape = vec![cog * groups, cig];
+        wshape.extend_from_slice(&ws[2..]);
+        let w = &self.weight;
+        let weight = ArrayD::from_shape_fn(IxDyn(&wshape), |idx| {
+            let (o, ic) = (idx[0], idx[1]);
+            let (g, oc) = (o / cog, o % cog);
+            let mut src = idx.slice().to_vec();
+            src[0] = g * cig + ic;
+            src[1] = oc;
+            w[IxDyn(&src)].clone()
+        });
+        let spec = ConvSpec {
+            stride: vec![1; rank],
+            dilation: geo.axes.iter().map(|a| a.dilation).collect(),
+            padding: Padding::Explicit(pads),
+            boundary: Boundary::Zeros,
+            groups,
+            flip: Flip::Convolution,
+            limits: Limits {
+                max_elements: self.spec.limits.max_elements,
+                // The stuffed zeros multiply too: up to s^rank times the transposed work.
+                max_work: u128::MAX,
+            },
+        };
+        Ok(ConvEquivalent {
+            input,
+            weight,
+            bias: self.bias.map(|b| b.to_owned()),
+            spec,
+        })
+    }
+}
+
+/// A direct convolution with the exact output of a transposed one
+/// ([`TransposeProblem::as_conv`]).
+#[derive(Clone, Debug)]
+pub struct ConvEquivalent<T> {
+    /// The zero-stuffed, cropped input `(N, C_in, m...)`.
+    pub input: ArrayD<T>,
+    /// `(C_out, C_in/groups, k...)`.
+    pub weight: ArrayD<T>,
+    /// The transposed problem's bias.
+    pub bias: Option<Array1<T>>,
+    /// True convolution, stride 1, explicit pads.
+    pub spec: ConvSpec<T>,
+}
+
+impl<T: Clone> ConvEquivalent<T> {
+    /// As a [`Problem`] for any engine.
+    pub fn problem(&self) -> Problem<'_, T> {
+        let mut p = Problem::new(self.input.view(), self.weight.view()).spec(self.spec.clone());
+        p.bias = self.bias.as_ref().map(|b| b.view());
+        p
+    }
+}
+
 /// Transposed convolution (PyTorch / ONNX `ConvTranspose`), channels-first.
 ///
 /// Input `(N, C_in, s...)`, weight `(C_in, C_out/groups, k...)`, optional bias `(C_out)`. The
@@ -427,89 +701,32 @@ pub fn transpose_geometry(
 /// ```
 ///
 /// keeping only positions inside `0..out`; it is the adjoint of [`conv`] with the same stride,
-/// dilation, groups and (zero) padding.
+/// dilation, groups and (zero) padding. Checks as [`TransposeProblem::validate`].
 pub fn conv_transpose<T: Ring>(
     input: ArrayViewD<'_, T>,
     weight: ArrayViewD<'_, T>,
     bias: Option<ArrayView1<'_, T>>,
     spec: &TransposeSpec,
 ) -> Result<ArrayD<T>, ConvError> {
-    let (xs, ws) = (input.shape().to_vec(), weight.shape().to_vec());
-    need_rank(&input, "input (N, C, spatial...)", 2)?;
-    if ws.len() != xs.len() {
-        return Err(ConvError::RankMismatch {
-            what: "weight (C_in, C_out/groups, kernel...)",
-            expected: xs.len(),
-            got: ws.len(),
-        });
-    }
-    for (what, shape, first) in [("input", &xs, 1), ("weight", &ws, 0)] {
-        if let Some(axis) = (first..shape.len()).find(|&a| shape[a] == 0) {
-            return Err(ConvError::EmptyArray { what, axis });
-        }
-    }
-    let (batch, c_in, cog) = (xs[0], xs[1], ws[1]);
-    let groups = spec.groups;
-    if ws[0] != c_in {
-        return Err(ConvError::ChannelMismatch {
-            expected: ws[0],
-            got: c_in,
-        });
-    }
-    if groups == 0 || c_in % groups != 0 {
-        return Err(ConvError::GroupsDoNotDivide {
-            what: "input channels",
-            groups,
-            got: c_in,
-        });
-    }
-    let c_out = cog.checked_mul(groups).ok_or(ConvError::Overflow {
-        what: "output channels",
-        axis: None,
-    })?;
-    if let Some(b) = &bias
-        && b.len() != c_out
-    {
-        return Err(ConvError::BiasLength {
-            expected: c_out,
-            got: b.len(),
-        });
-    }
-    let geo = transpose_geometry(&xs[2..], &ws[2..], spec)?;
-    let mut out_shape = vec![batch, c_out];
-    out_shape.extend(geo.iter().map(|a| a.output));
-    let elements = product(out_shape.iter().copied()).ok_or(ConvError::Overflow {
-        what: "output elements",
-        axis: None,
-    })?;
-    if elements > spec.limits.max_elements {
-        return Err(ConvError::LimitExceeded {
-            what: "output elements",
-            limit: spec.limits.max_elements,
-            got: elements,
-        });
-    }
-    let work =
-        product(xs.iter().copied().chain(ws[1..].iter().copied())).ok_or(ConvError::Overflow {
-            what: "multiply-adds",
-            axis: None,
-        })?;
-    if work > spec.limits.max_work {
-        return Err(ConvError::LimitExceeded {
-            what: "multiply-adds",
-            limit: spec.limits.max_work,
-            got: work,
-        });
-    }
-    let cig = c_in / groups;
-    let mut y = ArrayD::from_shape_fn(IxDyn(&out_shape), |idx| match &bias {
+    let mut p = TransposeProblem::new(input, weight).spec(spec.clone());
+    p.bias = bias;
+    transpose_literal(&p)
+}
+
+/// [`conv_transpose`] of a [`TransposeProblem`].
+pub fn transpose_literal<T: Ring>(p: &TransposeProblem<'_, T>) -> Result<ArrayD<T>, ConvError> {
+    let geo = p.validate()?;
+    let (cig, cog) = (geo.in_per_group, geo.out_per_group);
+    let out_shape = &geo.output_shape;
+    let mut y = ArrayD::from_shape_fn(IxDyn(out_shape), |idx| match &p.bias {
         Some(b) => b[idx[1]].clone(),
         None => T::zero(),
     });
+    let ws = p.weight.shape();
     let kernel_shape = IxDyn(&ws[2..]);
     let mut yi = vec![0usize; out_shape.len()];
     let mut wi = vec![0usize; ws.len()];
-    for (xi, xv) in input.indexed_iter() {
+    for (xi, xv) in p.input.indexed_iter() {
         let (n, ci) = (xi[0], xi[1]);
         let g = ci / cig;
         yi[0] = n;
@@ -517,7 +734,7 @@ pub fn conv_transpose<T: Ring>(
             yi[1] = g * cog + oc;
             for k in ndarray::indices(kernel_shape.clone()) {
                 let mut inside = true;
-                for (axis, a) in geo.iter().enumerate() {
+                for (axis, a) in geo.axes.iter().enumerate() {
                     let pos = (xi[2 + axis] * a.stride) as i128 + (k[axis] * a.dilation) as i128
                         - a.pad_begin;
                     if pos < 0 || pos >= a.output as i128 {
@@ -530,7 +747,7 @@ pub fn conv_transpose<T: Ring>(
                     wi[0] = ci;
                     wi[1] = oc;
                     wi[2..].copy_from_slice(k.slice());
-                    let term = xv.times(&weight[IxDyn(&wi)]);
+                    let term = xv.times(&p.weight[IxDyn(&wi)]);
                     let slot = &mut y[IxDyn(&yi)];
                     *slot = slot.plus(&term);
                 }

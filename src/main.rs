@@ -12,8 +12,8 @@ use conv_oracle::engine::exact::ExactEngine;
 use conv_oracle::engine::method::{Method, MethodEngine};
 use conv_oracle::engine::{ConvEngine, ReferenceEngine};
 use conv_oracle::layer::{
-    AutoPad, InputLayout, KernelLayout, LayerSpec, PaddingMode, TransposePadding, TransposeSpec,
-    conv_transpose, conv_using, input_as_nchw,
+    AutoPad, InputLayout, KernelLayout, LayerSpec, PaddingMode, TransposePadding, TransposeProblem,
+    TransposeSpec, conv_using, input_as_nchw, transpose_literal,
 };
 use conv_oracle::properties::{DEFAULT_SEED, Outcome, run_verify};
 use conv_oracle::signal::{
@@ -108,15 +108,6 @@ struct JudgeArgs {
 struct ConvArgs {
     #[command(flatten)]
     layer: LayerArgs,
-    /// Transposed convolution (PyTorch / ONNX ConvTranspose).
-    #[arg(long)]
-    transpose: bool,
-    /// With --transpose: extra extent at the end of each axis, P or P0,P1,...
-    #[arg(long)]
-    output_padding: Option<String>,
-    /// With --transpose: ONNX output_shape (spatial extents), N or N0,N1,...
-    #[arg(long)]
-    output_shape: Option<String>,
     #[command(flatten)]
     out: OutputArgs,
 }
@@ -155,6 +146,17 @@ struct LayerArgs {
     /// Weight layout (not with --transpose).
     #[arg(long, value_enum, default_value_t = KernelLayoutArg::Oihw)]
     kernel_layout: KernelLayoutArg,
+    /// Transposed convolution (PyTorch / ONNX ConvTranspose): --padding P, LO:HI,...,
+    /// valid, same-upper or same-lower; zeros padding mode; weight (C_in, C_out/groups, k...).
+    #[arg(long)]
+    transpose: bool,
+    /// With --transpose: extra extent at the end of each axis, P or P0,P1,...
+    #[arg(long)]
+    output_padding: Option<String>,
+    /// With --transpose: ONNX output_shape (spatial extents), N or N0,N1,...; --padding
+    /// same-upper / same-lower then gives the node's auto_pad.
+    #[arg(long)]
+    output_shape: Option<String>,
 }
 
 impl LayerArgs {
@@ -169,6 +171,7 @@ impl LayerArgs {
                 PaddingModeArg::Reflect => PaddingMode::Reflect,
                 PaddingModeArg::Replicate => PaddingMode::Replicate,
                 PaddingModeArg::Circular => PaddingMode::Circular,
+                PaddingModeArg::Symmetric => PaddingMode::Symmetric,
             },
             groups: self.groups,
             input_layout: self.input_layout(),
@@ -179,6 +182,60 @@ impl LayerArgs {
             },
             ..LayerSpec::default()
         })
+    }
+
+    /// The transposed spec of the flags (with --transpose) for `rank` spatial axes.
+    fn transpose_spec(&self, rank: usize) -> Result<TransposeSpec, String> {
+        if !matches!(self.padding_mode, PaddingModeArg::Zeros) {
+            return Err(
+                "--transpose accepts only --padding-mode zeros (as PyTorch ConvTranspose)".into(),
+            );
+        }
+        if !matches!(self.kernel_layout, KernelLayoutArg::Oihw) {
+            return Err("--transpose takes the weight as (C_in, C_out/groups, k...); --kernel-layout must be oihw".into());
+        }
+        let padding = match (self.padding.as_str(), &self.output_shape) {
+            ("torch-same" | "same" | "full", _) => {
+                return Err(format!(
+                    "--padding {} is not defined for --transpose",
+                    self.padding
+                ));
+            }
+            (p, Some(shape)) => TransposePadding::OutputShape {
+                shape: per_axis("--output-shape", shape, rank)?,
+                auto_pad: match p {
+                    "same-upper" => AutoPad::SameUpper,
+                    "same-lower" => AutoPad::SameLower,
+                    _ => AutoPad::NotSet,
+                },
+            },
+            ("same-upper", None) => TransposePadding::SameUpper,
+            ("same-lower", None) => TransposePadding::SameLower,
+            ("valid", None) => TransposePadding::Explicit(vec![(0, 0); rank]),
+            (p, None) => match parse_padding(p, rank)? {
+                Padding::Explicit(pairs) => TransposePadding::Explicit(pairs),
+                _ => return Err(format!("--padding '{p}' is not defined for --transpose")),
+            },
+        };
+        Ok(TransposeSpec {
+            stride: per_axis("--stride", &self.stride, rank)?,
+            dilation: per_axis("--dilation", &self.dilation, rank)?,
+            padding,
+            output_padding: match &self.output_padding {
+                Some(s) => per_axis("--output-padding", s, rank)?,
+                None => Vec::new(),
+            },
+            groups: self.groups,
+            ..TransposeSpec::default()
+        })
+    }
+
+    /// Refuses the transposed-only flags without --transpose.
+    fn check_transpose_flags(&self) -> Result<(), String> {
+        if !self.transpose && (self.output_padding.is_some() || self.output_shape.is_some()) {
+            return Err("--output-padding and --output-shape need --transpose".into());
+        }
+        Ok(())
     }
 
     fn input_layout(&self) -> InputLayout {
@@ -232,10 +289,16 @@ impl LayerArgs {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum PaddingModeArg {
+    /// Zeros (PyTorch zeros, scipy fill 0, ndimage constant 0).
     Zeros,
+    /// Mirror without the edge (PyTorch reflect, numpy reflect, scipy.ndimage mirror).
     Reflect,
+    /// Repeat the edge (PyTorch replicate, numpy edge, scipy.ndimage nearest).
     Replicate,
+    /// Periodic (PyTorch circular, numpy/scipy wrap).
     Circular,
+    /// Mirror with the edge (numpy symmetric, scipy.ndimage reflect, scipy.signal symm, TF SYMMETRIC).
+    Symmetric,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -281,7 +344,9 @@ struct OutputArgs {
     force: bool,
     /// Which engine computes the result [default: exact]. Exact returns every float output
     /// correctly rounded; integer input is summed exactly (wrapping, as the reference does)
-    /// by every engine. conv --transpose always uses its literal formula (reference).
+    /// by every engine. conv --transpose: exact rounds the literal formula's exact value once
+    /// (float input; complex input uses the literal formula), reference is the literal formula,
+    /// the others run the zero-stuffed direct convolution with the same exact output.
     #[arg(long, value_enum)]
     engine: Option<EngineArg>,
 }
@@ -800,9 +865,7 @@ fn parse_padding(s: &str, rank: usize) -> Result<Padding, String> {
 
 fn conv_command(args: &ConvArgs) -> Result<(), String> {
     check_output(&args.layer.inputs(), &args.out.output, args.out.force)?;
-    if !args.transpose && (args.output_padding.is_some() || args.output_shape.is_some()) {
-        return Err("--output-padding and --output-shape need --transpose".into());
-    }
+    args.layer.check_transpose_flags()?;
     let data = args
         .layer
         .inputs()
@@ -832,62 +895,26 @@ impl Job for ConvJob<'_> {
         let context = |e: ConvError| {
             format!(
                 "conv{} with {}, {}: {e}",
-                if args.transpose { " --transpose" } else { "" },
+                if layer.transpose { " --transpose" } else { "" },
                 layer.input.display(),
                 layer.weight.display()
             )
         };
-        let out = if args.transpose {
-            if !matches!(args.out.engine, None | Some(EngineArg::Reference)) {
-                return Err(
-                    "--transpose is computed by its literal formula only; drop --engine".into(),
-                );
-            }
-            if !matches!(layer.padding_mode, PaddingModeArg::Zeros) {
-                return Err(
-                    "--transpose accepts only --padding-mode zeros (as PyTorch ConvTranspose)"
-                        .into(),
-                );
-            }
-            if !matches!(layer.kernel_layout, KernelLayoutArg::Oihw) {
-                return Err("--transpose takes the weight as (C_in, C_out/groups, k...); --kernel-layout must be oihw".into());
-            }
-            let padding = match (layer.padding.as_str(), &args.output_shape) {
-                ("torch-same" | "same" | "full", _) => {
-                    return Err(format!(
-                        "--padding {} is not defined for --transpose",
-                        layer.padding
-                    ));
-                }
-                (p, Some(shape)) => TransposePadding::OutputShape {
-                    shape: per_axis("--output-shape", shape, rank)?,
-                    auto_pad: match p {
-                        "same-upper" => AutoPad::SameUpper,
-                        "same-lower" => AutoPad::SameLower,
-                        _ => AutoPad::NotSet,
-                    },
-                },
-                ("same-upper", None) => TransposePadding::SameUpper,
-                ("same-lower", None) => TransposePadding::SameLower,
-                ("valid", None) => TransposePadding::Explicit(vec![(0, 0); rank]),
-                (p, None) => match parse_padding(p, rank)? {
-                    Padding::Explicit(pairs) => TransposePadding::Explicit(pairs),
-                    _ => return Err(format!("--padding '{p}' is not defined for --transpose")),
-                },
-            };
-            let spec = TransposeSpec {
-                stride: per_axis("--stride", &layer.stride, rank)?,
-                dilation: per_axis("--dilation", &layer.dilation, rank)?,
-                padding,
-                output_padding: match &args.output_padding {
-                    Some(s) => per_axis("--output-padding", s, rank)?,
-                    None => Vec::new(),
-                },
-                groups: layer.groups,
-                ..TransposeSpec::default()
-            };
+        let out = if layer.transpose {
+            let spec = layer.transpose_spec(rank)?;
             let xv = input_as_nchw(x.view(), layout).map_err(context)?;
-            let y = conv_transpose(xv, w.view(), bias, &spec).map_err(context)?;
+            let mut p = TransposeProblem::new(xv, w.view()).spec(spec);
+            p.bias = bias;
+            let y = match args.out.engine() {
+                EngineArg::Exact => T::exact_transpose(&p),
+                EngineArg::Reference => None,
+                _ => Some(
+                    p.as_conv()
+                        .and_then(|eq| args.out.engine().pick(&engine, &exact).conv(&eq.problem())),
+                ),
+            }
+            .unwrap_or_else(|| transpose_literal(&p))
+            .map_err(context)?;
             match layout {
                 InputLayout::ChannelsFirst => y,
                 InputLayout::ChannelsLast => {
@@ -949,6 +976,7 @@ fn tolerance_model(name: &str, dtype: &str) -> Result<Option<Model>, String> {
 
 fn judge_command(args: &JudgeArgs) -> Result<bool, String> {
     let layer = &args.layer;
+    layer.check_transpose_flags()?;
     let mut paths = layer.inputs();
     paths.push(args.output.as_path());
     if let Some(plot) = &args.plot {
@@ -989,34 +1017,38 @@ where
         None
     })?;
     let rank = layer.spatial_rank(x)?;
-    let spec = layer.spec(rank)?;
+    let layout = layer.input_layout();
     let context = |e: ConvError| {
         format!(
-            "judge with {}, {}: {e}",
+            "judge{} with {}, {}: {e}",
+            if layer.transpose { " --transpose" } else { "" },
             layer.input.display(),
             layer.weight.display()
         )
     };
-    let xv = input_as_nchw(x.view(), spec.input_layout).map_err(context)?;
-    let wv = conv_oracle::layer::weight_as_oihw(w.view(), spec.kernel_layout).map_err(context)?;
-    let mut p = conv_oracle::Problem::new(xv, wv).spec(spec.conv_spec());
-    p.bias = bias;
+    let xv = input_as_nchw(x.view(), layout).map_err(context)?;
     // The candidate in (N, O, out...) order, as the input's layout gives it.
-    let got = input_as_nchw(got.view(), spec.input_layout)
-        .map_err(|e| format!("{}: {e}", args.output.display()))?;
+    let got =
+        input_as_nchw(got.view(), layout).map_err(|e| format!("{}: {e}", args.output.display()))?;
+    let problem = if layer.transpose {
+        let mut p = TransposeProblem::new(xv, w.view()).spec(layer.transpose_spec(rank)?);
+        p.bias = bias;
+        Judged::Transpose(p)
+    } else {
+        let spec = layer.spec(rank)?;
+        let wv =
+            conv_oracle::layer::weight_as_oihw(w.view(), spec.kernel_layout).map_err(context)?;
+        let mut p = conv_oracle::Problem::new(xv, wv).spec(spec.conv_spec());
+        p.bias = bias;
+        Judged::Conv(p)
+    };
     let dtype = <T as conv_oracle::compare::Float>::NAME;
     let model = match tolerance_model(&args.tolerance, dtype)? {
         Some(m) => m,
-        None => {
-            let bounds = conv_oracle::engine::fft::FftEngine::default()
-                .error_bounds(&p)
-                .map_err(context)?;
-            let bound = bounds.iter().map(|b| b * b).sum::<f64>().sqrt() * (1.0 + 2f64.powi(-40));
-            Model::Normwise { bound }
-        }
+        None => problem.normwise().map_err(context)?,
     };
     let shape = got.shape().to_vec();
-    let report = conv_oracle::compare::judge(&p, got, &model).map_err(|e| match e {
+    let report = problem.judge(got.view(), &model).map_err(|e| match e {
         ConvError::ShapeMismatch { expected, got, .. } => format!(
             "{}: shape {got:?} (in (N, O, spatial...) order), but the problem's output is {expected:?}",
             args.output.display()
@@ -1082,16 +1114,8 @@ where
         }
     }
     if let Some(plot) = &args.plot {
-        let exact = conv_oracle::engine::exact::ExactEngine::new()
-            .conv(&p)
-            .map_err(context)?;
-        let abs = conv_oracle::compare::abs_sums(&p).map_err(context)?;
-        let terms = p.weight.shape()[1..].iter().product::<usize>() + usize::from(p.bias.is_some());
-        let got: Vec<T> = input_as_nchw(arrays[arrays.len() - 1].view(), spec.input_layout)
-            .map_err(context)?
-            .iter()
-            .copied()
-            .collect();
+        let (exact, abs, terms) = problem.parts().map_err(context)?;
+        let got: Vec<T> = got.iter().copied().collect();
         let exact: Vec<T> = exact.iter().copied().collect();
         let ratios = conv_oracle::compare::element_ratios(&model, &got, &exact, &abs, terms);
         let title = format!(
@@ -1108,6 +1132,58 @@ where
         )?;
     }
     Ok(report.passed())
+}
+
+/// What `judge` judges: a convolution or a transposed one.
+enum Judged<'a, T> {
+    Conv(conv_oracle::Problem<'a, T>),
+    Transpose(TransposeProblem<'a, T>),
+}
+
+impl<T> Judged<'_, T>
+where
+    T: conv_oracle::compare::Float + conv_oracle::engine::exact::ExactElement + Clone,
+    T: conv_oracle::engine::fft::FftElement,
+{
+    fn judge(
+        &self,
+        got: ndarray::ArrayViewD<'_, T>,
+        model: &Model,
+    ) -> Result<conv_oracle::compare::Report, ConvError> {
+        match self {
+            Judged::Conv(p) => conv_oracle::compare::judge(p, got, model),
+            Judged::Transpose(p) => conv_oracle::compare::judge_transpose(p, got, model),
+        }
+    }
+
+    /// `--tolerance normwise`: the FFT engine's normwise bound for this problem (for a
+    /// transposed one, of its zero-stuffed direct convolution), as a 2-norm over the output.
+    fn normwise(&self) -> Result<Model, ConvError> {
+        let fft = conv_oracle::engine::fft::FftEngine::default();
+        let bounds = match self {
+            Judged::Conv(p) => fft.error_bounds(p)?,
+            Judged::Transpose(p) => fft.error_bounds(&p.as_conv()?.problem())?,
+        };
+        let bound = bounds.iter().map(|b| b * b).sum::<f64>().sqrt() * (1.0 + 2f64.powi(-40));
+        Ok(Model::Normwise { bound })
+    }
+
+    /// The correctly rounded output, `sum |w||x|` per output and the terms per output.
+    fn parts(&self) -> Result<(ArrayD<T>, Vec<f64>, usize), ConvError> {
+        use conv_oracle::compare::{abs_sums, exact_transpose, transpose_terms};
+        match self {
+            Judged::Conv(p) => Ok((
+                ExactEngine::new().conv(p)?,
+                abs_sums(p)?,
+                p.weight.shape()[1..].iter().product::<usize>() + usize::from(p.bias.is_some()),
+            )),
+            Judged::Transpose(p) => Ok((
+                exact_transpose(p)?,
+                abs_sums(&p.as_conv()?.problem())?,
+                transpose_terms(p)?,
+            )),
+        }
+    }
 }
 
 /// The multi-index of flat (row-major) index `i` in `shape`.

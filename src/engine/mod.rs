@@ -20,7 +20,9 @@ pub mod fft;
 pub mod method;
 
 use crate::conformance::Capabilities;
+use crate::conformance::transpose::TransposeCapabilities;
 use crate::error::ConvError;
+use crate::layer::{TransposeProblem, transpose_literal};
 use crate::reference::{self, Problem};
 use crate::scalar::Ring;
 use ndarray::ArrayD;
@@ -51,5 +53,78 @@ impl<T: Ring> ConvEngine<T> for ReferenceEngine {
     }
     fn conv(&self, p: &Problem<'_, T>) -> Result<ArrayD<T>, ConvError> {
         reference::conv(p)
+    }
+}
+
+/// A transposed convolution implementation (PyTorch / ONNX `ConvTranspose`) that can be
+/// checked against the reference ([`crate::conformance::transpose`]).
+///
+/// Object safe, like [`ConvEngine`].
+pub trait ConvTransposeEngine<T> {
+    /// A short name for reports.
+    fn name(&self) -> &str;
+    /// Computes the problem, or refuses it with a [`ConvError`].
+    fn conv_transpose(&self, p: &TransposeProblem<'_, T>) -> Result<ArrayD<T>, ConvError>;
+    /// What the engine supports (default: everything, [`TransposeCapabilities::all`]).
+    fn capabilities(&self) -> TransposeCapabilities {
+        TransposeCapabilities::all()
+    }
+}
+
+/// The literal scatter formula ([`crate::layer::conv_transpose`]).
+impl<T: Ring> ConvTransposeEngine<T> for ReferenceEngine {
+    fn name(&self) -> &str {
+        "reference"
+    }
+    fn conv_transpose(&self, p: &TransposeProblem<'_, T>) -> Result<ArrayD<T>, ConvError> {
+        transpose_literal(p)
+    }
+}
+
+/// Correctly rounded ([`crate::compare::exact_transpose`]).
+impl<T: exact::ExactElement + crate::compare::Float> ConvTransposeEngine<T> for exact::ExactEngine {
+    fn name(&self) -> &str {
+        "exact"
+    }
+    fn conv_transpose(&self, p: &TransposeProblem<'_, T>) -> Result<ArrayD<T>, ConvError> {
+        crate::compare::exact_transpose(p)
+    }
+}
+
+/// Any [`ConvEngine`] run on the zero-stuffed direct convolution with the same exact output
+/// ([`TransposeProblem::as_conv`]): how a transposed convolution is often implemented. Finite
+/// data only (a stuffed zero times an infinite weight is NaN where the literal formula has no
+/// term), so its capabilities leave out special values.
+#[derive(Clone, Debug)]
+pub struct Stuffed<E> {
+    engine: E,
+    name: String,
+}
+
+impl<E> Stuffed<E> {
+    /// Wraps `engine`, named after its type (`stuffed DirectEngine`).
+    pub fn new(engine: E) -> Self {
+        let full = std::any::type_name::<E>();
+        let short = full.split('<').next().unwrap_or(full);
+        let short = short.rsplit("::").next().unwrap_or(short);
+        Stuffed {
+            engine,
+            name: format!("stuffed {short}"),
+        }
+    }
+}
+
+impl<T: Ring, E: ConvEngine<T>> ConvTransposeEngine<T> for Stuffed<E> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn conv_transpose(&self, p: &TransposeProblem<'_, T>) -> Result<ArrayD<T>, ConvError> {
+        self.engine.conv(&p.as_conv()?.problem())
+    }
+    fn capabilities(&self) -> TransposeCapabilities {
+        TransposeCapabilities {
+            special_values: false,
+            ..TransposeCapabilities::all()
+        }
     }
 }

@@ -1,0 +1,1014 @@
+//! The conformance battery for transposed convolution (PyTorch / ONNX `ConvTranspose`):
+//! [`check_transpose`] runs the four [`Section`]s of [`super::check`] on a
+//! [`ConvTransposeEngine`].
+//!
+//! | section | what |
+//! |---|---|
+//! | [`Section::Catalogue`] | fixed problems: SEMANTICS.md's worked example (`x = [1 2 3]`, `w = [1 10 100]`, stride 2) with explicit pads, `SAME_UPPER`, `SAME_LOWER` and `output_shape`; output padding; stride, dilation, groups, bias, batch, rank 2 and 3; `output_shape` totals that are odd, zero and negative under every `auto_pad` |
+//! | [`Section::Oracle`] | random problems inside the capabilities, judged against the correctly rounded result ([`crate::compare::judge_transpose`]), shrunk on failure |
+//! | [`Section::Invalid`] | problems every engine must refuse (channel mismatch, groups, zero stride, output too small, ...) |
+//! | [`Section::Metamorphic`] | adjointness: `<conv_transpose(x), z> == <x, conv(z)>` for the forward convolution with the same stride, dilation, pads and groups, exact in rationals; the engine's side may be off by what the tolerance allows per element times `\|z\|` |
+//!
+//! A [`Tolerance::PerProblem`] is given the direct convolution with the same exact output
+//! ([`crate::layer::TransposeProblem::as_conv`]).
+
+use super::{
+    Config, ConformanceReport, Counterexample, Element, Section, SectionReport, Tolerance,
+    array_code, check_code, decades, found, search, small_ints, specials,
+};
+use crate::compare::{self, Float, Model, judge_transpose};
+use crate::engine::ConvTransposeEngine;
+use crate::error::ConvError;
+use crate::exact_properties::{Data, value};
+use crate::layer::{AutoPad, TransposePadding, TransposeProblem, TransposeSpec};
+use crate::properties::{Arr, panic_message};
+use ndarray::{Array1, ArrayD, IxDyn};
+use num_rational::BigRational;
+use num_traits::{FromPrimitive, Signed, ToPrimitive, Zero};
+use proptest::prelude::*;
+use std::ops::RangeInclusive;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// A transposed padding rule without its numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TransposePaddingRule {
+    /// [`TransposePadding::Explicit`].
+    Explicit,
+    /// [`TransposePadding::SameUpper`].
+    SameUpper,
+    /// [`TransposePadding::SameLower`].
+    SameLower,
+    /// [`TransposePadding::OutputShape`].
+    OutputShape,
+}
+
+impl TransposePaddingRule {
+    /// Every rule.
+    pub const ALL: [TransposePaddingRule; 4] = [
+        TransposePaddingRule::Explicit,
+        TransposePaddingRule::SameUpper,
+        TransposePaddingRule::SameLower,
+        TransposePaddingRule::OutputShape,
+    ];
+
+    /// The rule of a padding.
+    pub fn of(p: &TransposePadding) -> Self {
+        match p {
+            TransposePadding::Explicit(_) => TransposePaddingRule::Explicit,
+            TransposePadding::SameUpper => TransposePaddingRule::SameUpper,
+            TransposePadding::SameLower => TransposePaddingRule::SameLower,
+            TransposePadding::OutputShape { .. } => TransposePaddingRule::OutputShape,
+        }
+    }
+}
+
+/// What a transposed engine supports; the battery draws only problems inside it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransposeCapabilities {
+    /// Spatial ranks (the battery draws ranks 1 to 3 of these).
+    pub ranks: RangeInclusive<usize>,
+    /// Padding rules.
+    pub paddings: Vec<TransposePaddingRule>,
+    /// Strides other than 1.
+    pub stride: bool,
+    /// Dilations other than 1.
+    pub dilation: bool,
+    /// More than one group.
+    pub groups: bool,
+    /// A bias.
+    pub bias: bool,
+    /// Output padding other than 0.
+    pub output_padding: bool,
+    /// Whether the engine refuses invalid problems with an error.
+    pub validates: bool,
+    /// Whether NaN and infinities give what IEEE arithmetic on the literal terms gives.
+    pub special_values: bool,
+}
+
+impl TransposeCapabilities {
+    /// Everything the reference does.
+    pub fn all() -> Self {
+        TransposeCapabilities {
+            ranks: 1..=3,
+            paddings: TransposePaddingRule::ALL.to_vec(),
+            stride: true,
+            dilation: true,
+            groups: true,
+            bias: true,
+            output_padding: true,
+            validates: true,
+            special_values: true,
+        }
+    }
+
+    /// Whether a problem with this spec, rank and bias is inside.
+    pub fn allows(&self, spec: &TransposeSpec, rank: usize, bias: bool) -> bool {
+        let ones = |v: &[usize]| v.iter().all(|&s| s == 1);
+        self.ranks.contains(&rank)
+            && self
+                .paddings
+                .contains(&TransposePaddingRule::of(&spec.padding))
+            && (self.stride || ones(&spec.stride))
+            && (self.dilation || ones(&spec.dilation))
+            && (self.groups || spec.groups == 1)
+            && (self.output_padding || spec.output_padding.iter().all(|&p| p == 0))
+            && (self.bias || !bias)
+    }
+}
+
+/// A transposed problem with its data: input `(N, C_in, s...)`, weight
+/// `(C_in, C_out/groups, k...)`.
+#[derive(Clone, Debug)]
+pub struct TransposeCase<T> {
+    /// The input.
+    pub input: Arr<T>,
+    /// The weight.
+    pub weight: Arr<T>,
+    /// One value per output channel.
+    pub bias: Option<Vec<T>>,
+    /// Everything else.
+    pub spec: TransposeSpec,
+}
+
+impl<T: Clone> TransposeCase<T> {
+    /// Runs `f` on the case as a [`TransposeProblem`].
+    pub fn with<R>(&self, f: impl FnOnce(&TransposeProblem<'_, T>) -> R) -> R {
+        let bias = self.bias.clone().map(Array1::from);
+        let mut p = TransposeProblem::new(self.input.0.view(), self.weight.0.view())
+            .spec(self.spec.clone());
+        p.bias = bias.as_ref().map(|b| b.view());
+        f(&p)
+    }
+
+    fn size(&self) -> usize {
+        self.input.0.len() + self.weight.0.len()
+    }
+}
+
+// ------------------------------------------------------------------------------ check
+
+/// Runs every section on `engine` (module docs).
+pub fn check_transpose<T: Element>(
+    engine: &dyn ConvTransposeEngine<T>,
+    config: &Config<T>,
+) -> ConformanceReport {
+    check_transpose_sections(engine, config, &Section::ALL)
+}
+
+/// Runs the given sections on `engine`.
+pub fn check_transpose_sections<T: Element>(
+    engine: &dyn ConvTransposeEngine<T>,
+    config: &Config<T>,
+    sections: &[Section],
+) -> ConformanceReport {
+    let caps = engine.capabilities();
+    let sections = sections
+        .iter()
+        .map(|&s| match s {
+            Section::Catalogue => catalogue_section(engine, &caps, config),
+            Section::Oracle => oracle_section(engine, &caps, config),
+            Section::Invalid => invalid_section(engine, &caps),
+            Section::Metamorphic => adjoint_section(engine, &caps, config),
+        })
+        .collect();
+    ConformanceReport {
+        engine: engine.name().to_string(),
+        dtype: <T as Float>::NAME,
+        sections,
+    }
+}
+
+fn run<T: Element>(
+    engine: &dyn ConvTransposeEngine<T>,
+    p: &TransposeProblem<'_, T>,
+) -> Result<Result<ArrayD<T>, ConvError>, String> {
+    catch_unwind(AssertUnwindSafe(|| engine.conv_transpose(p)))
+        .map_err(|e| format!("the engine panicked: {}", panic_message(e.as_ref())))
+}
+
+/// The tolerance for a valid problem (a per-problem rule sees the equivalent direct
+/// convolution).
+fn model_of<T: Element>(
+    config: &Config<T>,
+    p: &TransposeProblem<'_, T>,
+) -> Result<Model, ConvError> {
+    Ok(match &config.tolerance {
+        Tolerance::Model(m) => m.clone(),
+        t => t.model(&p.as_conv()?.problem()),
+    })
+}
+
+/// `Ok(true)` checked and passed, `Ok(false)` not applicable, `Err` why it failed.
+fn judge_case<T: Element>(
+    engine: &dyn ConvTransposeEngine<T>,
+    caps: &TransposeCapabilities,
+    config: &Config<T>,
+    c: &TransposeCase<T>,
+) -> Result<bool, String> {
+    c.with(|p| {
+        let got = run(engine, p)?;
+        match (got, p.validate()) {
+            (Ok(_), Err(e)) if caps.validates => Err(format!(
+                "returned an output for an invalid problem (the reference refuses it: {e})"
+            )),
+            (Err(_), Err(_)) if caps.validates => Ok(true),
+            (_, Err(_)) => Ok(false),
+            (Err(e), Ok(_)) => Err(format!("refused a valid problem: {e}")),
+            (Ok(y), Ok(_)) => {
+                let model = model_of(config, p).map_err(|e| e.to_string())?;
+                match judge_transpose(p, y.view(), &model) {
+                    Ok(r) if r.passed() => Ok(true),
+                    Ok(r) => Err(r.to_string()),
+                    Err(e) => Err(format!("output rejected: {e}")),
+                }
+            }
+        }
+    })
+}
+
+fn oracle_code<T: Element>(c: &TransposeCase<T>, config: &Config<T>) -> (String, usize) {
+    (
+        case_code(c, &check_code(config, "conv_transpose", "judge_transpose")),
+        c.size(),
+    )
+}
+
+// ------------------------------------------------------------------------------ catalogue
+
+struct Entry<T> {
+    name: String,
+    case: TransposeCase<T>,
+}
+
+fn ints_case<T: Element>(
+    seed: u64,
+    input: &[usize],
+    weight: &[usize],
+    bias: bool,
+    spec: TransposeSpec,
+) -> TransposeCase<T> {
+    let c_out = weight[1] * spec.groups.max(1);
+    TransposeCase {
+        input: small_ints(input, seed),
+        weight: small_ints(weight, seed + 1000),
+        bias: bias.then(|| {
+            small_ints::<T>(&[c_out], seed + 2000)
+                .0
+                .iter()
+                .copied()
+                .collect()
+        }),
+        spec,
+    }
+}
+
+fn tspec(
+    stride: &[usize],
+    dilation: &[usize],
+    padding: TransposePadding,
+    output_padding: &[usize],
+    groups: usize,
+) -> TransposeSpec {
+    TransposeSpec {
+        stride: stride.to_vec(),
+        dilation: dilation.to_vec(),
+        padding,
+        output_padding: output_padding.to_vec(),
+        groups,
+        ..TransposeSpec::default()
+    }
+}
+
+fn catalogue<T: Element>() -> Vec<Entry<T>> {
+    let mut out = Vec::new();
+    let from = |v: &[f64]| -> Arr<T> {
+        Arr(ArrayD::from_shape_vec(
+            IxDyn(&[1, 1, v.len()]),
+            v.iter().map(|&x| T::from_f64(x)).collect(),
+        )
+        .unwrap_or_else(|_| ArrayD::from_elem(IxDyn(&[1, 1, 1]), T::from_f64(0.0))))
+    };
+    // SEMANTICS.md section 6: x = [1 2 3], w = [1 10 100], stride 2.
+    use TransposePadding as P;
+    for (name, padding, op) in [
+        ("worked example, no padding", P::Explicit(vec![(0, 0)]), 0),
+        ("worked example, SAME_UPPER", P::SameUpper, 0),
+        ("worked example, SAME_LOWER", P::SameLower, 0),
+        (
+            "worked example, output_shape 6",
+            P::OutputShape {
+                shape: vec![6],
+                auto_pad: AutoPad::NotSet,
+            },
+            0,
+        ),
+        ("worked example, pads (1, 2)", P::Explicit(vec![(1, 2)]), 0),
+        (
+            "worked example, output_padding 1",
+            P::Explicit(vec![(0, 0)]),
+            1,
+        ),
+        (
+            "worked example, SAME_UPPER and output_padding 1",
+            P::SameUpper,
+            1,
+        ),
+        (
+            "worked example, SAME_LOWER and output_padding 1",
+            P::SameLower,
+            1,
+        ),
+    ] {
+        out.push(Entry {
+            name: name.to_string(),
+            case: TransposeCase {
+                input: from(&[1.0, 2.0, 3.0]),
+                weight: from(&[1.0, 10.0, 100.0]),
+                bias: None,
+                spec: tspec(&[2], &[], padding, &[op], 1),
+            },
+        });
+    }
+    let mut seed = 1u64;
+    let mut add =
+        |name: String, input: &[usize], weight: &[usize], bias: bool, spec: TransposeSpec| {
+            seed += 1;
+            out.push(Entry {
+                name,
+                case: ints_case(seed, input, weight, bias, spec),
+            });
+        };
+    // Even and odd kernels under every rule, strides 1 to 3, output padding below the stride.
+    for k in [2usize, 3, 4] {
+        for s in [1usize, 2, 3] {
+            for op in 0..s {
+                for (rule, padding) in [
+                    ("pads (1, 0)", P::Explicit(vec![(1, 0)])),
+                    ("SAME_UPPER", P::SameUpper),
+                    ("SAME_LOWER", P::SameLower),
+                ] {
+                    add(
+                        format!("1-D, kernel {k}, stride {s}, output_padding {op}, {rule}"),
+                        &[1, 1, 5],
+                        &[1, 1, k],
+                        false,
+                        tspec(&[s], &[], padding, &[op], 1),
+                    );
+                }
+            }
+        }
+    }
+    // output_shape totals (odd, zero, negative) under every auto_pad.
+    for auto_pad in [AutoPad::NotSet, AutoPad::SameUpper, AutoPad::SameLower] {
+        for shape in [6usize, 7, 9, 10, 12] {
+            add(
+                format!("1-D output_shape {shape}, auto_pad {auto_pad:?} (full extent 9)"),
+                &[1, 1, 4],
+                &[1, 1, 3],
+                false,
+                tspec(
+                    &[2],
+                    &[],
+                    P::OutputShape {
+                        shape: vec![shape],
+                        auto_pad,
+                    },
+                    &[],
+                    1,
+                ),
+            );
+        }
+    }
+    add(
+        "2-D, dilation 2, stride (2, 1), asymmetric pads, bias".to_string(),
+        &[1, 2, 4, 3],
+        &[2, 3, 2, 3],
+        true,
+        tspec(
+            &[2, 1],
+            &[2, 2],
+            P::Explicit(vec![(1, 0), (0, 2)]),
+            &[1, 0],
+            1,
+        ),
+    );
+    add(
+        "2-D, groups 2, batch 2, SAME_LOWER, bias".to_string(),
+        &[2, 4, 3, 3],
+        &[4, 2, 2, 2],
+        true,
+        tspec(&[2, 2], &[], P::SameLower, &[], 2),
+    );
+    add(
+        "2-D, depthwise (groups 3), stride 3, output_padding (2, 1)".to_string(),
+        &[1, 3, 2, 3],
+        &[3, 1, 3, 2],
+        false,
+        tspec(&[3, 2], &[], P::Explicit(vec![(0, 0), (0, 0)]), &[2, 1], 3),
+    );
+    add(
+        "3-D, stride 2, SAME_UPPER, bias".to_string(),
+        &[1, 2, 2, 3, 2],
+        &[2, 2, 2, 2, 3],
+        true,
+        tspec(&[2, 2, 2], &[], P::SameUpper, &[], 1),
+    );
+    add(
+        "1-D, C_in == C_out == n (channel order)".to_string(),
+        &[1, 3, 3],
+        &[3, 3, 3],
+        false,
+        tspec(&[1], &[], P::Explicit(vec![(0, 0)]), &[], 1),
+    );
+    out
+}
+
+fn catalogue_section<T: Element>(
+    engine: &dyn ConvTransposeEngine<T>,
+    caps: &TransposeCapabilities,
+    config: &Config<T>,
+) -> SectionReport {
+    let mut report = SectionReport {
+        section: Section::Catalogue,
+        checked: 0,
+        skipped: 0,
+        failure: None,
+    };
+    for e in catalogue::<T>() {
+        let rank = e.case.input.0.ndim() - 2;
+        if !caps.allows(&e.case.spec, rank, e.case.bias.is_some()) {
+            report.skipped += 1;
+            continue;
+        }
+        report.checked += 1;
+        if let Err(detail) = judge_case(engine, caps, config, &e.case) {
+            let (code, size) = oracle_code(&e.case, config);
+            report.failure = Some(Counterexample {
+                what: format!("catalogue: {}", e.name),
+                detail,
+                code,
+                size,
+            });
+            break;
+        }
+    }
+    report
+}
+
+// ------------------------------------------------------------------------------ oracle
+
+#[derive(Clone, Debug)]
+struct Layout {
+    batch: usize,
+    groups: usize,
+    cig: usize,
+    cog: usize,
+    input: Vec<usize>,
+    kernel: Vec<usize>,
+    spec: TransposeSpec,
+    bias: bool,
+}
+
+/// Random layouts inside `caps`: ranks 1 to 3 (inputs up to 8, 5, 3 per axis; kernels up to
+/// 4, 3, 2), strides up to 3, dilations up to 2, output padding below `max(stride,
+/// dilation)` (PyTorch's rule), explicit pads up to 3 per side, `output_shape` within two of
+/// the full extent and below it by up to the kernel's reach.
+fn layouts(caps: &TransposeCapabilities) -> Option<BoxedStrategy<Layout>> {
+    let lo = (*caps.ranks.start()).max(1);
+    let hi = (*caps.ranks.end()).min(3);
+    if lo > hi || caps.paddings.is_empty() {
+        return None;
+    }
+    let caps = caps.clone();
+    let s = (lo..=hi)
+        .prop_flat_map(move |rank| {
+            let r = rank - 1;
+            let (n, k) = ([8usize, 5, 3][r], [4usize, 3, 2][r]);
+            let max_stride: usize = if caps.stride { 3 } else { 1 };
+            let max_dilation: usize = if caps.dilation { 2 } else { 1 };
+            let max_groups: usize = if caps.groups { 3 } else { 1 };
+            let op = caps.output_padding;
+            (
+                (1usize..=2, 1usize..=max_groups, 1usize..=3, 1usize..=3),
+                proptest::collection::vec(1..=n, rank),
+                proptest::collection::vec(1..=k, rank),
+                proptest::collection::vec(1..=max_stride, rank),
+                proptest::collection::vec(1..=max_dilation, rank),
+                proptest::collection::vec(if op { 0usize..=2 } else { 0usize..=0 }, rank),
+                prop::sample::select(caps.paddings.clone()),
+                proptest::collection::vec((0usize..=3, 0usize..=3), rank),
+                proptest::collection::vec(-2i64..=4, rank),
+                prop::sample::select(vec![
+                    AutoPad::NotSet,
+                    AutoPad::SameUpper,
+                    AutoPad::SameLower,
+                ]),
+                if caps.bias {
+                    any::<bool>().boxed()
+                } else {
+                    Just(false).boxed()
+                },
+            )
+        })
+        .prop_map(
+            |(
+                (batch, groups, cig, cog),
+                input,
+                kernel,
+                stride,
+                dilation,
+                op,
+                rule,
+                pads,
+                below,
+                auto_pad,
+                bias,
+            )| {
+                let output_padding: Vec<usize> = op
+                    .iter()
+                    .zip(stride.iter().zip(&dilation))
+                    .map(|(&p, (&s, &d))| p % s.max(d))
+                    .collect();
+                let padding = match rule {
+                    TransposePaddingRule::Explicit => TransposePadding::Explicit(pads),
+                    TransposePaddingRule::SameUpper => TransposePadding::SameUpper,
+                    TransposePaddingRule::SameLower => TransposePadding::SameLower,
+                    TransposePaddingRule::OutputShape => TransposePadding::OutputShape {
+                        shape: (0..input.len())
+                            .map(|a| {
+                                let full = stride[a] * (input[a] - 1)
+                                    + dilation[a] * (kernel[a] - 1)
+                                    + 1
+                                    + output_padding[a];
+                                (full as i64 - below[a]).max(1) as usize
+                            })
+                            .collect(),
+                        auto_pad,
+                    },
+                };
+                Layout {
+                    batch,
+                    groups,
+                    cig,
+                    cog,
+                    spec: TransposeSpec {
+                        stride,
+                        dilation,
+                        padding,
+                        output_padding,
+                        groups,
+                        ..TransposeSpec::default()
+                    },
+                    input,
+                    kernel,
+                    bias,
+                }
+            },
+        );
+    Some(s.boxed())
+}
+
+/// Cases over `layouts`: uniform data in `[-1, 1)`, twelve decades, and (with `specials`)
+/// NaN, infinities and signed zeros among ordinary values.
+fn cases<T: Element>(
+    caps: &TransposeCapabilities,
+    specials: bool,
+) -> Option<BoxedStrategy<TransposeCase<T>>> {
+    let kinds = if specials { 3u8 } else { 2 };
+    let s = (layouts(caps)?, 0..kinds)
+        .prop_flat_map(|(l, kind)| {
+            let v = match kind {
+                0 => value::<T>(Data::Uniform),
+                1 => decades::<T>(),
+                _ => self::specials::<T>(),
+            };
+            let mut xs = vec![l.batch, l.cig * l.groups];
+            xs.extend(&l.input);
+            let mut ws = vec![l.cig * l.groups, l.cog];
+            ws.extend(&l.kernel);
+            let (nx, nw): (usize, usize) = (xs.iter().product(), ws.iter().product());
+            let nb = if l.bias { l.cog * l.groups } else { 0 };
+            (
+                Just((l, xs, ws)),
+                proptest::collection::vec(v.clone(), nx),
+                proptest::collection::vec(v.clone(), nw),
+                proptest::collection::vec(v, nb),
+            )
+        })
+        .prop_map(|((l, xs, ws), x, w, b)| TransposeCase {
+            input: Arr(ArrayD::from_shape_vec(IxDyn(&xs), x)
+                .unwrap_or_else(|_| ArrayD::from_elem(IxDyn(&[0]), T::from_f64(0.0)))),
+            weight: Arr(ArrayD::from_shape_vec(IxDyn(&ws), w)
+                .unwrap_or_else(|_| ArrayD::from_elem(IxDyn(&[0]), T::from_f64(0.0)))),
+            bias: l.bias.then_some(b),
+            spec: l.spec,
+        });
+    Some(s.boxed())
+}
+
+fn oracle_section<T: Element>(
+    engine: &dyn ConvTransposeEngine<T>,
+    caps: &TransposeCapabilities,
+    config: &Config<T>,
+) -> SectionReport {
+    let mut report = SectionReport {
+        section: Section::Oracle,
+        checked: 0,
+        skipped: 0,
+        failure: None,
+    };
+    let Some(strategy) = cases::<T>(caps, caps.special_values) else {
+        report.skipped = config.cases as usize;
+        return report;
+    };
+    let (checked, skipped, failure) = search(strategy, config.cases, config.seed, |c| {
+        judge_case(engine, caps, config, c)
+    });
+    report.checked = checked;
+    report.skipped = skipped;
+    report.failure = failure.map(|f| {
+        found(
+            "oracle: a random transposed problem (shrunk)".to_string(),
+            f,
+            |c| oracle_code(c, config),
+        )
+    });
+    report
+}
+
+// ------------------------------------------------------------------------------ invalid
+
+fn invalid_cases<T: Element>() -> Vec<Entry<T>> {
+    use TransposePadding as P;
+    let none = P::Explicit(vec![]);
+    let entry = |name: &str,
+                 input: &[usize],
+                 weight: &[usize],
+                 bias: Option<usize>,
+                 spec: TransposeSpec| {
+        let mut case = ints_case::<T>(7, input, weight, false, spec);
+        case.bias = bias.map(|n| small_ints::<T>(&[n], 9).0.iter().copied().collect());
+        Entry {
+            name: name.to_string(),
+            case,
+        }
+    };
+    vec![
+        entry(
+            "input and weight of different ranks",
+            &[1, 2, 5],
+            &[2, 1, 3, 3],
+            None,
+            tspec(&[], &[], none.clone(), &[], 1),
+        ),
+        entry(
+            "weight's first axis is not the input channels",
+            &[1, 3, 5],
+            &[2, 1, 3],
+            None,
+            tspec(&[], &[], none.clone(), &[], 1),
+        ),
+        entry(
+            "groups do not divide the input channels",
+            &[1, 3, 5],
+            &[3, 1, 3],
+            None,
+            tspec(&[], &[], none.clone(), &[], 2),
+        ),
+        entry(
+            "zero groups",
+            &[1, 2, 5],
+            &[2, 1, 3],
+            None,
+            tspec(&[], &[], none.clone(), &[], 0),
+        ),
+        entry(
+            "zero stride",
+            &[1, 1, 5],
+            &[1, 1, 3],
+            None,
+            tspec(&[0], &[], none.clone(), &[], 1),
+        ),
+        entry(
+            "zero dilation",
+            &[1, 1, 5],
+            &[1, 1, 3],
+            None,
+            tspec(&[], &[0], none.clone(), &[], 1),
+        ),
+        entry(
+            "stride for the wrong number of axes",
+            &[1, 1, 4, 4],
+            &[1, 1, 2, 2],
+            None,
+            tspec(&[2], &[], none.clone(), &[], 1),
+        ),
+        entry(
+            "output_padding for the wrong number of axes",
+            &[1, 1, 4, 4],
+            &[1, 1, 2, 2],
+            None,
+            tspec(&[2, 2], &[], none.clone(), &[1], 1),
+        ),
+        entry(
+            "output_shape for the wrong number of axes",
+            &[1, 1, 4, 4],
+            &[1, 1, 2, 2],
+            None,
+            tspec(
+                &[],
+                &[],
+                P::OutputShape {
+                    shape: vec![5],
+                    auto_pad: AutoPad::NotSet,
+                },
+                &[],
+                1,
+            ),
+        ),
+        entry(
+            "pads that leave no output",
+            &[1, 1, 2],
+            &[1, 1, 2],
+            None,
+            tspec(&[], &[], P::Explicit(vec![(2, 2)]), &[], 1),
+        ),
+        entry(
+            "empty spatial axis",
+            &[1, 1, 0],
+            &[1, 1, 2],
+            None,
+            tspec(&[], &[], none.clone(), &[], 1),
+        ),
+        entry(
+            "empty kernel axis",
+            &[1, 1, 3],
+            &[1, 1, 0],
+            None,
+            tspec(&[], &[], none.clone(), &[], 1),
+        ),
+        entry(
+            "bias of the wrong length",
+            &[1, 2, 3],
+            &[2, 2, 2],
+            Some(3),
+            tspec(&[], &[], none, &[], 1),
+        ),
+    ]
+}
+
+fn invalid_section<T: Element>(
+    engine: &dyn ConvTransposeEngine<T>,
+    caps: &TransposeCapabilities,
+) -> SectionReport {
+    let entries = invalid_cases::<T>();
+    let mut report = SectionReport {
+        section: Section::Invalid,
+        checked: 0,
+        skipped: 0,
+        failure: None,
+    };
+    if !caps.validates {
+        report.skipped = entries.len();
+        return report;
+    }
+    for e in entries {
+        report.checked += 1;
+        let verdict = e.case.with(|p| {
+            let reference = match p.validate() {
+                Err(e) => e,
+                Ok(_) => return Err("the reference accepts this problem".to_string()),
+            };
+            match run(engine, p)? {
+                Err(_) => Ok(()),
+                Ok(y) => Err(format!(
+                    "returned an output of shape {:?} instead of an error (the reference: {reference})",
+                    y.shape()
+                )),
+            }
+        });
+        if let Err(detail) = verdict {
+            report.failure = Some(Counterexample {
+                what: format!("invalid input: {}", e.name),
+                detail,
+                code: case_code(
+                    &e.case,
+                    "    assert!(engine.conv_transpose(&p).is_err(), \"the problem is invalid\");\n",
+                ),
+                size: e.case.size(),
+            });
+            break;
+        }
+    }
+    report
+}
+
+// ------------------------------------------------------------------------------ adjointness
+
+fn rational<T: Element>(v: T) -> BigRational {
+    BigRational::from_f64(v.to_f64()).unwrap_or_else(BigRational::zero)
+}
+
+/// The forward convolution that is the adjoint of the transposed one, exact:
+/// `(C z)[n, c, i] = sum_{oc, k} z[n, g*Cog + oc, i*s + k*d - begin] * w[c, oc, k]` over the
+/// positions inside the transposed output (its zero padding), `g = c / Cig`.
+fn adjoint_exact<T: Element>(
+    p: &TransposeProblem<'_, T>,
+    z: &ArrayD<T>,
+) -> Result<ArrayD<BigRational>, ConvError> {
+    let geo = p.validate()?;
+    let (cig, cog) = (geo.in_per_group, geo.out_per_group);
+    let kernel = IxDyn(&p.weight.shape()[2..]);
+    let mut zi = vec![0usize; z.ndim()];
+    let mut wi = vec![0usize; p.weight.ndim()];
+    Ok(ArrayD::from_shape_fn(IxDyn(p.input.shape()), |idx| {
+        let (n, c) = (idx[0], idx[1]);
+        let g = c / cig;
+        let mut acc = BigRational::zero();
+        zi[0] = n;
+        wi[0] = c;
+        for oc in 0..cog {
+            zi[1] = g * cog + oc;
+            wi[1] = oc;
+            'taps: for k in ndarray::indices(kernel.clone()) {
+                for (axis, a) in geo.axes.iter().enumerate() {
+                    let pos =
+                        (idx[2 + axis] * a.stride + k[axis] * a.dilation) as i128 - a.pad_begin;
+                    if pos < 0 || pos >= a.output as i128 {
+                        continue 'taps;
+                    }
+                    zi[2 + axis] = pos as usize;
+                    wi[2 + axis] = k[axis];
+                }
+                acc += rational(z[IxDyn(&zi)]) * rational(p.weight[IxDyn(&wi)]);
+            }
+        }
+        acc
+    }))
+}
+
+/// How far `|y_hat[i] - y[i]|` (the engine's output against the exact value) may be under
+/// `model`, per element, for the adjointness check: `gamma_K A + (K + 2)(1 + gamma_K) eta`
+/// (any summation order), widened for the models that allow more: `Ulp(n)` by `n + 1` ulps
+/// of the output, `RtolAtol` by its rule (plus the rounding to the output format).
+fn element_allowance<T: Element>(model: &Model, terms: usize, abs_sum: f64, got: f64) -> f64 {
+    let u = T::UNIT_ROUNDOFF;
+    let g = compare::gamma(terms, u);
+    let direct = g * abs_sum + (terms as f64 + 2.0) * (1.0 + g) * T::SUBNORMAL_MIN;
+    let spacing = (2.0 * u * got.abs()).max(T::SUBNORMAL_MIN);
+    let other = match model {
+        Model::Ulp(n) => (*n as f64 + 1.0) * spacing,
+        Model::RtolAtol { rtol, atol } => {
+            (atol + rtol * got.abs()) / (1.0 - rtol).max(f64::MIN_POSITIVE) + spacing
+        }
+        _ => 0.0,
+    };
+    direct.max(other) * (1.0 + 2f64.powi(-40))
+}
+
+/// One adjointness check: `Ok(false)` when it does not apply (an invalid problem).
+fn adjoint<T: Element>(
+    engine: &dyn ConvTransposeEngine<T>,
+    config: &Config<T>,
+    c: &TransposeCase<T>,
+) -> Result<bool, String> {
+    c.with(|p| {
+        let Ok(geo) = p.validate() else {
+            return Ok(false);
+        };
+        // No bias: the relation is linear.
+        let mut q = p.clone();
+        q.bias = None;
+        let y = match run(engine, &q)? {
+            Ok(y) => y,
+            Err(e) => return Err(format!("refused a valid problem: {e}")),
+        };
+        if y.shape() != geo.output_shape.as_slice() {
+            return Err(format!(
+                "output of shape {:?}, expected {:?}",
+                y.shape(),
+                geo.output_shape
+            ));
+        }
+        let z = small_ints::<T>(&geo.output_shape, 11).0;
+        let cz = adjoint_exact(&q, &z).map_err(|e| e.to_string())?;
+        let lhs: BigRational = y.iter().zip(z.iter()).map(|(&a, &b)| rational(a) * rational(b)).sum();
+        let rhs: BigRational = q.input.iter().zip(cz.iter()).map(|(&a, b)| rational(a) * b).sum();
+        let diff = (lhs - rhs).abs().to_f64().unwrap_or(f64::INFINITY);
+        let model = model_of(config, &q).map_err(|e| e.to_string())?;
+        let eq = q.as_conv().map_err(|e| e.to_string())?;
+        let abs = compare::abs_sums(&eq.problem()).map_err(|e| e.to_string())?;
+        let terms = compare::transpose_terms(&q).map_err(|e| e.to_string())?;
+        let allowed = match &model {
+            Model::Normwise { bound } => {
+                let z2 = z.iter().map(|v| v.to_f64().powi(2)).sum::<f64>().sqrt();
+                let y2 = y.iter().map(|v| v.to_f64().powi(2)).sum::<f64>().sqrt();
+                let n = y.len() as f64;
+                (bound + 2.0 * T::UNIT_ROUNDOFF * y2 + n.sqrt() * T::SUBNORMAL_MIN) * z2
+            }
+            m => y
+                .iter()
+                .zip(&abs)
+                .zip(z.iter())
+                .map(|((&g, &a), &zv)| element_allowance::<T>(m, terms, a, g.to_f64()) * zv.to_f64().abs())
+                .sum::<f64>(),
+        } * (1.0 + 2f64.powi(-40));
+        if diff <= allowed {
+            Ok(true)
+        } else {
+            Err(format!(
+                "<conv_transpose(x), z> - <x, conv(z)> = {diff:e} (exact), more than the {allowed:e} \
+                 the tolerance allows (z: small integers shaped like the output)"
+            ))
+        }
+    })
+}
+
+fn adjoint_section<T: Element>(
+    engine: &dyn ConvTransposeEngine<T>,
+    caps: &TransposeCapabilities,
+    config: &Config<T>,
+) -> SectionReport {
+    let mut report = SectionReport {
+        section: Section::Metamorphic,
+        checked: 0,
+        skipped: 0,
+        failure: None,
+    };
+    let cases_n = (config.cases / 4).max(16);
+    let Some(strategy) = cases::<T>(caps, false) else {
+        report.skipped = cases_n as usize;
+        return report;
+    };
+    let (checked, skipped, failure) = search(strategy, cases_n, config.seed, |c| {
+        adjoint(engine, config, c)
+    });
+    report.checked = checked;
+    report.skipped = skipped;
+    report.failure = failure.map(|f| {
+        found(
+            "metamorphic: adjointness <conv_transpose(x), z> == <x, conv(z)> (shrunk)".to_string(),
+            f,
+            |c| {
+                let code = format!(
+                    "    // Relation: adjointness with the forward convolution; the output alone, judged:\n{}",
+                    check_code(config, "conv_transpose", "judge_transpose")
+                );
+                (case_code(c, &code), c.size())
+            },
+        )
+    });
+    report
+}
+
+// ------------------------------------------------------------------------------ code
+
+fn padding_code(p: &TransposePadding) -> String {
+    match p {
+        TransposePadding::Explicit(v) => {
+            format!("conv_oracle::layer::TransposePadding::Explicit(vec!{v:?})")
+        }
+        TransposePadding::SameUpper => {
+            "conv_oracle::layer::TransposePadding::SameUpper".to_string()
+        }
+        TransposePadding::SameLower => {
+            "conv_oracle::layer::TransposePadding::SameLower".to_string()
+        }
+        TransposePadding::OutputShape { shape, auto_pad } => format!(
+            "conv_oracle::layer::TransposePadding::OutputShape {{ shape: vec!{shape:?}, auto_pad: conv_oracle::layer::AutoPad::{auto_pad:?} }}"
+        ),
+    }
+}
+
+fn case_code<T: Element>(c: &TransposeCase<T>, check: &str) -> String {
+    let ty = <T as Float>::NAME;
+    let mut s = format!(
+        "fn conv_oracle_counterexample(engine: &dyn conv_oracle::engine::ConvTransposeEngine<{ty}>) {{\n"
+    );
+    s += &array_code("input", &c.input.0);
+    s += &array_code("weight", &c.weight.0);
+    if let Some(b) = &c.bias {
+        let values: Vec<String> = b.iter().map(|&v| v.literal()).collect();
+        s += &format!(
+            "    let bias = ndarray::Array1::<{ty}>::from(vec![{}]);\n",
+            values.join(", ")
+        );
+    }
+    let sp = &c.spec;
+    s += &format!(
+        "    let spec = conv_oracle::layer::TransposeSpec {{ stride: vec!{:?}, dilation: vec!{:?}, padding: {}, output_padding: vec!{:?}, groups: {}, ..Default::default() }};\n",
+        sp.stride,
+        sp.dilation,
+        padding_code(&sp.padding),
+        sp.output_padding,
+        sp.groups
+    );
+    s += "    let p = conv_oracle::layer::TransposeProblem::new(input.view(), weight.view())";
+    if c.bias.is_some() {
+        s += ".bias(bias.view())";
+    }
+    s += ".spec(spec);\n";
+    s += check;
+    s += "}\n";
+    s
+}
