@@ -17,6 +17,7 @@ pub mod scalar;
 pub mod signal;
 pub mod spec;
 pub mod summation_properties;
+pub mod vectors;
 
 pub use error::ConvError;
 pub use reference::{Problem, conv};

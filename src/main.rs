@@ -1,4 +1,5 @@
-//! The `conv-oracle` command line: `verify`, `pad`, `convolve`, `correlate`.
+//! The `conv-oracle` command line: `verify`, `pad`, `convolve`, `correlate`, `conv`, `judge`,
+//! `vectors`.
 //!
 //! Exit codes: 0 success; 1 `verify` found a failing property; 2 bad input (a bad file, a bad
 //! argument, a refused request), reported in one line on stderr.
@@ -78,6 +79,30 @@ enum Command {
     /// Judge another implementation's conv output (.npy) against the correctly rounded
     /// result: exit 0 pass, 1 fail, 2 bad input. Reads its files only.
     Judge(JudgeArgs),
+    /// Write the language-neutral test vectors (JSON, correctly rounded outputs as hex bit
+    /// patterns) into a directory, deterministically (fixtures/vectors holds the committed
+    /// copy).
+    Vectors {
+        /// Directory to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Which files.
+        #[arg(long, value_enum, default_value_t = SuiteArg::All)]
+        suite: SuiteArg,
+        /// Replace files that differ.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SuiteArg {
+    /// Every padding rule, boundary and flip; float32 and float64.
+    Core,
+    /// ONNX Conv and ConvTranspose, float32.
+    Onnx,
+    /// Both.
+    All,
 }
 
 #[derive(clap::Args)]
@@ -462,6 +487,18 @@ fn main() -> ExitCode {
         Command::Convolve(args) => signal_command(&args, false),
         Command::Correlate(args) => signal_command(&args, true),
         Command::Conv(args) => conv_command(&args),
+        Command::Vectors { out, suite, force } => {
+            let suite = match suite {
+                SuiteArg::Core => conv_oracle::vectors::Suite::Core,
+                SuiteArg::Onnx => conv_oracle::vectors::Suite::Onnx,
+                SuiteArg::All => conv_oracle::vectors::Suite::All,
+            };
+            conv_oracle::vectors::write_suite(&out, suite, force).map(|paths| {
+                for p in paths {
+                    println!("{}", p.display());
+                }
+            })
+        }
         Command::Judge(args) => {
             return match judge_command(&args) {
                 Ok(true) => ExitCode::SUCCESS,
