@@ -105,13 +105,18 @@ enum SuiteArg {
     All,
 }
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 struct JudgeArgs {
     #[command(flatten)]
     layer: LayerArgs,
-    /// The output to judge (.npy, the input's dtype and layout). Never written.
+    /// The output to judge (.npy, the input's dtype and layout). Never written. Required
+    /// (except with --stream).
     #[arg(long)]
-    output: PathBuf,
+    output: Option<PathBuf>,
+    /// Read JSON-lines requests on stdin (the spec flags as keys, arrays inline or as .npy
+    /// paths; README "judge --stream") and answer one JSON verdict per line.
+    #[arg(long, conflicts_with_all = ["input", "weight", "output", "plot"])]
+    stream: bool,
     /// componentwise (any summation order: gamma_K sum |w||x|), normwise (an FFT's bound),
     /// ulp:N, exact, tosa, or a peer's own test tolerance: torch, numpy, onnx, onnxruntime,
     /// jax (or torch-f32, torch-f64, torch-f16, torch-bf16, jax-f32, jax-f64).
@@ -138,14 +143,16 @@ struct ConvArgs {
 }
 
 /// The arrays and the layer's spec (shared by conv and judge).
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 struct LayerArgs {
-    /// Input (.npy), (N, C, spatial...) or with --layout nhwc (N, spatial..., C).
+    /// Input (.npy), (N, C, spatial...) or with --layout nhwc (N, spatial..., C). Required
+    /// (except with judge --stream).
     #[arg(long)]
-    input: PathBuf,
-    /// Weight (.npy): (O, C/groups, k...) by default; (C_in, C_out/groups, k...) with --transpose.
+    input: Option<PathBuf>,
+    /// Weight (.npy): (O, C/groups, k...) by default; (C_in, C_out/groups, k...) with
+    /// --transpose. Required (except with judge --stream).
     #[arg(long)]
-    weight: PathBuf,
+    weight: Option<PathBuf>,
     /// Bias (.npy), one value per output channel.
     #[arg(long)]
     bias: Option<PathBuf>,
@@ -270,9 +277,27 @@ impl LayerArgs {
         }
     }
 
+    /// Refuses a command without --input or --weight.
+    fn require(&self) -> Result<(), String> {
+        for (flag, v) in [("--input", &self.input), ("--weight", &self.weight)] {
+            if v.is_none() {
+                return Err(format!("{flag} FILE.npy is required"));
+            }
+        }
+        Ok(())
+    }
+
+    fn input_path(&self) -> &Path {
+        self.input.as_deref().unwrap_or(Path::new(""))
+    }
+
+    fn weight_path(&self) -> &Path {
+        self.weight.as_deref().unwrap_or(Path::new(""))
+    }
+
     /// The input files, bias included.
     fn inputs(&self) -> Vec<&Path> {
-        let mut inputs = vec![self.input.as_path(), self.weight.as_path()];
+        let mut inputs = vec![self.input_path(), self.weight_path()];
         if let Some(b) = &self.bias {
             inputs.push(b.as_path());
         }
@@ -284,7 +309,7 @@ impl LayerArgs {
         input.ndim().checked_sub(2).ok_or_else(|| {
             format!(
                 "{}: expected (N, C, spatial...) with at least 2 axes, got {}",
-                self.input.display(),
+                self.input_path().display(),
                 input.ndim()
             )
         })
@@ -499,6 +524,7 @@ fn main() -> ExitCode {
                 }
             })
         }
+        Command::Judge(args) if args.stream => return judge_stream(&args),
         Command::Judge(args) => {
             return match judge_command(&args) {
                 Ok(true) => ExitCode::SUCCESS,
@@ -901,6 +927,7 @@ fn parse_padding(s: &str, rank: usize) -> Result<Padding, String> {
 }
 
 fn conv_command(args: &ConvArgs) -> Result<(), String> {
+    args.layer.require()?;
     check_output(&args.layer.inputs(), &args.out.output, args.out.force)?;
     args.layer.check_transpose_flags()?;
     let data = args
@@ -933,8 +960,8 @@ impl Job for ConvJob<'_> {
             format!(
                 "conv{} with {}, {}: {e}",
                 if layer.transpose { " --transpose" } else { "" },
-                layer.input.display(),
-                layer.weight.display()
+                layer.input_path().display(),
+                layer.weight_path().display()
             )
         };
         let out = if layer.transpose {
@@ -1013,9 +1040,13 @@ fn tolerance_model(name: &str, dtype: &str) -> Result<Option<Model>, String> {
 
 fn judge_command(args: &JudgeArgs) -> Result<bool, String> {
     let layer = &args.layer;
+    layer.require()?;
+    let Some(output) = &args.output else {
+        return Err("--output FILE.npy is required".into());
+    };
     layer.check_transpose_flags()?;
     let mut paths = layer.inputs();
-    paths.push(args.output.as_path());
+    paths.push(output.as_path());
     if let Some(plot) = &args.plot {
         check_output(&paths, plot, args.force)?;
     }
@@ -1023,6 +1054,295 @@ fn judge_command(args: &JudgeArgs) -> Result<bool, String> {
         .iter()
         .map(|p| read_data(p))
         .collect::<Result<Vec<_>, _>>()?;
+    let judged = judge_data(args, &paths, data)?;
+    if args.json {
+        println!("{}", judged.json);
+    } else {
+        print!("{}", judged.text);
+    }
+    Ok(judged.passed)
+}
+
+/// `judge --stream`: one JSON request per stdin line, one JSON verdict per stdout line (the
+/// `--json` document plus the request's `id`; `{"id", "verdict": "error", "error"}` for a bad
+/// request, which does not stop the stream). Exit 0 when every request passed, 1 when one
+/// failed, 2 when one was bad.
+fn judge_stream(defaults: &JudgeArgs) -> ExitCode {
+    use std::io::{BufRead, Write};
+    let (mut failed, mut bad) = (false, false);
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout().lock();
+    for line in stdin.lock().lines() {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("conv-oracle: error: reading stdin: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (id, reply) = match serde_json::from_str::<serde_json::Value>(&line) {
+            Err(e) => (
+                serde_json::Value::Null,
+                Err(format!("not a JSON object: {e}")),
+            ),
+            Ok(req) => (
+                req.get("id").cloned().unwrap_or(serde_json::Value::Null),
+                stream_request(&req, defaults),
+            ),
+        };
+        let mut doc = match reply {
+            Ok(j) => {
+                failed |= !j.passed;
+                j.json
+            }
+            Err(e) => {
+                bad = true;
+                serde_json::json!({ "verdict": "error", "error": e })
+            }
+        };
+        if let Some(obj) = doc.as_object_mut() {
+            obj.insert("id".into(), id);
+        }
+        // A closed stdout ends the stream quietly.
+        if writeln!(stdout, "{doc}")
+            .and_then(|_| stdout.flush())
+            .is_err()
+        {
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::from(if bad {
+        2
+    } else if failed {
+        1
+    } else {
+        0
+    })
+}
+
+/// One `--stream` request: the spec flags of `judge` as keys (`stride`, `dilation`,
+/// `padding`, `padding_mode`, `groups`, `layout`, `kernel_layout`, `transpose`,
+/// `output_padding`, `output_shape`, `tolerance`), numbers or lists where the flag takes
+/// `S0,S1,...`, `padding` also as `[[lo, hi], ...]`; the arrays `input`, `weight`, `bias`
+/// (optional) and `output` each a .npy path or `{"dtype": "float32" | "float64", "shape":
+/// [...], "data": [...]}` with numbers, `"nan"`, `"inf"`, `"-inf"`, or `"0x..."` bit patterns.
+fn stream_request(req: &serde_json::Value, defaults: &JudgeArgs) -> Result<Judgement, String> {
+    use serde_json::Value;
+    let obj = req.as_object().ok_or("a request must be a JSON object")?;
+    let known = [
+        "id",
+        "input",
+        "weight",
+        "bias",
+        "output",
+        "stride",
+        "dilation",
+        "padding",
+        "padding_mode",
+        "groups",
+        "layout",
+        "kernel_layout",
+        "transpose",
+        "output_padding",
+        "output_shape",
+        "tolerance",
+    ];
+    if let Some(k) = obj.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(format!("unknown key '{k}' (known: {})", known.join(", ")));
+    }
+    let mut args = defaults.clone();
+    args.stream = false;
+    args.json = true;
+    args.plot = None;
+    let axes = |key: &str, v: &Value| -> Result<String, String> {
+        match v {
+            Value::Number(n) if n.is_u64() => Ok(n.to_string()),
+            Value::Array(a) => a
+                .iter()
+                .map(|x| x.as_u64().map(|n| n.to_string()))
+                .collect::<Option<Vec<_>>>()
+                .map(|v| v.join(","))
+                .ok_or_else(|| format!("'{key}': expected whole numbers")),
+            _ => Err(format!(
+                "'{key}': expected a whole number or a list of them"
+            )),
+        }
+    };
+    let text = |key: &str, v: &Value| -> Result<String, String> {
+        v.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("'{key}': expected a string"))
+    };
+    let layer = &mut args.layer;
+    for (k, v) in obj {
+        match k.as_str() {
+            "stride" => layer.stride = axes(k, v)?,
+            "dilation" => layer.dilation = axes(k, v)?,
+            "padding" => {
+                layer.padding = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Array(pairs) if pairs.iter().all(Value::is_array) => pairs
+                        .iter()
+                        .map(|p| match p.as_array().map(|p| p.as_slice()) {
+                            Some([lo, hi]) => match (lo.as_u64(), hi.as_u64()) {
+                                (Some(lo), Some(hi)) => Ok(format!("{lo}:{hi}")),
+                                _ => Err("'padding': pairs of whole numbers".to_string()),
+                            },
+                            _ => Err("'padding': expected [lo, hi] pairs".to_string()),
+                        })
+                        .collect::<Result<Vec<_>, _>>()?
+                        .join(","),
+                    other => axes(k, other)?,
+                }
+            }
+            "padding_mode" => {
+                layer.padding_mode = PaddingModeArg::from_str(&text(k, v)?, true)
+                    .map_err(|e| format!("'padding_mode': {e}"))?
+            }
+            "layout" => {
+                layer.layout =
+                    LayoutArg::from_str(&text(k, v)?, true).map_err(|e| format!("'layout': {e}"))?
+            }
+            "kernel_layout" => {
+                layer.kernel_layout = KernelLayoutArg::from_str(&text(k, v)?, true)
+                    .map_err(|e| format!("'kernel_layout': {e}"))?
+            }
+            "groups" => {
+                layer.groups = v
+                    .as_u64()
+                    .and_then(|g| usize::try_from(g).ok())
+                    .ok_or("'groups': expected a whole number")?
+            }
+            "transpose" => {
+                layer.transpose = v.as_bool().ok_or("'transpose': expected true or false")?
+            }
+            "output_padding" => layer.output_padding = Some(axes(k, v)?),
+            "output_shape" => layer.output_shape = Some(axes(k, v)?),
+            "tolerance" => args.tolerance = text(k, v)?,
+            _ => {}
+        }
+    }
+    args.layer.check_transpose_flags()?;
+    let mut names = Vec::new();
+    let mut data = Vec::new();
+    for key in ["input", "weight", "bias", "output"] {
+        let Some(v) = obj.get(key) else {
+            if key == "bias" {
+                continue;
+            }
+            return Err(format!("'{key}' is required"));
+        };
+        let (name, d) = match v {
+            Value::String(path) => (PathBuf::from(path), read_data(Path::new(path))?),
+            Value::Object(_) => (PathBuf::from(format!("<{key}>")), inline_array(key, v)?),
+            _ => {
+                return Err(format!(
+                    "'{key}': expected a .npy path or {{dtype, shape, data}}"
+                ));
+            }
+        };
+        names.push(name);
+        data.push(d);
+    }
+    args.layer.input = Some(names[0].clone());
+    args.layer.weight = Some(names[1].clone());
+    args.layer.bias = (names.len() == 4).then(|| names[2].clone());
+    args.output = names.last().cloned();
+    let paths: Vec<&Path> = names.iter().map(PathBuf::as_path).collect();
+    judge_data(&args, &paths, data)
+}
+
+/// An inline array of a `--stream` request.
+fn inline_array(key: &str, v: &serde_json::Value) -> Result<Data, String> {
+    let dtype = v.get("dtype").and_then(|d| d.as_str()).unwrap_or("float64");
+    let shape: Vec<usize> = v
+        .get("shape")
+        .and_then(|s| s.as_array())
+        .and_then(|s| {
+            s.iter()
+                .map(|n| n.as_u64().and_then(|n| usize::try_from(n).ok()))
+                .collect()
+        })
+        .ok_or_else(|| format!("'{key}': 'shape' must be a list of whole numbers"))?;
+    let items = v
+        .get("data")
+        .and_then(|d| d.as_array())
+        .ok_or_else(|| format!("'{key}': 'data' must be a list"))?;
+    let expected = shape
+        .iter()
+        .try_fold(1usize, |a, &n| a.checked_mul(n))
+        .ok_or_else(|| format!("'{key}': shape {shape:?} is too large"))?;
+    if items.len() != expected {
+        return Err(format!(
+            "'{key}': shape {shape:?} needs {expected} values, got {}",
+            items.len()
+        ));
+    }
+    let value = |x: &serde_json::Value, bits32: bool| -> Result<f64, String> {
+        match x {
+            serde_json::Value::Number(n) => n.as_f64().ok_or_else(|| format!("'{key}': {n}")),
+            serde_json::Value::String(s) => {
+                if let Some(h) = s.strip_prefix("0x") {
+                    if bits32 {
+                        u32::from_str_radix(h, 16).map(|b| f64::from(f32::from_bits(b)))
+                    } else {
+                        u64::from_str_radix(h, 16).map(f64::from_bits)
+                    }
+                    .map_err(|_| format!("'{key}': bad bit pattern '{s}'"))
+                } else {
+                    s.parse::<f64>()
+                        .map_err(|_| format!("'{key}': '{s}' is not a number"))
+                }
+            }
+            other => Err(format!("'{key}': {other} is not a number")),
+        }
+    };
+    let dims = ndarray::IxDyn(&shape);
+    match dtype {
+        "float64" => {
+            let vals = items
+                .iter()
+                .map(|x| value(x, false))
+                .collect::<Result<Vec<_>, _>>()?;
+            ArrayD::from_shape_vec(dims, vals)
+                .map(Data::F64)
+                .map_err(|e| e.to_string())
+        }
+        "float32" => {
+            let vals = items
+                .iter()
+                .map(|x| match x {
+                    // Decimal text parsed straight to f32 (no double rounding through f64).
+                    serde_json::Value::Number(n) => n
+                        .to_string()
+                        .parse::<f32>()
+                        .map_err(|_| format!("'{key}': {n}")),
+                    serde_json::Value::String(s) if !s.starts_with("0x") => s
+                        .parse::<f32>()
+                        .map_err(|_| format!("'{key}': '{s}' is not a number")),
+                    other => value(other, true).map(|v| v as f32),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            ArrayD::from_shape_vec(dims, vals)
+                .map(Data::F32)
+                .map_err(|e| e.to_string())
+        }
+        other => Err(format!("'{key}': dtype '{other}' (float32 or float64)")),
+    }
+}
+
+/// One verdict: pass or fail, the `--json` document and the text report.
+struct Judgement {
+    passed: bool,
+    json: serde_json::Value,
+    text: String,
+}
+
+/// Judges arrays read from `paths` (input, weight, [bias], output), all float32 or float64.
+fn judge_data(args: &JudgeArgs, paths: &[&Path], data: Vec<Data>) -> Result<Judgement, String> {
     let kinds: Vec<&str> = data.iter().map(Data::dtype).collect();
     if kinds.iter().all(|&k| k == "float64") {
         judge_typed::<f64>(args, data.into_iter().filter_map(Data::into_f64).collect())
@@ -1041,12 +1361,13 @@ fn judge_command(args: &JudgeArgs) -> Result<bool, String> {
     }
 }
 
-fn judge_typed<T>(args: &JudgeArgs, arrays: Vec<ArrayD<T>>) -> Result<bool, String>
+fn judge_typed<T>(args: &JudgeArgs, arrays: Vec<ArrayD<T>>) -> Result<Judgement, String>
 where
     T: conv_oracle::compare::Float + conv_oracle::engine::exact::ExactElement + Clone,
     T: conv_oracle::engine::fft::FftElement,
 {
     let layer = &args.layer;
+    let output = args.output.as_deref().unwrap_or(Path::new(""));
     let (x, w, got) = (&arrays[0], &arrays[1], &arrays[arrays.len() - 1]);
     let bias = layer.bias_view(if arrays.len() == 4 {
         arrays.get(2)
@@ -1059,14 +1380,14 @@ where
         format!(
             "judge{} with {}, {}: {e}",
             if layer.transpose { " --transpose" } else { "" },
-            layer.input.display(),
-            layer.weight.display()
+            layer.input_path().display(),
+            layer.weight_path().display()
         )
     };
     let xv = input_as_nchw(x.view(), layout).map_err(context)?;
     // The candidate in (N, O, out...) order, as the input's layout gives it.
     let got =
-        input_as_nchw(got.view(), layout).map_err(|e| format!("{}: {e}", args.output.display()))?;
+        input_as_nchw(got.view(), layout).map_err(|e| format!("{}: {e}", output.display()))?;
     let problem = if layer.transpose {
         let mut p = TransposeProblem::new(xv, w.view()).spec(layer.transpose_spec(rank)?);
         p.bias = bias;
@@ -1088,12 +1409,12 @@ where
     let report = problem.judge(got.view(), &model).map_err(|e| match e {
         ConvError::ShapeMismatch { expected, got, .. } => format!(
             "{}: shape {got:?} (in (N, O, spatial...) order), but the problem's output is {expected:?}",
-            args.output.display()
+            output.display()
         ),
         e => context(e),
     })?;
     let worst_index = report.worst.as_ref().map(|w| unravel(w.index, &shape));
-    if args.json {
+    let json = {
         let worst = report.worst.as_ref().map(|w| {
             serde_json::json!({
                 "index": worst_index,
@@ -1106,7 +1427,7 @@ where
                 "taps": w.taps,
             })
         });
-        let doc = serde_json::json!({
+        serde_json::json!({
             "verdict": if report.passed() { "pass" } else { "fail" },
             "reason": match &report.verdict {
                 conv_oracle::compare::Verdict::Fail(r) => Some(r.to_string()),
@@ -1121,12 +1442,14 @@ where
             "max_ulp": report.max_ulp,
             "max_ratio": report.max_ratio,
             "worst": worst,
-        });
-        println!("{doc}");
-    } else {
-        println!("{report}");
+        })
+    };
+    let mut text = format!("{report}\n");
+    {
+        use std::fmt::Write as _;
         if let (Some(w), Some(i)) = (&report.worst, &worst_index) {
-            println!(
+            let _ = writeln!(
+                text,
                 "worst element at {i:?} (N, O, spatial...): got {:?}, correctly rounded {:?}, {} ulp",
                 w.got, w.exact, w.ulp
             );
@@ -1138,7 +1461,8 @@ where
                     .map(|(a, b)| format!("{a:?}*{b:?}"))
                     .collect();
                 let more = w.taps.len().saturating_sub(12);
-                println!(
+                let _ = writeln!(
+                    text,
                     "its terms (weight*input): {}{}",
                     shown.join(" + "),
                     if more > 0 {
@@ -1157,7 +1481,7 @@ where
         let ratios = conv_oracle::compare::element_ratios(&model, &got, &exact, &abs, terms);
         let title = format!(
             "{}: {} ({} under {})",
-            args.output.display(),
+            output.display(),
             if report.passed() { "PASS" } else { "FAIL" },
             dtype,
             report.model
@@ -1168,7 +1492,11 @@ where
             args.force,
         )?;
     }
-    Ok(report.passed())
+    Ok(Judgement {
+        passed: report.passed(),
+        json,
+        text,
+    })
 }
 
 /// What `judge` judges: a convolution or a transposed one.

@@ -1550,3 +1550,80 @@ fn judge_symmetric_padding_mode() {
     assert_eq!(judge(&sym).status.code(), Some(0));
     assert_eq!(judge(&refl).status.code(), Some(1));
 }
+
+/// `judge --stream`: JSON-lines requests (paths and inline arrays, bit patterns, a transposed
+/// request) answered one verdict per line with the request's id; a bad line is answered with
+/// an error and the stream goes on; the exit status is the worst verdict.
+#[test]
+fn judge_stream_answers_every_line() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 3]), vec![1.0f64, 2.0, 3.0]).unwrap();
+    let w = ArrayD::from_shape_vec(IxDyn(&[1, 1, 3]), vec![1.0f64, 10.0, 100.0]).unwrap();
+    let y = ArrayD::from_shape_vec(
+        IxDyn(&[1, 1, 6]),
+        vec![1.0f64, 10.0, 102.0, 20.0, 203.0, 30.0],
+    )
+    .unwrap();
+    let (xp, wp, yp) = (
+        write(d, "x.npy", &x),
+        write(d, "w.npy", &w),
+        write(d, "y.npy", &y),
+    );
+    let requests = [
+        serde_json::json!({"id": 1, "input": xp, "weight": wp, "output": yp, "transpose": true,
+                           "stride": 2, "padding": "same-upper"}),
+        serde_json::json!({"id": "shifted", "input": xp, "weight": wp, "output": yp,
+                           "transpose": true, "stride": [2], "padding": "same-lower"}),
+        serde_json::json!({"id": 3, "input": {"shape": [1, 1, 3], "data": [1, 2, 3]},
+                           "weight": {"shape": [1, 1, 2], "data": [1, "0x3ff0000000000000"]},
+                           "output": {"shape": [1, 1, 2], "data": [3, 5]},
+                           "padding": [[0, 0]], "tolerance": "exact"}),
+        serde_json::json!({"id": 4, "input": {"dtype": "float32", "shape": [1, 1, 2], "data": [0.1, "nan"]},
+                           "weight": {"dtype": "float32", "shape": [1, 1, 1], "data": [3]},
+                           "output": {"dtype": "float32", "shape": [1, 1, 2], "data": ["0x3e99999a", "nan"]}}),
+        serde_json::json!({"id": 5, "input": xp, "weight": wp, "output": yp, "strides": 2}),
+    ];
+    let mut input: String = requests.iter().map(|r| format!("{r}\n")).collect();
+    input.push_str("not json\n");
+    let mut child = bin()
+        .args(["judge", "--stream"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    let o = child.wait_with_output().expect("wait");
+    let lines: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 6, "{}", String::from_utf8_lossy(&o.stdout));
+    let verdicts: Vec<(&Value, &str)> = lines
+        .iter()
+        .map(|l| (&l["id"], l["verdict"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(verdicts[0], (&Value::from(1), "pass"));
+    assert_eq!(verdicts[1], (&Value::from("shifted"), "fail"));
+    assert_eq!(verdicts[2], (&Value::from(3), "pass"));
+    // 0.1f32 * 3 rounded once is 0x3e99999a; NaN matches NaN.
+    assert_eq!(verdicts[3], (&Value::from(4), "pass"), "{}", lines[3]);
+    assert_eq!(lines[3]["dtype"], "f32");
+    assert_eq!(verdicts[4].1, "error");
+    assert!(
+        lines[4]["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unknown key 'strides'")
+    );
+    assert_eq!(verdicts[5], (&Value::Null, "error"));
+    assert_eq!(o.status.code(), Some(2));
+}
