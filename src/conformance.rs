@@ -823,7 +823,10 @@ pub(crate) fn specials<T: Element>() -> BoxedStrategy<T> {
 /// Random problems inside `caps`: uniform data in `[-1, 1)` mostly; inputs near `1e6` with
 /// kernels that sum to about zero (cancellation); twelve decades ([`decades`]); and (with
 /// `specials`) NaN, infinities and signed zeros among ordinary values ([`specials`]).
-fn cases<T: Element>(caps: &Capabilities, specials: bool) -> Option<BoxedStrategy<Case<T>>> {
+pub(crate) fn cases<T: Element>(
+    caps: &Capabilities,
+    specials: bool,
+) -> Option<BoxedStrategy<Case<T>>> {
     let l = layouts(caps)?;
     let decades = case_with_values(l.clone(), decades::<T>, decades::<T>, false);
     Some(if specials {

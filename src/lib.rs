@@ -16,6 +16,7 @@ pub mod reference;
 pub mod scalar;
 pub mod signal;
 pub mod spec;
+pub mod strategies;
 pub mod summation_properties;
 pub mod vectors;
 

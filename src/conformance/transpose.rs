@@ -570,7 +570,7 @@ fn layouts(caps: &TransposeCapabilities) -> Option<BoxedStrategy<Layout>> {
 
 /// Cases over `layouts`: uniform data in `[-1, 1)`, twelve decades, and (with `specials`)
 /// NaN, infinities and signed zeros among ordinary values.
-fn cases<T: Element>(
+pub(crate) fn cases<T: Element>(
     caps: &TransposeCapabilities,
     specials: bool,
 ) -> Option<BoxedStrategy<TransposeCase<T>>> {

@@ -1,0 +1,120 @@
+//! The public generators (`conv_oracle::strategies`): drawn problems stay inside the
+//! capabilities, the reference passes the oracle on them, and a failing property shrinks to a
+//! problem that is still well formed; the quickcheck types (feature `quickcheck`) likewise.
+
+use conv_oracle::compare::{Model, judge, judge_transpose};
+use conv_oracle::conformance::Capabilities;
+use conv_oracle::conformance::transpose::TransposeCapabilities;
+use conv_oracle::strategies::{problems, transpose_problems};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestError, TestRunner};
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn drawn_problems_are_inside_the_capabilities(
+        c in problems::<f64>(&Capabilities::deep_learning())
+    ) {
+        let caps = Capabilities::deep_learning();
+        let rank = c.input.0.ndim() - 2;
+        prop_assert!(caps.allows(&c.spec, rank, c.bias.is_some()));
+        c.with(|p| -> Result<(), TestCaseError> {
+            if p.validate().is_ok() {
+                let y = conv_oracle::conv(p).expect("valid");
+                let r = judge(p, y.view(), &Model::Componentwise).expect("judged");
+                prop_assert!(r.passed(), "{}", r);
+            }
+            Ok(())
+        })?;
+    }
+
+    #[test]
+    fn drawn_transposed_problems_pass_the_literal_formula(
+        c in transpose_problems::<f32>(&TransposeCapabilities::all())
+    ) {
+        c.with(|p| -> Result<(), TestCaseError> {
+            if p.validate().is_ok() {
+                let y = conv_oracle::layer::transpose_literal(p).expect("valid");
+                let r = judge_transpose(p, y.view(), &Model::Componentwise).expect("judged");
+                prop_assert!(r.passed(), "{}", r);
+            }
+            Ok(())
+        })?;
+    }
+}
+
+/// A property that fails on any input value above 0.5 in magnitude shrinks to a problem whose
+/// arrays still fit its shapes and spec (it validates) and is small.
+#[test]
+fn shrinking_keeps_problems_well_formed() {
+    let mut runner = TestRunner::new(Config {
+        cases: 256,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = problems::<f64>(&Capabilities {
+        special_values: false,
+        ..Capabilities::all()
+    });
+    let result = runner.run(&strategy, |c| {
+        if c.input.0.iter().any(|v| v.abs() > 0.5) {
+            Err(TestCaseError::fail("large input value"))
+        } else {
+            Ok(())
+        }
+    });
+    let Err(TestError::Fail(_, c)) = result else {
+        panic!("the property should fail: {result:?}");
+    };
+    assert!(c.with(|p| p.validate().is_ok()), "{c:?}");
+    assert!(
+        c.input.0.len() <= 4,
+        "shrunk to {} input values",
+        c.input.0.len()
+    );
+}
+
+#[cfg(feature = "quickcheck")]
+mod quick {
+    use super::*;
+    use conv_oracle::strategies::arbitrary::{AnyProblem, AnyTransposeProblem};
+    use quickcheck::{Arbitrary, QuickCheck};
+
+    #[test]
+    fn any_problem_passes_the_oracle_and_shrinks_to_well_formed_problems() {
+        fn prop(c: AnyProblem<f64>) -> bool {
+            let ok = c.0.with(|p| match p.validate() {
+                Ok(_) => {
+                    let y = conv_oracle::conv(p).expect("valid");
+                    judge(p, y.view(), &Model::Componentwise).is_ok_and(|r| r.passed())
+                }
+                Err(_) => true,
+            });
+            let shrinks_well_formed = c
+                .shrink()
+                .take(8)
+                .all(|s| s.0.input.0.shape() == c.0.input.0.shape() && s.0.spec == c.0.spec);
+            ok && shrinks_well_formed
+        }
+        QuickCheck::new()
+            .tests(48)
+            .quickcheck(prop as fn(AnyProblem<f64>) -> bool);
+    }
+
+    #[test]
+    fn any_transposed_problem_passes_the_oracle() {
+        fn prop(c: AnyTransposeProblem<f32>) -> bool {
+            c.0.with(|p| match p.validate() {
+                Ok(_) => {
+                    let y = conv_oracle::layer::transpose_literal(p).expect("valid");
+                    judge_transpose(p, y.view(), &Model::Componentwise).is_ok_and(|r| r.passed())
+                }
+                Err(_) => true,
+            })
+        }
+        QuickCheck::new()
+            .tests(48)
+            .quickcheck(prop as fn(AnyTransposeProblem<f32>) -> bool);
+    }
+}
