@@ -429,19 +429,24 @@ pub fn check_sections<T: Element>(
     sections: &[Section],
 ) -> ConformanceReport {
     let caps = engine.capabilities();
-    let sections = sections
-        .iter()
-        .map(|&s| match s {
-            Section::Catalogue => catalogue_section(engine, &caps, config),
-            Section::Oracle => oracle_section(engine, &caps, config),
-            Section::Invalid => invalid_section(engine, &caps),
-            Section::Metamorphic => metamorphic_section(engine, &caps, config),
-        })
-        .collect();
+    report_of::<T>(engine.name(), sections, |s| match s {
+        Section::Catalogue => catalogue_section(engine, &caps, config),
+        Section::Oracle => oracle_section(engine, &caps, config),
+        Section::Invalid => invalid_section(engine, &caps),
+        Section::Metamorphic => metamorphic_section(engine, &caps, config),
+    })
+}
+
+/// The report of `engine` on `sections`, each run by `run`.
+pub(crate) fn report_of<T: Float>(
+    engine: &str,
+    sections: &[Section],
+    run: impl Fn(Section) -> SectionReport,
+) -> ConformanceReport {
     ConformanceReport {
-        engine: engine.name().to_string(),
-        dtype: <T as Float>::NAME,
-        sections,
+        engine: engine.to_string(),
+        dtype: T::NAME,
+        sections: sections.iter().map(|&s| run(s)).collect(),
     }
 }
 
@@ -450,8 +455,59 @@ fn run<T: Element>(
     engine: &dyn ConvEngine<T>,
     p: &Problem<'_, T>,
 ) -> Result<Result<ArrayD<T>, ConvError>, String> {
-    catch_unwind(AssertUnwindSafe(|| engine.conv(p)))
+    guarded(|| engine.conv(p))
+}
+
+/// Runs `f`, turning a panic into an error message.
+pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+    catch_unwind(AssertUnwindSafe(f))
         .map_err(|e| format!("the engine panicked: {}", panic_message(e.as_ref())))
+}
+
+/// The verdict on an engine's answer `got` to a problem the reference validates as
+/// `valid`: `Ok(true)` checked and passed, `Ok(false)` not applicable (an invalid problem and
+/// an engine that does not validate), `Err` why it failed; `judge_output` judges an output of
+/// a valid problem.
+pub(crate) fn verdict_of<T>(
+    got: Result<ArrayD<T>, ConvError>,
+    valid: Result<(), ConvError>,
+    validates: bool,
+    judge_output: impl FnOnce(ArrayD<T>) -> Result<crate::compare::Report, String>,
+) -> Result<bool, String> {
+    match (got, valid) {
+        (Ok(_), Err(e)) if validates => Err(format!(
+            "returned an output for an invalid problem (the reference refuses it: {e})"
+        )),
+        // Refused, as it must be.
+        (Err(_), Err(_)) if validates => Ok(true),
+        (_, Err(_)) => Ok(false),
+        (Err(e), Ok(_)) => Err(format!("refused a valid problem: {e}")),
+        (Ok(y), Ok(())) => match judge_output(y) {
+            Ok(r) if r.passed() => Ok(true),
+            Ok(r) => Err(r.to_string()),
+            Err(e) => Err(format!("output rejected: {e}")),
+        },
+    }
+}
+
+/// The verdict on an engine's answer to a problem it must refuse (`reference` is the
+/// reference's own verdict).
+pub(crate) fn refusal<T, G>(
+    reference: Result<G, ConvError>,
+    got: Result<ArrayD<T>, ConvError>,
+) -> Result<(), String> {
+    let reference = match reference {
+        Err(e) => e,
+        // The list is wrong, not the engine: say so rather than pass.
+        Ok(_) => return Err("the reference accepts this problem".to_string()),
+    };
+    match got {
+        Err(_) => Ok(()),
+        Ok(y) => Err(format!(
+            "returned an output of shape {:?} instead of an error (the reference: {reference})",
+            y.shape()
+        )),
+    }
 }
 
 /// Judges the engine on one case against the oracle: `Ok(true)` checked and passed,
@@ -466,20 +522,9 @@ fn judge_case<T: Element>(
     c.with(|p| {
         let model = config.tolerance.model(p);
         let got = run(engine, p)?;
-        match (got, p.validate()) {
-            (Ok(_), Err(e)) if caps.validates => Err(format!(
-                "returned an output for an invalid problem (the reference refuses it: {e})"
-            )),
-            // Refused, as it must be.
-            (Err(_), Err(_)) if caps.validates => Ok(true),
-            (_, Err(_)) => Ok(false),
-            (Err(e), Ok(_)) => Err(format!("refused a valid problem: {e}")),
-            (Ok(y), Ok(_)) => match judge(p, y.view(), &model) {
-                Ok(r) if r.passed() => Ok(true),
-                Ok(r) => Err(r.to_string()),
-                Err(e) => Err(format!("output rejected: {e}")),
-            },
-        }
+        verdict_of(got, p.validate().map(|_| ()), caps.validates, |y| {
+            judge(p, y.view(), &model).map_err(|e| e.to_string())
+        })
     })
 }
 
@@ -1034,20 +1079,7 @@ fn invalid_section<T: Element>(engine: &dyn ConvEngine<T>, caps: &Capabilities) 
     }
     for e in entries {
         report.checked += 1;
-        let verdict = e.case.with(|p| {
-            let reference = match p.validate() {
-                Err(e) => e,
-                // The list is wrong, not the engine: say so rather than pass.
-                Ok(_) => return Err("the reference accepts this problem".to_string()),
-            };
-            match run(engine, p)? {
-                Err(_) => Ok(()),
-                Ok(y) => Err(format!(
-                    "returned an output of shape {:?} instead of an error (the reference: {reference})",
-                    y.shape()
-                )),
-            }
-        });
+        let verdict = e.case.with(|p| refusal(p.validate(), run(engine, p)?));
         if let Err(detail) = verdict {
             report.failure = Some(counterexample(
                 format!("invalid input: {}", e.name),

@@ -478,21 +478,73 @@ fn finish(mut m: serde_json::Map<String, Value>, groups: Vec<Value>) -> Value {
 /// A conv test group over every data kind.
 fn conv_group<T: VectorElement>(id: &mut usize, g: &ConvGroup<T>, seed: u64) -> Value {
     let (comment, xs, ws, bias, spec) = g;
-    let rank = xs.len() - 2;
+    let shapes = Shapes {
+        input: xs,
+        weight: ws,
+        bias: bias.then_some(ws[0]),
+    };
+    let terms = ws[1..].iter().product::<usize>() + usize::from(*bias);
+    let spec_json = conv_spec_json(spec, xs.len() - 2);
+    group_json(
+        id,
+        "conv",
+        comment,
+        spec_json,
+        &shapes,
+        seed,
+        None,
+        |x, w, b| {
+            let mut p = Problem::new(x.view(), w.view()).spec(spec.clone());
+            p.bias = b.map(|b| b.view());
+            Some((ExactEngine::new().conv(&p).ok()?, abs_sums(&p).ok()?, terms))
+        },
+    )
+}
+
+/// The shapes of a group's arrays (the bias length, if any).
+struct Shapes<'a> {
+    input: &'a [usize],
+    weight: &'a [usize],
+    bias: Option<usize>,
+}
+
+/// A test group over every data kind: `compute` gives the correctly rounded output, the bound
+/// scales and `K` of one test's data (`None`: left out). `worked` replaces the integer
+/// test's input and weight.
+#[allow(clippy::too_many_arguments)]
+fn group_json<T: VectorElement>(
+    id: &mut usize,
+    op: &str,
+    comment: &str,
+    spec: Value,
+    shapes: &Shapes<'_>,
+    seed: u64,
+    worked: Option<(&[f64], &[f64])>,
+    compute: impl Fn(&ArrayD<T>, &ArrayD<T>, Option<&Array1<T>>) -> Option<(ArrayD<T>, Vec<f64>, usize)>,
+) -> Value {
     let mut rng = Lcg(seed);
     let mut tests = Vec::new();
     let mut meta = None;
+    let fixed = |shape: &[usize], v: &[f64]| {
+        ArrayD::from_shape_vec(IxDyn(shape), v.iter().map(|&v| T::from_f64(v)).collect()).ok()
+    };
     for kind in Kind::ALL {
-        let x = data::<T>(&mut rng, kind, xs, false);
-        let w = data::<T>(&mut rng, kind, ws, true);
-        let b = bias
-            .then(|| Array1::from_iter(data::<T>(&mut rng, kind, &[ws[0]], false).iter().copied()));
-        let mut p = Problem::new(x.view(), w.view()).spec(spec.clone());
-        p.bias = b.as_ref().map(|b| b.view());
-        let (Ok(y), Ok(a)) = (ExactEngine::new().conv(&p), abs_sums(&p)) else {
+        let given = worked
+            .filter(|_| kind == Kind::Integers)
+            .and_then(|(x, w)| Some((fixed(shapes.input, x)?, fixed(shapes.weight, w)?)));
+        let (x, w) = match given {
+            Some(xw) => xw,
+            None => (
+                data::<T>(&mut rng, kind, shapes.input, false),
+                data::<T>(&mut rng, kind, shapes.weight, true),
+            ),
+        };
+        let b = shapes
+            .bias
+            .map(|n| Array1::from_iter(data::<T>(&mut rng, kind, &[n], false).iter().copied()));
+        let Some((y, a, terms)) = compute(&x, &w, b.as_ref()) else {
             continue;
         };
-        let terms = ws[1..].iter().product::<usize>() + usize::from(*bias);
         meta.get_or_insert((y.shape().to_vec(), terms));
         let bx = b.as_ref().map(|b| b.clone().into_dyn());
         let mut ins = vec![&x, &w];
@@ -516,12 +568,12 @@ fn conv_group<T: VectorElement>(id: &mut usize, g: &ConvGroup<T>, seed: u64) -> 
     let (out_shape, terms) = meta.unwrap_or_default();
     json!({
         "type": "ConvTest",
-        "op": "conv",
+        "op": op,
         "comment": comment,
-        "spec": conv_spec_json(spec, rank),
-        "inputShape": xs,
-        "weightShape": ws,
-        "bias": bias,
+        "spec": spec,
+        "inputShape": shapes.input,
+        "weightShape": shapes.weight,
+        "bias": shapes.bias.is_some(),
         "outputShape": out_shape,
         "terms": terms,
         "unitRoundoff": T::UNIT_ROUNDOFF,
@@ -812,75 +864,31 @@ fn onnx_transpose() -> Value {
     let mut id = 0;
     let mut groups = Vec::new();
     for (i, (comment, xs, ws, bias, spec)) in cases.iter().enumerate() {
-        let rank = xs.len() - 2;
-        let mut rng = Lcg(3000 + i as u64);
-        let mut tests = Vec::new();
-        let mut meta = None;
-        for kind in Kind::ALL {
-            let worked = i < 4 && kind == Kind::Integers;
-            let x = if worked {
-                // SEMANTICS.md's worked example.
-                ArrayD::from_shape_vec(IxDyn(&[1, 1, 3]), vec![1.0f32, 2.0, 3.0])
-                    .unwrap_or_else(|_| data::<f32>(&mut rng, kind, xs, false))
-            } else {
-                data::<f32>(&mut rng, kind, xs, false)
-            };
-            let w = if worked {
-                ArrayD::from_shape_vec(IxDyn(&[1, 1, 3]), vec![1.0f32, 10.0, 100.0])
-                    .unwrap_or_else(|_| data::<f32>(&mut rng, kind, ws, true))
-            } else {
-                data::<f32>(&mut rng, kind, ws, true)
-            };
-            let c_out = ws[1] * spec.groups;
-            let b = bias.then(|| {
-                Array1::from_iter(data::<f32>(&mut rng, kind, &[c_out], false).iter().copied())
-            });
-            let mut p = TransposeProblem::new(x.view(), w.view()).spec(spec.clone());
-            p.bias = b.as_ref().map(|b| b.view());
-            let Ok(y) = exact_transpose(&p) else {
-                continue;
-            };
-            let (Ok(eq), Ok(terms)) = (p.as_conv(), transpose_terms(&p)) else {
-                continue;
-            };
-            let Ok(a) = abs_sums(&eq.problem()) else {
-                continue;
-            };
-            meta.get_or_insert((y.shape().to_vec(), terms));
-            let bx = b.as_ref().map(|b| b.clone().into_dyn());
-            let mut ins = vec![&x, &w];
-            if let Some(b) = &bx {
-                ins.push(b);
-            }
-            let (result, flags) = verdict(kind, &ins, &y);
-            id += 1;
-            tests.push(json!({
-                "tcId": id,
-                "comment": kind.comment(),
-                "flags": flags,
-                "result": result,
-                "input": hexes(x.iter().copied()),
-                "weight": hexes(w.iter().copied()),
-                "bias": b.as_ref().map(|b| hexes(b.iter().copied())),
-                "output": hexes(y.iter().copied()),
-                "boundScale": a,
-            }));
-        }
-        let (out_shape, terms) = meta.unwrap_or_default();
-        groups.push(json!({
-            "type": "ConvTest",
-            "op": "conv_transpose",
-            "comment": comment,
-            "spec": transpose_spec_json(spec, rank),
-            "inputShape": xs,
-            "weightShape": ws,
-            "bias": bias,
-            "outputShape": out_shape,
-            "terms": terms,
-            "unitRoundoff": f32::UNIT_ROUNDOFF,
-            "subnormalMin": f32::SUBNORMAL_MIN,
-            "tests": tests,
-        }));
+        let shapes = Shapes {
+            input: xs,
+            weight: ws,
+            bias: bias.then_some(ws[1] * spec.groups),
+        };
+        // SEMANTICS.md's worked example is the integer test of the first four groups.
+        let worked: Option<(&[f64], &[f64])> =
+            (i < 4).then_some((&[1.0, 2.0, 3.0], &[1.0, 10.0, 100.0]));
+        let spec_json = transpose_spec_json(spec, xs.len() - 2);
+        groups.push(group_json::<f32>(
+            &mut id,
+            "conv_transpose",
+            comment,
+            spec_json,
+            &shapes,
+            3000 + i as u64,
+            worked,
+            |x, w, b| {
+                let mut p = TransposeProblem::new(x.view(), w.view()).spec(spec.clone());
+                p.bias = b.map(|b| b.view());
+                let y = exact_transpose(&p).ok()?;
+                let a = abs_sums(&p.as_conv().ok()?.problem()).ok()?;
+                Some((y, a, transpose_terms(&p).ok()?))
+            },
+        ));
     }
     let mut h = header("onnx ConvTranspose", "float32");
     h.insert("comment".into(), json!("ONNX ConvTranspose: the literal scatter formula y[i*s + k*d - begin] += x[i] w[k]; terms is the most literal terms any output has (plus the bias)."));

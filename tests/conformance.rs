@@ -4,6 +4,8 @@
 //! it, each one seen in the wild or a classic slip, must each be rejected with a small
 //! counterexample; every built-in engine must pass.
 
+mod common;
+use common::Num;
 use conv_oracle::compare::Model;
 use conv_oracle::conformance::{
     BoundaryRule, Capabilities, Config, ConformanceReport, PaddingRule, Section, Tolerance, check,
@@ -62,30 +64,6 @@ const BUGS: [Bug; 10] = [
 #[derive(Clone, Copy, Debug, Default)]
 struct Toy {
     bug: Option<Bug>,
-}
-
-/// The element types the toy runs on.
-trait Num: Copy + 'static {
-    fn to64(self) -> f64;
-    fn from64(v: f64) -> Self;
-}
-
-impl Num for f64 {
-    fn to64(self) -> f64 {
-        self
-    }
-    fn from64(v: f64) -> Self {
-        v
-    }
-}
-
-impl Num for f32 {
-    fn to64(self) -> f64 {
-        f64::from(self)
-    }
-    fn from64(v: f64) -> Self {
-        v as f32
-    }
 }
 
 impl Toy {

@@ -6,6 +6,8 @@
 //! `TransposeProblem::as_conv` equals the literal formula exactly, and the correctly rounded
 //! result keeps the literal formula's special values.
 
+mod common;
+use common::Num;
 use conv_oracle::compare::{Model, exact_transpose, judge_transpose};
 use conv_oracle::conformance::transpose::{TransposeCapabilities, check_transpose};
 use conv_oracle::conformance::{Config, Section, Tolerance};
@@ -29,29 +31,6 @@ enum Bug {
     SameSwapped,
     /// The output padding added at the start of each axis instead of the end.
     OutputPaddingAtStart,
-}
-
-trait Num: Copy {
-    fn to64(self) -> f64;
-    fn from64(v: f64) -> Self;
-}
-
-impl Num for f64 {
-    fn to64(self) -> f64 {
-        self
-    }
-    fn from64(v: f64) -> Self {
-        v
-    }
-}
-
-impl Num for f32 {
-    fn to64(self) -> f64 {
-        f64::from(self)
-    }
-    fn from64(v: f64) -> Self {
-        v as f32
-    }
 }
 
 /// ConvTranspose from its scatter definition: every input element times every tap lands at
@@ -338,7 +317,7 @@ fn spec_strategy(rank: usize) -> impl Strategy<Value = (Vec<usize>, Vec<usize>, 
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(common::cfg(256))]
 
     /// The zero-stuffed direct convolution (SEMANTICS.md section 6) has exactly the literal
     /// formula's output, in the integers (no rounding anywhere), for every padding rule,

@@ -14,20 +14,20 @@
 
 use super::{
     Config, ConformanceReport, Counterexample, Element, Section, SectionReport, Tolerance,
-    array_code, check_code, decades, found, search, small_ints, specials,
+    array_code, check_code, decades, found, guarded, refusal, report_of, search, small_ints,
+    specials, verdict_of,
 };
 use crate::compare::{self, Float, Model, judge_transpose};
 use crate::engine::ConvTransposeEngine;
 use crate::error::ConvError;
 use crate::exact_properties::{Data, value};
 use crate::layer::{AutoPad, TransposePadding, TransposeProblem, TransposeSpec};
-use crate::properties::{Arr, panic_message};
+use crate::properties::Arr;
 use ndarray::{Array1, ArrayD, IxDyn};
 use num_rational::BigRational;
 use num_traits::{FromPrimitive, Signed, ToPrimitive, Zero};
 use proptest::prelude::*;
 use std::ops::RangeInclusive;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// A transposed padding rule without its numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -162,28 +162,19 @@ pub fn check_transpose_sections<T: Element>(
     sections: &[Section],
 ) -> ConformanceReport {
     let caps = engine.capabilities();
-    let sections = sections
-        .iter()
-        .map(|&s| match s {
-            Section::Catalogue => catalogue_section(engine, &caps, config),
-            Section::Oracle => oracle_section(engine, &caps, config),
-            Section::Invalid => invalid_section(engine, &caps),
-            Section::Metamorphic => adjoint_section(engine, &caps, config),
-        })
-        .collect();
-    ConformanceReport {
-        engine: engine.name().to_string(),
-        dtype: <T as Float>::NAME,
-        sections,
-    }
+    report_of::<T>(engine.name(), sections, |s| match s {
+        Section::Catalogue => catalogue_section(engine, &caps, config),
+        Section::Oracle => oracle_section(engine, &caps, config),
+        Section::Invalid => invalid_section(engine, &caps),
+        Section::Metamorphic => adjoint_section(engine, &caps, config),
+    })
 }
 
 fn run<T: Element>(
     engine: &dyn ConvTransposeEngine<T>,
     p: &TransposeProblem<'_, T>,
 ) -> Result<Result<ArrayD<T>, ConvError>, String> {
-    catch_unwind(AssertUnwindSafe(|| engine.conv_transpose(p)))
-        .map_err(|e| format!("the engine panicked: {}", panic_message(e.as_ref())))
+    guarded(|| engine.conv_transpose(p))
 }
 
 /// The tolerance for a valid problem (a per-problem rule sees the equivalent direct
@@ -207,22 +198,10 @@ fn judge_case<T: Element>(
 ) -> Result<bool, String> {
     c.with(|p| {
         let got = run(engine, p)?;
-        match (got, p.validate()) {
-            (Ok(_), Err(e)) if caps.validates => Err(format!(
-                "returned an output for an invalid problem (the reference refuses it: {e})"
-            )),
-            (Err(_), Err(_)) if caps.validates => Ok(true),
-            (_, Err(_)) => Ok(false),
-            (Err(e), Ok(_)) => Err(format!("refused a valid problem: {e}")),
-            (Ok(y), Ok(_)) => {
-                let model = model_of(config, p).map_err(|e| e.to_string())?;
-                match judge_transpose(p, y.view(), &model) {
-                    Ok(r) if r.passed() => Ok(true),
-                    Ok(r) => Err(r.to_string()),
-                    Err(e) => Err(format!("output rejected: {e}")),
-                }
-            }
-        }
+        verdict_of(got, p.validate().map(|_| ()), caps.validates, |y| {
+            let model = model_of(config, p).map_err(|e| e.to_string())?;
+            judge_transpose(p, y.view(), &model).map_err(|e| e.to_string())
+        })
     })
 }
 
@@ -774,19 +753,7 @@ fn invalid_section<T: Element>(
     }
     for e in entries {
         report.checked += 1;
-        let verdict = e.case.with(|p| {
-            let reference = match p.validate() {
-                Err(e) => e,
-                Ok(_) => return Err("the reference accepts this problem".to_string()),
-            };
-            match run(engine, p)? {
-                Err(_) => Ok(()),
-                Ok(y) => Err(format!(
-                    "returned an output of shape {:?} instead of an error (the reference: {reference})",
-                    y.shape()
-                )),
-            }
-        });
+        let verdict = e.case.with(|p| refusal(p.validate(), run(engine, p)?));
         if let Err(detail) = verdict {
             report.failure = Some(Counterexample {
                 what: format!("invalid input: {}", e.name),

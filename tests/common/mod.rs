@@ -26,3 +26,29 @@ pub fn to_result(r: Result<(), String>) -> TestResult {
         Err(e) => TestResult::error(e),
     }
 }
+
+/// A float type a user-style test engine computes in, widened to `f64` and rounded back.
+pub trait Num: Copy + 'static {
+    /// Widened exactly.
+    fn to64(self) -> f64;
+    /// Rounded to nearest.
+    fn from64(v: f64) -> Self;
+}
+
+impl Num for f64 {
+    fn to64(self) -> f64 {
+        self
+    }
+    fn from64(v: f64) -> Self {
+        v
+    }
+}
+
+impl Num for f32 {
+    fn to64(self) -> f64 {
+        f64::from(self)
+    }
+    fn from64(v: f64) -> Self {
+        v as f32
+    }
+}
