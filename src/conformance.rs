@@ -951,27 +951,39 @@ fn oracle_section<T: Element>(
     caps: &Capabilities,
     config: &Config<T>,
 ) -> SectionReport {
+    let check = oracle_check_code(config);
+    random_section(
+        cases::<T>(caps, caps.special_values),
+        config,
+        "oracle: a random problem (shrunk)",
+        |c| judge_case(engine, caps, config, c),
+        |c| (case_code(c, &check), case_size(c)),
+    )
+}
+
+/// [`Section::Oracle`] over `strategy` (`None`: every case skipped): `test` judges a case,
+/// `code` prints a failing one and gives its size.
+pub(crate) fn random_section<V: Clone + fmt::Debug, T>(
+    strategy: Option<BoxedStrategy<V>>,
+    config: &Config<T>,
+    what: &str,
+    test: impl Fn(&V) -> Result<bool, String>,
+    code: impl Fn(&V) -> (String, usize),
+) -> SectionReport {
     let mut report = SectionReport {
         section: Section::Oracle,
         checked: 0,
         skipped: 0,
         failure: None,
     };
-    let Some(strategy) = cases::<T>(caps, caps.special_values) else {
+    let Some(strategy) = strategy else {
         report.skipped = config.cases as usize;
         return report;
     };
-    let (checked, skipped, failure) = search(strategy, config.cases, config.seed, |c| {
-        judge_case(engine, caps, config, c)
-    });
+    let (checked, skipped, failure) = search(strategy, config.cases, config.seed, test);
     report.checked = checked;
     report.skipped = skipped;
-    let check = oracle_check_code(config);
-    report.failure = failure.map(|f| {
-        found("oracle: a random problem (shrunk)".to_string(), f, |c| {
-            (case_code(c, &check), case_size(c))
-        })
-    });
+    report.failure = failure.map(|f| found(what.to_string(), f, code));
     report
 }
 

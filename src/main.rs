@@ -1525,12 +1525,10 @@ where
     /// transposed one, of its zero-stuffed direct convolution), as a 2-norm over the output.
     fn normwise(&self) -> Result<Model, ConvError> {
         let fft = conv_oracle::engine::fft::FftEngine::default();
-        let bounds = match self {
-            Judged::Conv(p) => fft.error_bounds(p)?,
-            Judged::Transpose(p) => fft.error_bounds(&p.as_conv()?.problem())?,
-        };
-        let bound = bounds.iter().map(|b| b * b).sum::<f64>().sqrt() * (1.0 + 2f64.powi(-40));
-        Ok(Model::Normwise { bound })
+        match self {
+            Judged::Conv(p) => fft.normwise_model(p),
+            Judged::Transpose(p) => fft.normwise_model(&p.as_conv()?.problem()),
+        }
     }
 
     /// The correctly rounded output, `sum |w||x|` per output and the terms per output.

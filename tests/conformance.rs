@@ -509,11 +509,11 @@ fn a_batch_leak_fails_the_metamorphic_section() {
 
 /// The FFT engine's tolerance: the 2-norm of its own per-block normwise bounds.
 fn fft_model(p: &Problem<'_, f64>) -> Model {
-    let bound = FftEngine::default()
-        .error_bounds(p)
-        .map(|b| b.iter().map(|v| v * v).sum::<f64>().sqrt() * (1.0 + 2f64.powi(-40)))
-        .unwrap_or(f64::INFINITY);
-    Model::Normwise { bound }
+    FftEngine::default()
+        .normwise_model(p)
+        .unwrap_or(Model::Normwise {
+            bound: f64::INFINITY,
+        })
 }
 
 #[test]

@@ -14,8 +14,8 @@
 
 use super::{
     Config, ConformanceReport, Counterexample, Element, Section, SectionReport, Tolerance,
-    array_code, check_code, decades, found, guarded, refusal, report_of, search, small_ints,
-    specials, verdict_of,
+    array_code, check_code, decades, found, guarded, random_section, refusal, report_of, search,
+    small_ints, specials, verdict_of,
 };
 use crate::compare::{self, Float, Model, judge_transpose};
 use crate::engine::ConvTransposeEngine;
@@ -590,29 +590,13 @@ fn oracle_section<T: Element>(
     caps: &TransposeCapabilities,
     config: &Config<T>,
 ) -> SectionReport {
-    let mut report = SectionReport {
-        section: Section::Oracle,
-        checked: 0,
-        skipped: 0,
-        failure: None,
-    };
-    let Some(strategy) = cases::<T>(caps, caps.special_values) else {
-        report.skipped = config.cases as usize;
-        return report;
-    };
-    let (checked, skipped, failure) = search(strategy, config.cases, config.seed, |c| {
-        judge_case(engine, caps, config, c)
-    });
-    report.checked = checked;
-    report.skipped = skipped;
-    report.failure = failure.map(|f| {
-        found(
-            "oracle: a random transposed problem (shrunk)".to_string(),
-            f,
-            |c| oracle_code(c, config),
-        )
-    });
-    report
+    random_section(
+        cases::<T>(caps, caps.special_values),
+        config,
+        "oracle: a random transposed problem (shrunk)",
+        |c| judge_case(engine, caps, config, c),
+        |c| oracle_code(c, config),
+    )
 }
 
 // ------------------------------------------------------------------------------ invalid

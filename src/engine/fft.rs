@@ -375,6 +375,18 @@ impl FftEngine {
         Ok(Some(CostModel::fft_features(&shape_of(&axes, ch))))
     }
 
+    /// The normwise model of this engine for the whole output of `p`: the 2-norm of its
+    /// per-block bounds ([`FftEngine::error_bounds`]; a bound on each block's error 2-norm,
+    /// so their root sum of squares bounds the whole output's), rounded up by `2^-40`.
+    pub fn normwise_model<T: FftElement>(
+        &self,
+        p: &Problem<'_, T>,
+    ) -> Result<crate::compare::Model, ConvError> {
+        let bounds = self.error_bounds(p)?;
+        let bound = bounds.iter().map(|b| b * b).sum::<f64>().sqrt() * (1.0 + 2f64.powi(-40));
+        Ok(crate::compare::Model::Normwise { bound })
+    }
+
     /// The normwise error bound of every output block `(n, o)` for this problem, shape
     /// `(N, O)`, as [`crate::compare::fft::FftTerms::bound`] evaluates it for the transform
     /// lengths and blocks this engine uses (bias and output rounding of `T` included; for
