@@ -1,0 +1,240 @@
+//! Tests for behaviour no other test pinned down, found by cargo-mutants 27.1 on geometry.rs,
+//! boundary.rs, spec.rs and reference.rs (mutants that
+//! survived `--lib --test reference --test snapshots --test properties`). Every expected value
+//! is worked out by hand from the documented semantics (numpy.pad, the formula in
+//! `reference`, the format strings), not taken from a run.
+
+use conv_oracle::boundary::pad;
+use conv_oracle::geometry::{geometry, resolve_pads};
+use conv_oracle::{Boundary, ConvError, ConvSpec, Flip, Limits, Padding, Problem, conv};
+use ndarray::{ArrayD, IxDyn, array};
+
+// ---------------------------------------------------------------------------------------------
+// boundary::pad
+
+/// numpy: `np.pad(np.zeros((2, 0)), ((1, 1), (0, 0)), 'reflect')` works (shape (4, 0)): an empty
+/// axis that is not padded is fine in every mode. Only padding it (`lo > 0` or `hi > 0`) in a
+/// mode that reads the input is refused ("can't extend empty axis").
+#[test]
+fn pad_refuses_an_empty_axis_only_when_it_is_padded_in_a_mode_that_reads_it() {
+    let x = ArrayD::<i64>::zeros(IxDyn(&[2, 0]));
+    let limits = Limits::default();
+    for mode in [
+        Boundary::Reflect,
+        Boundary::Symmetric,
+        Boundary::Replicate,
+        Boundary::Circular,
+    ] {
+        // Not padded: fine.
+        let y = pad(x.view(), &[(1, 1), (0, 0)], &mode, &limits)
+            .unwrap_or_else(|e| panic!("{mode:?}: unpadded empty axis refused: {e:?}"));
+        assert_eq!(y.shape(), &[4, 0], "{mode:?}");
+        // Padded at the start only, or at the end only: refused on that axis (axis 1).
+        for pads in [(3, 0), (0, 3)] {
+            assert_eq!(
+                pad(x.view(), &[(0, 0), pads], &mode, &limits),
+                Err(ConvError::EmptyArray {
+                    what: "padded array",
+                    axis: 1
+                }),
+                "{mode:?} {pads:?}"
+            );
+        }
+    }
+    // numpy: np.pad(np.zeros(0), (2, 3), 'constant', constant_values=7) is [7, 7, 7, 7, 7]:
+    // constant modes never read the input, so an empty axis may be padded.
+    let e = ArrayD::<i64>::zeros(IxDyn(&[0]));
+    let y = pad(e.view(), &[(2, 3)], &Boundary::Constant(7), &limits).unwrap();
+    assert_eq!(y.into_raw_vec_and_offset().0, vec![7; 5]);
+    let y = pad(e.view(), &[(2, 3)], &Boundary::Zeros, &limits).unwrap();
+    assert_eq!(y.into_raw_vec_and_offset().0, vec![0; 5]);
+}
+
+/// `max_elements` is the largest allowed count: a padded array of exactly that many elements
+/// is made, one more is refused.
+#[test]
+fn pad_limit_is_inclusive() {
+    // (2, 3) padded by (1, 0) and (0, 1): (3, 4) = 12 elements.
+    let x = ArrayD::<i64>::zeros(IxDyn(&[2, 3]));
+    let pads = [(1, 0), (0, 1)];
+    let at = Limits {
+        max_elements: 12,
+        max_work: 1,
+    };
+    let y = pad(x.view(), &pads, &Boundary::Zeros, &at).expect("12 elements within a limit of 12");
+    assert_eq!(y.shape(), &[3, 4]);
+    let under = Limits {
+        max_elements: 11,
+        max_work: 1,
+    };
+    assert_eq!(
+        pad(x.view(), &pads, &Boundary::Zeros, &under),
+        Err(ConvError::LimitExceeded {
+            what: "padded elements",
+            limit: 11,
+            got: 12
+        })
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// reference: limits, rank
+
+/// Both limits are inclusive: exactly `max_elements` outputs and exactly `max_work`
+/// multiply-adds are computed.
+#[test]
+fn reference_limits_are_inclusive() {
+    // Input (2, 1, 5), weight (2, 1, 3), valid: output (2, 2, 3) = 12 elements, each a sum of
+    // 3 taps: 36 multiply-adds.
+    let x = ArrayD::<i64>::ones(IxDyn(&[2, 1, 5]));
+    let w = ArrayD::<i64>::ones(IxDyn(&[2, 1, 3]));
+    let run = |max_elements, max_work| {
+        let spec = ConvSpec::new().limits(Limits {
+            max_elements,
+            max_work,
+        });
+        conv(&Problem::new(x.view(), w.view()).spec(spec))
+    };
+    let y = run(12, 36).expect("12 outputs and 36 multiply-adds are within limits of 12 and 36");
+    assert_eq!(y.shape(), &[2, 2, 3]);
+    assert!(y.iter().all(|&v| v == 3));
+    assert!(matches!(
+        run(11, 36),
+        Err(ConvError::LimitExceeded {
+            limit: 11,
+            got: 12,
+            ..
+        })
+    ));
+    assert!(matches!(
+        run(12, 35),
+        Err(ConvError::LimitExceeded {
+            limit: 35,
+            got: 36,
+            ..
+        })
+    ));
+}
+
+/// An input `(N, C)` with no spatial axes is a valid request (the check is "at least 2 axes"):
+/// `y[n, o] = sum_c w[o, c] * x[n, c]`, a matrix product.
+#[test]
+fn reference_accepts_zero_spatial_axes() {
+    let x = array![[1i64, 2], [3, 4]].into_dyn(); // N = 2, C = 2
+    let w = array![[5i64, 6], [7, 8], [9, 10]].into_dyn(); // O = 3, C = 2
+    let y = conv(&Problem::new(x.view(), w.view())).expect("rank-2 input is allowed");
+    // n = 0: 1*5 + 2*6 = 17, 1*7 + 2*8 = 23, 1*9 + 2*10 = 29
+    // n = 1: 3*5 + 4*6 = 39, 3*7 + 4*8 = 53, 3*9 + 4*10 = 67
+    assert_eq!(y, array![[17i64, 23, 29], [39, 53, 67]].into_dyn());
+}
+
+// ---------------------------------------------------------------------------------------------
+// geometry
+
+/// `resolve_pads` called directly with too few explicit pads names the axis count it needed
+/// (`axis + 1`) and the count it got.
+#[test]
+fn resolve_pads_with_missing_explicit_pads() {
+    assert_eq!(
+        resolve_pads(&Padding::Explicit(vec![(1, 1)]), 5, 3, 1, 1, 1),
+        Err(ConvError::RankMismatch {
+            what: "explicit pads",
+            expected: 2,
+            got: 1
+        })
+    );
+    assert_eq!(
+        resolve_pads(&Padding::Explicit(vec![]), 5, 3, 1, 1, 0),
+        Err(ConvError::RankMismatch {
+            what: "explicit pads",
+            expected: 1,
+            got: 0
+        })
+    );
+}
+
+/// The resolved geometry as a value: output shape, pads, dilated kernel extent and its
+/// printed form (the format strings of `AxisGeometry` and `Geometry`).
+#[test]
+fn geometry_value_and_display() {
+    // Axis 0: n = 9, k = 4, s = 2, d = 3, pads (1, 2): eff = 3*3 + 1 = 10,
+    //         out = floor((9 + 3 - 10) / 2) + 1 = 2.
+    // Axis 1: n = 4, k = 2, s = 1, d = 1, pads (0, 1): eff = 2, out = (4 + 1 - 2) / 1 + 1 = 4.
+    let spec = ConvSpec::<i64>::new()
+        .stride([2, 1])
+        .dilation([3, 1])
+        .padding(Padding::Explicit(vec![(1, 2), (0, 1)]));
+    let g = geometry(&[9, 4], &[4, 2], &spec).unwrap();
+    assert_eq!(g.output_shape(), vec![2, 4]);
+    assert_eq!(g.pads(), vec![(1, 2), (0, 1)]);
+    assert_eq!(g.axes[0].effective_kernel(), 10);
+    assert_eq!(g.axes[1].effective_kernel(), 2);
+    assert_eq!(
+        g.to_string(),
+        "axis 0: n=9 k=4 s=2 d=3 pads=(1,2) out=2\naxis 1: n=4 k=2 s=1 d=1 pads=(0,1) out=4"
+    );
+    assert_eq!(g.axes[1].to_string(), "n=4 k=2 s=1 d=1 pads=(0,1) out=4");
+}
+
+// ---------------------------------------------------------------------------------------------
+// spec
+
+/// numpy.pad's mode names: constant, reflect, symmetric, edge, wrap.
+#[test]
+fn boundary_numpy_names() {
+    let names: Vec<_> = [
+        Boundary::Zeros,
+        Boundary::Constant(3i64),
+        Boundary::Reflect,
+        Boundary::Symmetric,
+        Boundary::Replicate,
+        Boundary::Circular,
+    ]
+    .iter()
+    .map(|b| b.numpy_name())
+    .collect();
+    assert_eq!(
+        names,
+        [
+            "constant",
+            "constant",
+            "reflect",
+            "symmetric",
+            "edge",
+            "wrap"
+        ]
+    );
+}
+
+/// `map_constant` changes the constant and nothing else.
+#[test]
+fn map_constant_keeps_every_other_field() {
+    let limits = Limits {
+        max_elements: 99,
+        max_work: 77,
+    };
+    let spec = ConvSpec::<i64>::new()
+        .stride([2, 3])
+        .dilation([4, 5])
+        .padding(Padding::Full)
+        .boundary(Boundary::Constant(7))
+        .groups(2)
+        .flip(Flip::Convolution)
+        .limits(limits);
+    let mapped = spec.map_constant(|c| c as f64 / 2.0);
+    let expected = ConvSpec::<f64>::new()
+        .stride([2, 3])
+        .dilation([4, 5])
+        .padding(Padding::Full)
+        .boundary(Boundary::Constant(3.5))
+        .groups(2)
+        .flip(Flip::Convolution)
+        .limits(limits);
+    assert_eq!(mapped, expected);
+    // Modes without a constant map to themselves.
+    let reflect = ConvSpec::<i64>::new().boundary(Boundary::Reflect);
+    assert_eq!(
+        reflect.map_constant(|c| c as f64).boundary,
+        Boundary::Reflect
+    );
+}
