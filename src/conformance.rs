@@ -731,29 +731,50 @@ fn catalogue_section<T: Element>(
     caps: &Capabilities,
     config: &Config<T>,
 ) -> SectionReport {
+    let check = oracle_check_code(config);
+    fixed_section(
+        catalogue::<T>()
+            .into_iter()
+            .map(|e| (e.name, e.case))
+            .collect(),
+        |c| caps.allows(&c.spec, c.input.0.ndim() - 2, c.bias.is_some()),
+        |c| judge_case(engine, caps, config, c),
+        |c| (case_code(c, &check), case_size(c)),
+    )
+}
+
+/// [`Section::Catalogue`] over named fixed cases: those `allowed` are judged by `test`
+/// (`Ok(false)`: not applicable, counted as skipped), stopping at the first failure, which
+/// `code` prints.
+pub(crate) fn fixed_section<V>(
+    entries: Vec<(String, V)>,
+    allowed: impl Fn(&V) -> bool,
+    test: impl Fn(&V) -> Result<bool, String>,
+    code: impl Fn(&V) -> (String, usize),
+) -> SectionReport {
     let mut report = SectionReport {
         section: Section::Catalogue,
         checked: 0,
         skipped: 0,
         failure: None,
     };
-    for e in catalogue::<T>() {
-        let rank = e.case.input.0.ndim() - 2;
-        if !caps.allows(&e.case.spec, rank, e.case.bias.is_some()) {
+    for (name, case) in entries {
+        if !allowed(&case) {
             report.skipped += 1;
             continue;
         }
-        match judge_case(engine, caps, config, &e.case) {
+        match test(&case) {
             Ok(true) => report.checked += 1,
             Ok(false) => report.skipped += 1,
             Err(detail) => {
                 report.checked += 1;
-                report.failure = Some(counterexample(
-                    format!("catalogue: {}", e.name),
+                let (code, size) = code(&case);
+                report.failure = Some(Counterexample {
+                    what: format!("catalogue: {name}"),
                     detail,
-                    &e.case,
-                    &oracle_check_code(config),
-                ));
+                    code,
+                    size,
+                });
                 break;
             }
         }

@@ -5,7 +5,7 @@
 //! counterexample; every built-in engine must pass.
 
 mod common;
-use common::Num;
+use common::{Num, fft_model};
 use conv_oracle::compare::Model;
 use conv_oracle::conformance::{
     BoundaryRule, Capabilities, Config, ConformanceReport, PaddingRule, Section, Tolerance, check,
@@ -506,15 +506,6 @@ fn a_batch_leak_fails_the_metamorphic_section() {
 }
 
 // ---------------------------------------------------------------- the built-in engines
-
-/// The FFT engine's tolerance: the 2-norm of its own per-block normwise bounds.
-fn fft_model(p: &Problem<'_, f64>) -> Model {
-    FftEngine::default()
-        .normwise_model(p)
-        .unwrap_or(Model::Normwise {
-            bound: f64::INFINITY,
-        })
-}
 
 #[test]
 fn every_built_in_engine_passes() {

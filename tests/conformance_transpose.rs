@@ -7,7 +7,8 @@
 //! result keeps the literal formula's special values.
 
 mod common;
-use common::Num;
+use common::{Num, fft_model};
+use conv_oracle::ConvError;
 use conv_oracle::compare::{Model, exact_transpose, judge_transpose};
 use conv_oracle::conformance::transpose::{TransposeCapabilities, check_transpose};
 use conv_oracle::conformance::{Config, Section, Tolerance};
@@ -18,7 +19,6 @@ use conv_oracle::engine::{ConvTransposeEngine, ReferenceEngine, Stuffed};
 use conv_oracle::layer::{
     AutoPad, TransposePadding, TransposeProblem, TransposeSpec, transpose_literal,
 };
-use conv_oracle::{ConvError, Problem};
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 
@@ -219,14 +219,6 @@ fn a_pasted_transposed_counterexample_decides() {
 }
 
 // ---------------------------------------------------------------- the built-in engines
-
-fn fft_model(p: &Problem<'_, f64>) -> Model {
-    FftEngine::default()
-        .normwise_model(p)
-        .unwrap_or(Model::Normwise {
-            bound: f64::INFINITY,
-        })
-}
 
 #[test]
 fn every_built_in_transposed_engine_passes() {

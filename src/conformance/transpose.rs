@@ -14,8 +14,8 @@
 
 use super::{
     Config, ConformanceReport, Counterexample, Element, Section, SectionReport, Tolerance,
-    array_code, check_code, decades, found, guarded, random_section, refusal, report_of, search,
-    small_ints, specials, verdict_of,
+    array_code, check_code, decades, fixed_section, found, guarded, random_section, refusal,
+    report_of, search, small_ints, specials, verdict_of,
 };
 use crate::compare::{self, Float, Model, judge_transpose};
 use crate::engine::ConvTransposeEngine;
@@ -407,31 +407,15 @@ fn catalogue_section<T: Element>(
     caps: &TransposeCapabilities,
     config: &Config<T>,
 ) -> SectionReport {
-    let mut report = SectionReport {
-        section: Section::Catalogue,
-        checked: 0,
-        skipped: 0,
-        failure: None,
-    };
-    for e in catalogue::<T>() {
-        let rank = e.case.input.0.ndim() - 2;
-        if !caps.allows(&e.case.spec, rank, e.case.bias.is_some()) {
-            report.skipped += 1;
-            continue;
-        }
-        report.checked += 1;
-        if let Err(detail) = judge_case(engine, caps, config, &e.case) {
-            let (code, size) = oracle_code(&e.case, config);
-            report.failure = Some(Counterexample {
-                what: format!("catalogue: {}", e.name),
-                detail,
-                code,
-                size,
-            });
-            break;
-        }
-    }
-    report
+    fixed_section(
+        catalogue::<T>()
+            .into_iter()
+            .map(|e| (e.name, e.case))
+            .collect(),
+        |c| caps.allows(&c.spec, c.input.0.ndim() - 2, c.bias.is_some()),
+        |c| judge_case(engine, caps, config, c),
+        |c| oracle_code(c, config),
+    )
 }
 
 // ------------------------------------------------------------------------------ oracle

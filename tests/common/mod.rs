@@ -52,3 +52,13 @@ impl Num for f32 {
         v as f32
     }
 }
+
+/// The FFT engine's tolerance: the 2-norm of its own per-block normwise bounds (no bound for
+/// a problem it cannot bound).
+pub fn fft_model(p: &conv_oracle::Problem<'_, f64>) -> conv_oracle::compare::Model {
+    conv_oracle::engine::fft::FftEngine::default()
+        .normwise_model(p)
+        .unwrap_or(conv_oracle::compare::Model::Normwise {
+            bound: f64::INFINITY,
+        })
+}
