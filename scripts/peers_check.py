@@ -24,20 +24,19 @@ options of case i are the i-th of a seeded permutation of their combinations, so
 still spreads over them). The peer runs; its inputs, weight (our layout: reversed for true
 convolutions), bias and output go to .npy files in a temporary directory, and
 `conv-oracle judge --json` judges the output against the correctly rounded result under
---tolerance componentwise (any order of direct summation), or normwise for FFT methods.
+--tolerance componentwise (any order of direct summation), or a normwise bound for FFT methods.
 
-Beyond the model: judge's normwise bound models an FFT computed in float64 with one final
-rounding to float32, but scipy.fft transforms float32 data in single precision, and conv-oracle
-has no sound normwise model of single-precision transforms yet. So the FFT methods on float32
-data (scipy.signal fftconvolve, oaconvolve, convolve / correlate method='fft') are still run and
-judged, but counted in their own column, "beyond model (float32 transforms; no single-precision
-FFT model yet)", with how many exceeded the bound and the largest err/bound; they do not fail the
-run (an output of another shape still does). The float64 FFT cases must pass normwise.
+FFT methods (scipy.signal fftconvolve, oaconvolve, convolve / correlate method='fft'): scipy.fft
+transforms float32 data in single precision, so those cases are judged under
+--tolerance normwise:single (the normwise bound of an FFT computed entirely in single
+precision), and the float64 ones under normwise (= normwise:double, an FFT computed in float64).
+Both must pass, like every other case.
 
     numpy           convolve, correlate: 1-D, full / same / valid, float64 and float32, kernel
                     longer than the input too (numpy then swaps the arrays)
-    scipy.signal    convolve, correlate (method 'direct': componentwise; 'fft': normwise),
-                    fftconvolve, oaconvolve (normwise): 1-3-D, full / same / valid, f64 / f32;
+    scipy.signal    convolve, correlate (method 'direct': componentwise; 'fft': normwise on
+                    f64, normwise:single on f32), fftconvolve, oaconvolve (the same): 1-3-D,
+                    full / same / valid, f64 / f32;
                     valid with either argument the larger (scipy swaps), sometimes neither
                     (mixed: scipy refuses, except fftconvolve / oaconvolve when the argument
                     that is smaller there has length 1); convolve2d, correlate2d: boundary
@@ -101,29 +100,29 @@ with judge's report, and its files (the peer's own inputs, judge's x / w / b, th
 judge's command in repro.sh, case.json) are kept under --keep DIR (default: a new
 /tmp/peers-check-kept-* directory, made only when needed).
 
-Self-check: every output that passed (as claimed, shifted, under a documented reading, or a
-beyond-model case within the bound) is judged twice more, the same way, corrupted: (1) its
-largest-magnitude element times (1 + 1e-3); (2) one channel rolled by one pixel along its last
-spatial axis of length > 1 (n/a when there is none, or when the roll changes nothing). judge
-must FAIL both; the table counts the caught ones, and an uncaught corruption is kept like a
-failure.
+Self-check: every output that passed (as claimed, shifted, or under a documented reading) is
+judged twice more, the same way, corrupted: (1) its largest-magnitude element times (1 + 1e-3);
+(2) one channel rolled by one pixel along its last spatial axis of length > 1 (n/a when there is
+none, or when the roll changes nothing). judge must FAIL both; the table counts the caught ones,
+and an uncaught corruption is kept like a failure.
 
 Features judge does not have yet are detected from `conv-oracle judge --help`: cases needing
 `--padding-mode symmetric` (scipy.signal symm, scipy.ndimage reflect / grid-mirror) are drawn and
 run but counted as pending, and the ConvTranspose rows are pending until `--transpose` exists.
 
 Output: on stdout a machine header (_common.machine()), the versions, and a Markdown table per
-peer x operation: cases, passed, failed (genuine), refused, semantic diff. (expected), known
-peer bug, beyond model (count, how many over the bound, their largest err/bound), pending (only
-when some case is), corruptions caught, the largest error/bound judge reported ("max_ratio") over
-the passed and expected-semantic cases; then the options drawn per row and the notes (refusal
-messages, semantic differences, peer bugs, beyond-model cases over the bound, failures).
+peer x operation: the tolerance(s) its cases were judged under (e.g. normwise/normwise:single
+for an FFT row drawing both dtypes), cases, passed, failed (genuine), refused, semantic diff.
+(expected), known peer bug, pending (only when some case is), corruptions caught, the largest
+error/bound judge reported ("max_ratio") over the passed and expected-semantic cases; then the
+options drawn per row and the notes (refusal messages, semantic differences, peer bugs,
+failures).
 --markdown FILE writes the same Markdown; --json FILE writes every case (options, peer call,
 verdict, max_ratio, corruption results). Neither replaces an existing file without --force
 (checked before anything runs). Exit status 1 only for a genuine failure (a numeric failure
 that no documented reading explains, an unexpected semantic difference, judge exiting 2 on a
 case the peer accepted) or a corruption not caught; 0 otherwise: refusals, expected semantic
-differences, known peer bugs and beyond-model cases do not fail the run.
+differences and known peer bugs do not fail the run.
 """
 
 import argparse
@@ -212,7 +211,6 @@ class Case:
     needs: str = None           # the judge feature the case needs: 'symmetric' or 'transpose'
     readings: list = field(default_factory=list)  # [Reading]: tried when the claim fails
     raise_bug: tuple = None     # (regex, label): a raise matching it is a known peer bug
-    beyond_model: str = None    # judged, but judge has no sound model here yet (reason)
 
 
 @dataclass
@@ -429,11 +427,6 @@ class Checker:
                                    f"{list(case.known_shift)} as SEMANTICS.md says")
         elif code == 0:
             res["status"] = "passed"
-        elif code == 1 and case.beyond_model:
-            # No sound model of this peer's rounding yet: no shift search either (a shifted
-            # window would fail by far more); the table shows the ratio.
-            res["status"] = "failed"
-            res["reason"] = (rep or {}).get("reason") or "judge: fail"
         elif code == 1 and case.shift_pads is not None:
             found = self.find_shift(case, y)
             if found is None:
@@ -478,15 +471,6 @@ class Checker:
                 res["judge_reading"] = rep
                 if not reading.rejudge:
                     return res
-        if case.beyond_model and (res["status"] == "passed"
-                                  or (res["status"] == "failed" and code == 1)):
-            # Judged, but judge's model does not cover the peer's arithmetic: reported apart,
-            # with the ratio, and not a failure. (Any other failure, e.g. a shape, still is.)
-            res["over_bound"] = res["status"] == "failed"
-            res["status"], res["beyond"] = "beyond", case.beyond_model
-            res["max_ratio"] = (rep or {}).get("max_ratio")
-            if res["over_bound"]:
-                return res
         if res["status"] == "failed":
             self.keep_case(row, i, case, y, padding, res)
             return res
@@ -678,7 +662,7 @@ def window_pads(n, m, off, length):
 
 
 def signal_case(np, opts, call, peer_in, run, x, kernel, offs, lengths, tolerance,
-                padding_mode="zeros", known_shift=None, needs=None, beyond_model=None):
+                padding_mode="zeros", known_shift=None, needs=None):
     """A case whose output is a window of the full correlation of x with `kernel` (N-D)."""
     pads = [window_pads(n, m, o, L)
             for n, m, o, L in zip(x.shape, kernel.shape, offs, lengths)]
@@ -687,8 +671,7 @@ def signal_case(np, opts, call, peer_in, run, x, kernel, offs, lengths, toleranc
                 run=lambda: np.asarray(run())[None, None],
                 x=x[None, None], w=np.ascontiguousarray(kernel)[None, None],
                 padding=pads, padding_mode=padding_mode, tolerance=tolerance,
-                shift_pads=pads, known_shift=known_shift, needs=needs,
-                beyond_model=beyond_model)
+                shift_pads=pads, known_shift=known_shift, needs=needs)
 
 
 def flip(np, a):
@@ -765,7 +748,6 @@ def scipy_signal_gen(np, fname, method):
     f = getattr(ss, fname)
     correlate = fname == "correlate"
     fft = fname in ("fftconvolve", "oaconvolve") or method == "fft"
-    tolerance = "normwise" if fft else "componentwise"
 
     @with_strata(strata_of(rank=[1, 2, 3], mode=["full", "same", "valid"],
                            dtype=["float64", "float32"]))
@@ -791,14 +773,19 @@ def scipy_signal_gen(np, fname, method):
             kwargs["method"] = method
         run = lambda: f(in1, in2, **kwargs)  # noqa: E731
         return signal_case(np, opts, call, {"in1": in1, "in2": in2}, run, in1, kernel, offs,
-                           lengths, tolerance,
-                           beyond_model=F32_FFT if fft and dtype == "float32" else None)
+                           lengths, fft_tolerance(dtype) if fft else "componentwise")
     return gen
 
 
-# judge's normwise bound models an FFT computed in float64 and rounded once to float32;
-# scipy.fft transforms float32 data in single precision, which no conv-oracle model covers yet.
-F32_FFT = "float32 transforms; no single-precision FFT model yet"
+def fft_tolerance(dtype):
+    """judge's normwise model of scipy.fft on `dtype` data.
+
+    scipy.fft (pocketfft) transforms float32 data in single precision: normwise:single, the
+    bound of an FFT computed entirely in float32. float64 data: normwise (= normwise:double, an
+    FFT computed in float64).
+    """
+    return "normwise:single" if dtype == "float32" else "normwise"
+
 
 BOUNDARY_MODES = {"fill": "zeros", "wrap": "circular", "symm": "symmetric"}
 
@@ -1278,12 +1265,10 @@ def make_rows(np, ort, jax, jax_note, features):
 def summarise(row):
     cases = row["cases"]
     count = lambda st: sum(1 for c in cases if c["status"] == st)  # noqa: E731
-    # err/bound of the cases judge's model covers (for a semantic difference: under the shift
-    # or the peer's reading); the beyond-model cases have their own column
+    # err/bound of the passed and semantic cases (for a semantic difference: under the shift
+    # or the peer's reading)
     ratios = [c["max_ratio"] for c in cases
               if c["status"] in ("passed", "semantic") and c.get("max_ratio") is not None]
-    beyond = [c for c in cases if c["status"] == "beyond"]
-    beyond_ratios = [c["max_ratio"] for c in beyond if c.get("max_ratio") is not None]
     tried = caught = 0
     for c in cases:
         for v in (c.get("corrupt") or {}).values():
@@ -1296,8 +1281,6 @@ def summarise(row):
         "failed": count("failed") + unexpected, "refused": count("refused"),
         "semantic_expected": count("semantic") - unexpected,
         "semantic_unexpected": unexpected, "peer_bug": count("peer_bug"),
-        "beyond": len(beyond), "beyond_over": sum(1 for c in beyond if c.get("over_bound")),
-        "beyond_max_ratio": max(beyond_ratios) if beyond_ratios else None,
         "pending": count("pending"), "corrupt_tried": tried, "corrupt_caught": caught,
         "uncaught": tried - caught, "max_ratio": max(ratios) if ratios else None,
     }
@@ -1351,21 +1334,17 @@ def markdown(report):
     lines.append("")
     pending = any(r["summary"]["pending"] for r in report["rows"])
     lines.append("| peer | operation | tolerance | cases | passed | failed (genuine) | refused | "
-                 "semantic diff. (expected) | known peer bug | beyond model | "
+                 "semantic diff. (expected) | known peer bug | "
                  + ("pending | " if pending else "") + "corrupted caught | max err/bound |")
-    lines.append("|---|---|---|" + "---:|" * (10 if pending else 9))
+    lines.append("|---|---|---|" + "---:|" * (9 if pending else 8))
     notes = []
     for row in report["rows"]:
         sm = row["summary"]
         tols = sorted({c["tolerance"] for c in row["cases"]}) or ["-"]
-        beyond = "0"
-        if sm["beyond"]:
-            beyond = (f"{sm['beyond']} ({sm['beyond_over']} over the bound, max "
-                      f"{fmt_ratio(sm['beyond_max_ratio'])})")
         lines.append(
             f"| {row['peer']} | {row['op']} | {'/'.join(tols)} | {sm['cases']} | {sm['passed']} "
             f"| {sm['failed']} | {sm['refused']} | {sm['semantic_expected']} | {sm['peer_bug']} "
-            f"| {beyond} | " + (f"{sm['pending']} | " if pending else "")
+            "| " + (f"{sm['pending']} | " if pending else "")
             + f"{sm['corrupt_caught']}/{sm['corrupt_tried']} | {fmt_ratio(sm['max_ratio'])} |")
         name = f"{row['peer']} {row['op']}"
         if row["note"]:
@@ -1378,8 +1357,6 @@ def markdown(report):
                 key = c["semantic"] if c.get("expected") else f"**FAILED** {c['semantic']}"
             elif c["status"] == "peer_bug":
                 key = f"known peer bug: {c['peer_bug']}"
-            elif c["status"] == "beyond":
-                key = f"beyond model ({c['beyond']})"
             elif c["status"] == "pending":
                 key = c["note"]
             else:
@@ -1389,11 +1366,6 @@ def markdown(report):
             notes.append(f"- {name}: {key} (cases {', '.join(map(str, idx[:12]))}"
                          f"{', ...' if len(idx) > 12 else ''}; {len(idx)} in all)")
         for c in row["cases"]:
-            if c["status"] == "beyond" and c.get("over_bound"):
-                notes.append(f"- {name} case {c['index']}, beyond model, over the bound: "
-                             f"max err/bound {fmt_ratio(c.get('max_ratio'))}; "
-                             f"{(c.get('judge') or {}).get('reason')}; `{c['call']}`; options "
-                             f"{json.dumps(c['opts'])}")
             if c["status"] == "failed":
                 notes.append(f"- **FAILED** {name} case {c['index']}: {c.get('reason')}; "
                              f"`{c['call']}`; options {json.dumps(c['opts'])}; "
@@ -1406,22 +1378,22 @@ def markdown(report):
                                  f"({kind}); kept under {report.get('kept')}")
     lines.append("")
     lines.append(
+        "tolerance = judge's --tolerance for the row's cases, '/'-joined when they differ "
+        "(componentwise: any order of direct summation; normwise: the bound of an FFT computed "
+        "in float64, scipy.fft on float64 data; normwise:single: the bound of an FFT computed "
+        "in float32, scipy.fft on float32 data). "
         "cases = drawn. passed = judge passes the peer's output as the claimed mode. failed "
         "(genuine) = a numeric failure, an unexpected semantic difference (a shift or shape no "
         "document explains), or judge exiting 2 on a case the peer accepted: these make the "
         "run fail. refused = the peer raised. semantic diff. (expected) = judge passes it only "
         "under a documented other semantics (SEMANTICS.md's shifts; a peer's ConvTranspose "
         "geometry measured in tests/onnx_peers.rs). known peer bug = a documented peer bug "
-        "(its result reproduced by judge under the bug's reading, or its raise). beyond model "
-        "= run and judged, but judge has no sound model of the peer's arithmetic yet: " + F32_FFT
-        + " (scipy.fft transforms float32 data in single precision; judge's normwise bound "
-        "models a float64 FFT rounded once to float32), so exceeding the bound is reported, "
-        "not failed; float64 FFT cases must pass. "
+        "(its result reproduced by judge under the bug's reading, or its raise). "
         + ("pending = needs a judge flag not there yet. " if pending else "")
         + "corrupted caught = judge failed the corrupted outputs (one element x (1 + 1e-3), one "
         "channel rolled one pixel) / corruptions tried, on every output that passed (under its "
         "reading). max err/bound = judge's largest max_ratio over the passed and expected-"
-        "semantic cases (the beyond-model cases' maximum is in their column).")
+        "semantic cases.")
     lines.append("")
     lines.append("Options drawn per row:")
     lines.append("")
@@ -1441,9 +1413,7 @@ def markdown(report):
     tot = lambda k: sum(r["summary"][k] for r in report["rows"])  # noqa: E731
     lines.append(f"Result: {'FAIL' if bad or uncaught else 'PASS'}: {bad} genuine failure(s), "
                  f"{uncaught} corruption(s) not caught (not failures: {tot('semantic_expected')} "
-                 f"expected semantic difference(s), {tot('peer_bug')} known peer bug(s), "
-                 f"{tot('beyond')} beyond the model, {tot('beyond_over')} of them over the "
-                 "bound)"
+                 f"expected semantic difference(s), {tot('peer_bug')} known peer bug(s))"
                  + (f"; kept in {report['kept']}" if report.get("kept") else "") + ".")
     return "\n".join(lines) + "\n"
 

@@ -27,7 +27,8 @@
 
 use crate::boundary::pad;
 use crate::compare::fft::{
-    FftTerms, distance, l1_upper_complex, l2_upper, mass, normwise, pow2, reference_error,
+    FftTerms, TransformPrecision, distance, l1_upper_complex, l2_upper, mass, normwise, pow2,
+    reference_error,
 };
 use crate::engine::ConvEngine;
 use crate::engine::fft::{Blocking, FftElement, FftEngine, FftPath, Mutation};
@@ -585,6 +586,9 @@ pub fn fft_bounds<T: FftSample>(
             overlap: t.overlap,
             scale: xmax * wmax,
             output_roundoff,
+            precision: TransformPrecision::Double,
+            // Only single precision (unscaled data) uses it.
+            underflow_gain: 1.0,
         }
         .bound()
     })

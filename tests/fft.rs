@@ -11,7 +11,8 @@
 mod common;
 use common::{SEED, cfg, qc};
 
-use conv_oracle::compare::fft::{TWIDDLE_ERROR, distance, transform_error};
+use conv_oracle::compare::fft::{TWIDDLE_ERROR, TransformPrecision, distance, transform_error};
+use conv_oracle::compare::judge;
 use conv_oracle::compare::{U32, U64};
 use conv_oracle::engine::ConvEngine;
 use conv_oracle::engine::fft::{Blocking, Fallback, FftEngine, FftPath, Mutation, fast_len};
@@ -22,7 +23,7 @@ use conv_oracle::fft_properties::{
 };
 use conv_oracle::properties::{Arr, search};
 use conv_oracle::{Boundary, ConvError, ConvSpec, Flip, Padding, Problem, conv};
-use ndarray::{Array1, ArrayD, Axis, IxDyn};
+use ndarray::{Array1, ArrayD, Axis, Dimension, IxDyn};
 use num_complex::Complex;
 use proptest::prelude::*;
 use quickcheck::{Arbitrary, Gen, TestResult};
@@ -1072,6 +1073,322 @@ fn twiddle_error_measured() {
         TWIDDLE_ERROR / U64
     );
     assert!(worst <= TWIDDLE_ERROR);
+}
+
+// ---------------------------------------------------------------- single-precision transforms
+
+/// The smallest 5-smooth number `>= n` (scipy.fft.next_fast_len for real data): the lengths a
+/// float32 peer transforms at, which differ from our engine's 3-smooth ones.
+fn five_smooth(n: usize) -> usize {
+    (n.max(1)..)
+        .find(|&m| {
+            let mut v = m;
+            for p in [2, 3, 5] {
+                while v % p == 0 {
+                    v /= p;
+                }
+            }
+            v == 1
+        })
+        .expect("5-smooth numbers are unbounded")
+}
+
+/// How a test float32 FFT convolution goes wrong (`Faithful`: it does not).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum SingleBug {
+    Faithful,
+    /// Ignores the spec's flip (the kernel is never reversed for true convolution).
+    NoFlip,
+    /// Reads every output one sample late on the last axis.
+    ShiftedByOne,
+    /// Adds no bias.
+    NoBias,
+}
+
+/// A float32 FFT convolution computed the way scipy.fft computes float32 data: everything in
+/// single precision, data not rescaled, transform lengths 5-smooth. The boundary is padded
+/// first (exact copies), the kernel dilated and (for cross-correlation) reversed, both
+/// transformed along every axis with rustfft `f32`, the group's channel spectra multiplied and
+/// summed, transformed back, scaled by `fl(1/N)`, read at the strided positions, and the bias
+/// added. `None` for a problem the reference refuses.
+fn single_fft_conv(p: &Problem<'_, f32>, bug: SingleBug) -> Option<ArrayD<f32>> {
+    use rustfft::FftPlanner;
+    type C32 = Complex<f32>;
+    let geo = p.validate().ok()?;
+    let mut pads = vec![(0, 0), (0, 0)];
+    pads.extend(geo.pads());
+    let xb =
+        conv_oracle::boundary::pad(p.input.view(), &pads, &p.spec.boundary, &p.spec.limits).ok()?;
+    let (batch, c_in) = (xb.shape()[0], xb.shape()[1]);
+    let (c_out, cg) = (p.weight.shape()[0], p.weight.shape()[1]);
+    let og = c_out / p.spec.groups;
+    let rank = xb.ndim() - 2;
+    let kernel: Vec<usize> = p.weight.shape()[2..].to_vec();
+    let extent: Vec<usize> = (0..rank)
+        .map(|a| p.spec.dilation[a] * (kernel[a] - 1) + 1)
+        .collect();
+    let lens: Vec<usize> = (0..rank)
+        .map(|a| five_smooth(xb.shape()[2 + a] + extent[a] - 1))
+        .collect();
+    let total: usize = lens.iter().product();
+    let mut planner = FftPlanner::<f32>::new();
+    let transform = |data: &mut ArrayD<C32>, inverse: bool, planner: &mut FftPlanner<f32>| {
+        for (a, &len) in lens.iter().enumerate() {
+            let fft = if inverse {
+                planner.plan_fft_inverse(len)
+            } else {
+                planner.plan_fft_forward(len)
+            };
+            for mut lane in data.lanes_mut(Axis(a)) {
+                let mut buf: Vec<C32> = lane.iter().copied().collect();
+                fft.process(&mut buf);
+                lane.iter_mut().zip(buf).for_each(|(d, v)| *d = v);
+            }
+        }
+    };
+    let flip = match bug {
+        SingleBug::NoFlip => Flip::Correlation,
+        _ => p.spec.flip,
+    };
+    // Spectra of the padded input channels and of the dilated, reversed kernels.
+    let mut xs = Vec::with_capacity(batch * c_in);
+    for n in 0..batch {
+        for c in 0..c_in {
+            let mut z = ArrayD::<C32>::zeros(IxDyn(&lens));
+            let xc = xb.index_axis(Axis(0), n);
+            for (i, &v) in xc.index_axis(Axis(0), c).indexed_iter() {
+                z[i.slice()] = Complex::new(v, 0.0);
+            }
+            transform(&mut z, false, &mut planner);
+            xs.push(z);
+        }
+    }
+    let mut ws = Vec::with_capacity(c_out * cg);
+    for o in 0..c_out {
+        for c in 0..cg {
+            let mut z = ArrayD::<C32>::zeros(IxDyn(&lens));
+            let wo = p.weight.index_axis(Axis(0), o);
+            for (k, &v) in wo.index_axis(Axis(0), c).indexed_iter() {
+                let at: Vec<usize> = (0..rank)
+                    .map(|a| match flip {
+                        Flip::Correlation => extent[a] - 1 - k[a] * p.spec.dilation[a],
+                        Flip::Convolution => k[a] * p.spec.dilation[a],
+                    })
+                    .collect();
+                z[at.as_slice()] = Complex::new(v, 0.0);
+            }
+            transform(&mut z, false, &mut planner);
+            ws.push(z);
+        }
+    }
+    let scale = 1.0f32 / total as f32;
+    let mut shape = vec![batch, c_out];
+    shape.extend(geo.output_shape());
+    let mut y = ArrayD::<f32>::zeros(IxDyn(&shape));
+    for n in 0..batch {
+        for o in 0..c_out {
+            let g = o / og;
+            let mut acc = ArrayD::<C32>::zeros(IxDyn(&lens));
+            for c in 0..cg {
+                let (x, w) = (&xs[n * c_in + g * cg + c], &ws[o * cg + c]);
+                acc.zip_mut_with(&(x * w), |a, &b| *a += b);
+            }
+            transform(&mut acc, true, &mut planner);
+            let bias = match bug {
+                SingleBug::NoBias => None,
+                _ => p.bias.as_ref().map(|b| b[o]),
+            };
+            let mut yo = y.index_axis_mut(Axis(0), n);
+            let mut yo = yo.index_axis_mut(Axis(0), o);
+            for (i, v) in yo.indexed_iter_mut() {
+                let at: Vec<usize> = (0..rank)
+                    .map(|a| {
+                        let late = usize::from(bug == SingleBug::ShiftedByOne && a == rank - 1);
+                        (i[a] * p.spec.stride[a] + extent[a] - 1 + late) % lens[a]
+                    })
+                    .collect();
+                let value = acc[at.as_slice()].re * scale;
+                *v = bias.map_or(value, |b| value + b);
+            }
+        }
+    }
+    Some(y)
+}
+
+/// The verdict of [`single_fft_conv`] under the single-precision normwise model, and the
+/// largest error / bound; `None` when the problem is refused.
+fn judge_single(
+    c: &Case<f64>,
+    bug: SingleBug,
+    precision: TransformPrecision,
+) -> Option<(bool, f64)> {
+    let c32 = c.map(|v| v as f32);
+    c32.with(|p| {
+        let got = single_fft_conv(p, bug)?;
+        let model = FftEngine::new().normwise_model_in(p, precision).ok()?;
+        let report = judge(p, got.view(), &model).ok()?;
+        Some((report.passed(), report.max_ratio))
+    })
+}
+
+/// A float32 FFT convolution (scipy.fft's arithmetic, at its 5-smooth lengths) is within the
+/// single-precision normwise model on uniform, twelve-decade and cancelling data, ranks 1-3,
+/// every padding rule, boundary, stride, dilation, groups and bias; the double-precision
+/// model (f64 transforms, one rounding to f32) rejects some of these results, which is why a
+/// float32 FFT needs this model.
+#[test]
+fn single_precision_fft_within_single_model() {
+    let mut tight_rejects = 0usize;
+    let mut judged = 0usize;
+    for d in Dist::ALL {
+        let worst = Mutex::new((0f64, 0usize, 0usize));
+        let r = search(case::<f64>(d, 3), 96, SEED, |c| {
+            let Some((passed, ratio)) =
+                judge_single(c, SingleBug::Faithful, TransformPrecision::Single)
+            else {
+                return Ok(());
+            };
+            let (_, tight) = judge_single(c, SingleBug::Faithful, TransformPrecision::Double)
+                .expect("judged once already");
+            let mut w = worst.lock().expect("lock");
+            w.0 = w.0.max(ratio);
+            w.1 += 1;
+            w.2 += usize::from(tight > 1.0);
+            if passed {
+                Ok(())
+            } else {
+                Err(format!("error / bound {ratio}"))
+            }
+        });
+        assert!(r.is_ok(), "{d:?}: {r:?}");
+        let (ratio, n, rejects) = worst.into_inner().expect("lock");
+        println!(
+            "{d:?}: {n} problems, max error / single-precision bound {ratio:.3e}; \
+             {rejects} over the double-precision model"
+        );
+        judged += n;
+        tight_rejects += rejects;
+    }
+    assert!(judged > 200, "only {judged} problems judged");
+    assert!(
+        tight_rejects > 0,
+        "no float32 FFT result exceeded the double-precision model"
+    );
+}
+
+/// Wrong float32 FFT convolutions fail the single-precision model: a missing kernel flip, an
+/// output read one sample late, a dropped bias.
+#[test]
+fn wrong_single_precision_ffts_fail_the_single_model() {
+    for bug in [
+        SingleBug::NoFlip,
+        SingleBug::ShiftedByOne,
+        SingleBug::NoBias,
+    ] {
+        let r = search(
+            case::<f64>(Dist::Uniform, 3),
+            256,
+            SEED,
+            |c| match judge_single(c, bug, TransformPrecision::Single) {
+                Some((false, ratio)) => Err(format!("error / bound {ratio}")),
+                _ => Ok(()),
+            },
+        );
+        let e = r.expect_err("the wrong engine passed every problem");
+        println!("{bug:?} refuted: {}", e.lines().next().unwrap_or_default());
+    }
+}
+
+/// Assumption (T) in single precision: rustfft's f32 c2c (forward and inverse) and realfft's
+/// f32 r2c are within `phi_n` of [`TransformPrecision::Single`], normwise and per bin, for
+/// every 5-smooth length up to 1296 (scipy's lengths; they include our 3-smooth ones) and
+/// 2048, 3000, 4096. The exact transform is taken from rustfft in f64 on the same (f32)
+/// data, whose own error, at most `phi_n` of double precision, is added to the measured one.
+#[test]
+fn single_precision_transform_error_model() {
+    use realfft::RealFftPlanner;
+    use rustfft::FftPlanner;
+    let single = TransformPrecision::Single;
+    let mut p32 = FftPlanner::<f32>::new();
+    let mut p64 = FftPlanner::<f64>::new();
+    let mut r32 = RealFftPlanner::<f32>::new();
+    let mut worst = [0f64; 4];
+    let names = [
+        "c2c forward, normwise",
+        "c2c forward, per bin",
+        "c2c inverse, normwise",
+        "r2c, per bin",
+    ];
+    let lengths: Vec<usize> = (1..=1296)
+        .filter(|&n| five_smooth(n) == n)
+        .chain([2048, 3000, 4096])
+        .collect();
+    for &n in &lengths {
+        let phi = single.transform_error(n as f64);
+        let phi64 = transform_error(n as f64);
+        for x in vectors(n, n as u64) {
+            // The data in single precision, exactly representable in double.
+            let x32: Vec<Complex<f32>> = x
+                .iter()
+                .map(|z| Complex::new(z.re as f32, z.im as f32))
+                .collect();
+            let x64: Vec<C64> = x32
+                .iter()
+                .map(|z| Complex::new(z.re as f64, z.im as f64))
+                .collect();
+            let x_l2 = l2(&x64.iter().map(|z| z.norm()).collect::<Vec<_>>());
+            let x_l1: f64 = x64.iter().map(|z| z.norm()).sum();
+            for inverse in [false, true] {
+                let (mut a, mut b) = (x32.clone(), x64.clone());
+                if inverse {
+                    p32.plan_fft_inverse(n).process(&mut a);
+                    p64.plan_fft_inverse(n).process(&mut b);
+                } else {
+                    p32.plan_fft_forward(n).process(&mut a);
+                    p64.plan_fft_forward(n).process(&mut b);
+                }
+                let e: Vec<f64> = a
+                    .iter()
+                    .zip(&b)
+                    .map(|(g, r)| (Complex::new(g.re as f64, g.im as f64) - r).norm())
+                    .collect();
+                let root_n = (n as f64).sqrt();
+                let norm = (l2(&e) + phi64 * root_n * x_l2) / (phi * root_n * x_l2);
+                let slot = if inverse { 2 } else { 0 };
+                worst[slot] = worst[slot].max(norm);
+                if !inverse {
+                    let max = e.iter().fold(0f64, |m, &v| m.max(v));
+                    worst[1] = worst[1].max((max + phi64 * x_l1) / (phi * x_l1));
+                }
+            }
+            if n % 2 == 0 {
+                let xr: Vec<f32> = x32.iter().map(|z| z.re).collect();
+                let xr64: Vec<C64> = xr.iter().map(|&v| Complex::new(v as f64, 0.0)).collect();
+                let xr_l1: f64 = xr.iter().map(|v| v.abs() as f64).sum();
+                let r2c = r32.plan_fft_forward(n);
+                let (mut input, mut spec) = (xr.clone(), r2c.make_output_vec());
+                r2c.process(&mut input, &mut spec).expect("r2c");
+                let mut full = xr64.clone();
+                p64.plan_fft_forward(n).process(&mut full);
+                let max = spec
+                    .iter()
+                    .zip(&full)
+                    .map(|(g, r)| (Complex::new(g.re as f64, g.im as f64) - r).norm())
+                    .fold(0f64, f64::max);
+                if xr_l1 > 0.0 {
+                    worst[3] = worst[3].max((max + phi64 * xr_l1) / (phi * xr_l1));
+                }
+            }
+        }
+    }
+    for (name, w) in names.iter().zip(worst) {
+        println!("single-precision transform error / phi_n, {name}: {w:.3e}");
+        assert!(w <= 1.0, "{name}: {w}");
+    }
+    println!(
+        "lengths checked: {} (5-smooth up to 1296, 2048, 3000, 4096)",
+        lengths.len()
+    );
 }
 
 // ---------------------------------------------------------------- robustness

@@ -67,7 +67,9 @@ use super::ConvEngine;
 use super::method::{CostModel, FftShape};
 use crate::boundary::pad;
 use crate::compare::U32;
-use crate::compare::fft::{FftTerms, l1_upper, l1_upper_complex, l2_upper, mass, pow2};
+use crate::compare::fft::{
+    FftTerms, TransformPrecision, l1_upper, l1_upper_complex, l2_upper, mass, pow2,
+};
 use crate::error::ConvError;
 use crate::geometry::{Geometry, product};
 use crate::reference::{self, Problem};
@@ -382,7 +384,19 @@ impl FftEngine {
         &self,
         p: &Problem<'_, T>,
     ) -> Result<crate::compare::Model, ConvError> {
-        let bounds = self.error_bounds(p)?;
+        self.normwise_model_in(p, TransformPrecision::Double)
+    }
+
+    /// [`FftEngine::normwise_model`] for an FFT convolution that computes in `precision` at
+    /// this engine's transform lengths and blocks: with
+    /// [`TransformPrecision::Single`], the model of a float32 FFT (scipy.fft, numpy 2,
+    /// torch.fft), whose result is not rounded again.
+    pub fn normwise_model_in<T: FftElement>(
+        &self,
+        p: &Problem<'_, T>,
+        precision: TransformPrecision,
+    ) -> Result<crate::compare::Model, ConvError> {
+        let bounds = self.error_bounds_in(p, precision)?;
         let bound = bounds.iter().map(|b| b * b).sum::<f64>().sqrt() * (1.0 + 2f64.powi(-40));
         Ok(crate::compare::Model::Normwise { bound })
     }
@@ -396,6 +410,16 @@ impl FftEngine {
         &self,
         p: &Problem<'_, T>,
     ) -> Result<ndarray::Array2<f64>, ConvError> {
+        self.error_bounds_in(p, TransformPrecision::Double)
+    }
+
+    /// [`FftEngine::error_bounds`] for transforms computed in `precision` (in single
+    /// precision the result is taken as computed in single precision: no final rounding).
+    pub fn error_bounds_in<T: FftElement>(
+        &self,
+        p: &Problem<'_, T>,
+        precision: TransformPrecision,
+    ) -> Result<ndarray::Array2<f64>, ConvError> {
         let geo = p.validate_geometry()?;
         let (batch, c_out) = (p.input.shape()[0], p.weight.shape()[0]);
         Ok(match self.prepare(p, &geo, true)? {
@@ -405,7 +429,11 @@ impl FftEngine {
                 } else {
                     p.bias.as_ref().map(|b| b.iter().map(|v| v.abs()).collect())
                 };
-                prep.block_bounds(bias.as_deref(), T::OUTPUT_ROUNDOFF)
+                let output_roundoff = match precision {
+                    TransformPrecision::Double => T::OUTPUT_ROUNDOFF,
+                    TransformPrecision::Single => None,
+                };
+                prep.block_bounds(bias.as_deref(), output_roundoff, precision)
             }
             Prep::Reference(_) => ndarray::Array2::from_elem((batch, c_out), f64::INFINITY),
         })
@@ -1263,6 +1291,10 @@ struct Prepared<'a, T: FftElement> {
     masses: ndarray::Array2<f64>,
     /// `max|x| * max|w|` in original units.
     data_scale: f64,
+    /// `max(1, S max|x|, K max|w|)`, with `S` and `K` the signal and kernel elements per
+    /// channel: an upper bound on the underflow gain of a single-precision transform
+    /// ([`FftTerms::underflow_gain`]).
+    underflow_gain: f64,
     integer_bound: Option<f64>,
 }
 
@@ -1450,6 +1482,12 @@ impl FftEngine {
         } else {
             ndarray::Array2::from_elem((batch, c_out), f64::NAN)
         };
+        let underflow_gain = {
+            let per_channel = |shape: &[usize]| shape[2..].iter().product::<usize>() as f64;
+            let signal_l1 = per_channel(signal.shape()) * xmax;
+            let kernel_l1 = per_channel(p.weight.shape()) * wmax;
+            1f64.max(signal_l1).max(kernel_l1)
+        };
         let mut prep = Prepared {
             axes,
             signal,
@@ -1461,10 +1499,11 @@ impl FftEngine {
             mutation,
             masses,
             data_scale: xmax * wmax,
+            underflow_gain,
             integer_bound: None,
         };
         if T::INTEGER {
-            let bounds = prep.block_bounds(None, None);
+            let bounds = prep.block_bounds(None, None, TransformPrecision::Double);
             let worst = bounds.iter().fold(0f64, |m, &b| m.max(b));
             if worst.is_nan() || worst >= 0.5 {
                 return Ok(Prep::Reference(Fallback::IntegerBound));
@@ -1625,6 +1664,7 @@ impl<T: FftElement> Prepared<'_, T> {
         &self,
         bias: Option<&[f64]>,
         output_roundoff: Option<f64>,
+        precision: TransformPrecision,
     ) -> ndarray::Array2<f64> {
         let outputs: usize = self.axes.iter().map(|a| a.out).product();
         let overlap: usize = self.axes.iter().map(|a| a.overlap()).product();
@@ -1640,6 +1680,8 @@ impl<T: FftElement> Prepared<'_, T> {
                 overlap,
                 scale: self.data_scale,
                 output_roundoff,
+                precision,
+                underflow_gain: self.underflow_gain,
             }
             .bound()
         })
