@@ -7,6 +7,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use conv_oracle::ConvError;
 use conv_oracle::boundary::{Peer, pad, peer_acceptance};
+use conv_oracle::compare::fft::TransformPrecision;
 use conv_oracle::compare::{Model, Preset};
 use conv_oracle::engine::dense::DenseEngine;
 use conv_oracle::engine::exact::ExactEngine;
@@ -16,7 +17,7 @@ use conv_oracle::layer::{
     AutoPad, InputLayout, KernelLayout, LayerSpec, PaddingMode, TransposePadding, TransposeProblem,
     TransposeSpec, conv_using, input_as_nchw, transpose_literal,
 };
-use conv_oracle::properties::{DEFAULT_SEED, Outcome, run_verify};
+use conv_oracle::properties::{DEFAULT_SEED, Outcome, VERIFY_ROWS, run_verify_observed};
 use conv_oracle::signal::{
     Boundary2d, Mode, Options, convolve_opts, convolve2d_opts, correlate_opts, correlate2d_opts,
 };
@@ -27,6 +28,7 @@ use std::path::{Path, PathBuf};
 mod cli_io;
 use cli_io::{CliElement, Data, Job, check_output, dispatch, read_data, write_npy, write_text};
 mod plot;
+mod progress;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -53,6 +55,10 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// A progress line on standard error: auto (on a terminal, for work longer than
+        /// about a second), always or never.
+        #[arg(long, value_enum, default_value_t = progress::When::Auto)]
+        progress: progress::When,
     },
     /// Pad symbolic items and print `LEFT | ITEMS | RIGHT` (numpy.pad semantics).
     Pad {
@@ -117,8 +123,9 @@ struct JudgeArgs {
     /// paths; README "judge --stream") and answer one JSON verdict per line.
     #[arg(long, conflicts_with_all = ["input", "weight", "output", "plot"])]
     stream: bool,
-    /// componentwise (any summation order: gamma_K sum |w||x|), normwise (an FFT's bound),
-    /// ulp:N, exact, tosa, or a peer's own test tolerance: torch, numpy, onnx, onnxruntime,
+    /// componentwise (any summation order: gamma_K sum |w||x|), normwise (the bound of an FFT
+    /// computed in double precision), normwise:single (an FFT computed in single precision,
+    /// e.g. scipy.fft on float32), ulp:N, exact, tosa, or a peer's own test tolerance: torch, numpy, onnx, onnxruntime,
     /// jax (or torch-f32, torch-f64, torch-f16, torch-bf16, jax-f32, jax-f64).
     #[arg(long, default_value = "componentwise")]
     tolerance: String,
@@ -132,6 +139,10 @@ struct JudgeArgs {
     /// Replace an existing --plot file.
     #[arg(long)]
     force: bool,
+    /// A progress line on standard error: auto (on a terminal, for work longer than about a
+    /// second), always or never. Never with --stream.
+    #[arg(long, value_enum, default_value_t = progress::When::Auto)]
+    progress: progress::When,
 }
 
 #[derive(clap::Args)]
@@ -502,7 +513,12 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Verify { cases, seed, json } => return verify(cases, seed, json),
+        Command::Verify {
+            cases,
+            seed,
+            json,
+            progress,
+        } => return verify(cases, seed, json, progress),
         Command::Pad {
             mode,
             pad,
@@ -545,8 +561,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn verify(cases: u32, seed: u64, json: bool) -> ExitCode {
-    let outcomes = run_verify(cases, seed);
+fn verify(cases: u32, seed: u64, json: bool, when: progress::When) -> ExitCode {
+    let bar = progress::Progress::new("verify", VERIFY_ROWS, when);
+    let handle = bar.handle();
+    let outcomes = run_verify_observed(cases, seed, move |o| {
+        handle.step(format!("{} ({})", o.property, o.engine));
+    });
+    bar.finish();
     let total_cases: u64 = outcomes.iter().map(|o| u64::from(o.cases)).sum();
     let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !o.passed).collect();
     if json {
@@ -1007,21 +1028,30 @@ impl Job for ConvJob<'_> {
 
 // ------------------------------------------------------------------------------ judge
 
-/// The model `--tolerance` names, for element type `dtype` (`"f32"` or `"f64"`).
-fn tolerance_model(name: &str, dtype: &str) -> Result<Option<Model>, String> {
+/// The model `--tolerance` names, for element type `dtype` (`"f32"` or `"f64"`): `Ok(Err(p))`
+/// for a normwise FFT model in precision `p`, which the caller derives from the problem.
+fn tolerance_model(name: &str, dtype: &str) -> Result<Result<Model, TransformPrecision>, String> {
     let name = name.trim();
+    match name {
+        "normwise" | "normwise:double" => return Ok(Err(TransformPrecision::Double)),
+        "normwise:single" => return Ok(Err(TransformPrecision::Single)),
+        _ => {}
+    }
+    tolerance_preset(name, dtype).map(Ok)
+}
+
+/// A `--tolerance` model that does not depend on the problem.
+fn tolerance_preset(name: &str, dtype: &str) -> Result<Model, String> {
     if let Some(n) = name.strip_prefix("ulp:") {
         let n: u64 = n
             .parse()
             .map_err(|_| format!("--tolerance ulp:N needs a whole number N, got '{n}'"))?;
-        return Ok(Some(Model::Ulp(n)));
+        return Ok(Model::Ulp(n));
     }
     let preset = match (name, dtype) {
-        ("componentwise", _) => return Ok(Some(Model::Componentwise)),
-        ("exact", _) => return Ok(Some(Model::Exact)),
-        ("tosa", _) => return Ok(Some(Model::Tosa)),
-        // Derived from the problem by the caller.
-        ("normwise", _) => return Ok(None),
+        ("componentwise", _) => return Ok(Model::Componentwise),
+        ("exact", _) => return Ok(Model::Exact),
+        ("tosa", _) => return Ok(Model::Tosa),
         ("torch", "f32") => "torch-f32",
         ("torch", _) => "torch-f64",
         ("jax", "f32") => "jax-f32",
@@ -1030,12 +1060,12 @@ fn tolerance_model(name: &str, dtype: &str) -> Result<Option<Model>, String> {
     };
     let p: Preset = preset.parse().map_err(|_| {
         format!(
-            "--tolerance '{name}': expected componentwise, normwise, ulp:N, exact, tosa, torch, \
-             numpy, onnx, onnxruntime, jax or one of {}",
+            "--tolerance '{name}': expected componentwise, normwise, normwise:single, ulp:N, \
+             exact, tosa, torch, numpy, onnx, onnxruntime, jax or one of {}",
             Preset::ALL.map(|p| p.name()).join(", ")
         )
     })?;
-    Ok(Some(p.model()))
+    Ok(p.model())
 }
 
 fn judge_command(args: &JudgeArgs) -> Result<bool, String> {
@@ -1050,11 +1080,20 @@ fn judge_command(args: &JudgeArgs) -> Result<bool, String> {
     if let Some(plot) = &args.plot {
         check_output(&paths, plot, args.force)?;
     }
+    // Steps: each file read, the error model, the judgement, the heatmap.
+    let steps = paths.len() + 2 + usize::from(args.plot.is_some());
+    let bar = progress::Progress::new("judge", steps, args.progress);
     let data = paths
         .iter()
-        .map(|p| read_data(p))
+        .map(|p| {
+            bar.message(format!("reading {}", p.display()));
+            let d = read_data(p);
+            bar.step(format!("read {}", p.display()));
+            d
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let judged = judge_data(args, &paths, data)?;
+    let judged = judge_data(args, &paths, data, &bar.handle())?;
+    bar.finish();
     if args.json {
         println!("{}", judged.json);
     } else {
@@ -1252,7 +1291,7 @@ fn stream_request(req: &serde_json::Value, defaults: &JudgeArgs) -> Result<Judge
     args.layer.bias = (names.len() == 4).then(|| names[2].clone());
     args.output = names.last().cloned();
     let paths: Vec<&Path> = names.iter().map(PathBuf::as_path).collect();
-    judge_data(&args, &paths, data)
+    judge_data(&args, &paths, data, &progress::Progress::hidden().handle())
 }
 
 /// An inline array of a `--stream` request.
@@ -1342,12 +1381,19 @@ struct Judgement {
 }
 
 /// Judges arrays read from `paths` (input, weight, [bias], output), all float32 or float64.
-fn judge_data(args: &JudgeArgs, paths: &[&Path], data: Vec<Data>) -> Result<Judgement, String> {
+fn judge_data(
+    args: &JudgeArgs,
+    paths: &[&Path],
+    data: Vec<Data>,
+    bar: &progress::Handle,
+) -> Result<Judgement, String> {
     let kinds: Vec<&str> = data.iter().map(Data::dtype).collect();
     if kinds.iter().all(|&k| k == "float64") {
-        judge_typed::<f64>(args, data.into_iter().filter_map(Data::into_f64).collect())
+        let arrays = data.into_iter().filter_map(Data::into_f64).collect();
+        judge_typed::<f64>(args, arrays, bar)
     } else if kinds.iter().all(|&k| k == "float32") {
-        judge_typed::<f32>(args, data.into_iter().filter_map(Data::into_f32).collect())
+        let arrays = data.into_iter().filter_map(Data::into_f32).collect();
+        judge_typed::<f32>(args, arrays, bar)
     } else {
         let named: Vec<String> = paths
             .iter()
@@ -1361,7 +1407,11 @@ fn judge_data(args: &JudgeArgs, paths: &[&Path], data: Vec<Data>) -> Result<Judg
     }
 }
 
-fn judge_typed<T>(args: &JudgeArgs, arrays: Vec<ArrayD<T>>) -> Result<Judgement, String>
+fn judge_typed<T>(
+    args: &JudgeArgs,
+    arrays: Vec<ArrayD<T>>,
+    bar: &progress::Handle,
+) -> Result<Judgement, String>
 where
     T: conv_oracle::compare::Float + conv_oracle::engine::exact::ExactElement + Clone,
     T: conv_oracle::engine::fft::FftElement,
@@ -1401,10 +1451,12 @@ where
         Judged::Conv(p)
     };
     let dtype = <T as conv_oracle::compare::Float>::NAME;
+    bar.message("error model");
     let model = match tolerance_model(&args.tolerance, dtype)? {
-        Some(m) => m,
-        None => problem.normwise().map_err(context)?,
+        Ok(m) => m,
+        Err(precision) => problem.normwise(precision).map_err(context)?,
     };
+    bar.step("correctly rounded result and comparison");
     let shape = got.shape().to_vec();
     let report = problem.judge(got.view(), &model).map_err(|e| match e {
         ConvError::ShapeMismatch { expected, got, .. } => format!(
@@ -1474,7 +1526,9 @@ where
             }
         }
     }
+    bar.step("judged");
     if let Some(plot) = &args.plot {
+        bar.message(format!("heatmap {}", plot.display()));
         let (exact, abs, terms) = problem.parts().map_err(context)?;
         let got: Vec<T> = got.iter().copied().collect();
         let exact: Vec<T> = exact.iter().copied().collect();
@@ -1491,6 +1545,7 @@ where
             &plot::heatmap_svg(&ratios, &shape, &title),
             args.force,
         )?;
+        bar.step("heatmap written");
     }
     Ok(Judgement {
         passed: report.passed(),
@@ -1521,13 +1576,14 @@ where
         }
     }
 
-    /// `--tolerance normwise`: the FFT engine's normwise bound for this problem (for a
-    /// transposed one, of its zero-stuffed direct convolution), as a 2-norm over the output.
-    fn normwise(&self) -> Result<Model, ConvError> {
+    /// `--tolerance normwise[:single]`: the FFT engine's normwise bound for this problem (for
+    /// a transposed one, of its zero-stuffed direct convolution) with transforms in
+    /// `precision`, as a 2-norm over the output.
+    fn normwise(&self, precision: TransformPrecision) -> Result<Model, ConvError> {
         let fft = conv_oracle::engine::fft::FftEngine::default();
         match self {
-            Judged::Conv(p) => fft.normwise_model(p),
-            Judged::Transpose(p) => fft.normwise_model(&p.as_conv()?.problem()),
+            Judged::Conv(p) => fft.normwise_model_in(p, precision),
+            Judged::Transpose(p) => fft.normwise_model_in(&p.as_conv()?.problem(), precision),
         }
     }
 

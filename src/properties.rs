@@ -638,14 +638,49 @@ pub fn timed(
         (true, Ok(())) => (false, format!("no counterexample found in {cases} cases")),
         (true, Err(e)) => (true, format!("refuted as expected: {e}")),
     };
-    Outcome {
+    let outcome = Outcome {
         property,
         engine,
         cases,
         passed,
         detail,
         elapsed: start.elapsed(),
+    };
+    ON_ROW.with(|hook| {
+        if let Some(f) = hook.borrow_mut().as_mut() {
+            f(&outcome);
+        }
+    });
+    outcome
+}
+
+/// An observer of finished rows ([`run_verify_observed`]).
+type RowHook = Option<Box<dyn FnMut(&Outcome)>>;
+
+thread_local! {
+    /// The observer [`run_verify_observed`] installs for this thread's rows.
+    static ON_ROW: std::cell::RefCell<RowHook> = const { std::cell::RefCell::new(None) };
+}
+
+/// The number of rows [`run_verify`] returns (a test checks it), for progress displays.
+pub const VERIFY_ROWS: usize = 142;
+
+/// [`run_verify`], calling `on_row` with every row as soon as it is done (on this thread, in
+/// the order of the report). The observer is removed afterwards, also if a row panics.
+pub fn run_verify_observed(
+    cases: u32,
+    seed: u64,
+    on_row: impl FnMut(&Outcome) + 'static,
+) -> Vec<Outcome> {
+    struct Restore(RowHook);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            ON_ROW.with(|hook| *hook.borrow_mut() = previous);
+        }
     }
+    let _restore = Restore(ON_ROW.with(|hook| hook.borrow_mut().replace(Box::new(on_row))));
+    run_verify(cases, seed)
 }
 
 /// Runs every signal property on one engine and element type.

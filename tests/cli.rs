@@ -227,10 +227,76 @@ fn verify_passes_and_reports() {
             && last.ends_with("cases, all passed"),
         "{last}"
     );
-    let o = run(&["verify", "--cases", "8", "--json"]);
+    assert_eq!(ROWS, conv_oracle::properties::VERIFY_ROWS);
+    // With --progress always, progress lines go to stderr (not a terminal here: a line per
+    // redraw, at most 5 a second and only when the count or the row changed, then a last one),
+    // and stdout is the same JSON document.
+    let o = run(&["verify", "--cases", "8", "--json", "--progress", "always"]);
     let doc: Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(doc["failed"], 0);
     assert_eq!(doc["properties"], ROWS);
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!((2..=ROWS + 2).contains(&lines.len()), "{err}");
+    assert!(lines.iter().all(|l| l.starts_with("verify [")), "{err}");
+    let counts: Vec<usize> = lines
+        .iter()
+        .map(|l| {
+            let after = l.split("] ").nth(1).unwrap_or_default();
+            after
+                .split('/')
+                .next()
+                .unwrap_or_default()
+                .parse()
+                .expect("a count")
+        })
+        .collect();
+    assert!(counts.windows(2).all(|c| c[0] <= c[1]), "{err}");
+    let last = lines.last().expect("a last line");
+    assert!(
+        last.starts_with(&format!("verify [{}] {ROWS}/{ROWS} ", "#".repeat(24)))
+            && last.ends_with(" done"),
+        "{last}"
+    );
+}
+
+/// `--progress`: `judge` is silent on stderr when it is not a terminal (the default, auto),
+/// and with `always` counts its steps (three files read, the model, the judgement) without
+/// changing stdout; `never` is silent too.
+#[test]
+fn judge_progress_only_where_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let x = floats(&[1, 2, 9], 13);
+    let w = floats(&[2, 2, 3], 14);
+    let y = conv_oracle::engine::exact::ExactEngine::new()
+        .conv(&Problem::new(x.view(), w.view()))
+        .unwrap();
+    let d = dir.path();
+    let (xp, wp, yp) = (
+        write(d, "x.npy", &x),
+        write(d, "w.npy", &w),
+        write(d, "y.npy", &y),
+    );
+    let judge = |extra: &[&str]| {
+        let mut args = vec!["judge", "--input", &xp, "--weight", &wp, "--output", &yp];
+        args.extend(extra);
+        run(&args)
+    };
+    let quiet = judge(&[]);
+    assert_eq!(quiet.status.code(), Some(0));
+    assert_eq!(stderr(&quiet), "");
+    assert_eq!(stderr(&judge(&["--progress", "never"])), "");
+    let shown = judge(&["--progress", "always"]);
+    assert_eq!(shown.status.code(), Some(0));
+    assert_eq!(stdout(&shown), stdout(&quiet));
+    let err = stderr(&shown);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("judge [") && last.contains("] 5/5 ") && last.ends_with(" done"),
+        "{err}"
+    );
+    let bad = judge(&["--progress", "sometimes"]);
+    assert_eq!(bad.status.code(), Some(2));
 }
 
 fn write<T: ndarray_npy::WritableElement>(dir: &Path, name: &str, a: &ArrayD<T>) -> String {
@@ -1549,6 +1615,75 @@ fn judge_symmetric_padding_mode() {
     };
     assert_eq!(judge(&sym).status.code(), Some(0));
     assert_eq!(judge(&refl).status.code(), Some(1));
+}
+
+/// `--tolerance normwise:single`: an output whose error lies between the double-precision
+/// FFT model (f64 transforms rounded once to f32) and the single-precision one (float32
+/// transforms, as scipy.fft computes float32 data) passes it and fails `normwise`; an unknown
+/// precision is a one-line usage error.
+#[test]
+fn judge_single_precision_fft_tolerance() {
+    use conv_oracle::compare::U32;
+    use conv_oracle::compare::fft::TransformPrecision;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let x = floats(&[1, 2, 40], 11).mapv(|v| v as f32);
+    let w = floats(&[3, 2, 5], 12).mapv(|v| v as f32);
+    let p = Problem::new(x.view(), w.view());
+    let exact = conv_oracle::engine::exact::ExactEngine::new()
+        .conv(&p)
+        .unwrap();
+    let bound = |precision| match FftEngine::new().normwise_model_in(&p, precision).unwrap() {
+        conv_oracle::compare::Model::Normwise { bound } => bound,
+        other => panic!("{other:?}"),
+    };
+    let (double, single) = (
+        bound(TransformPrecision::Double),
+        bound(TransformPrecision::Single),
+    );
+    let y_norm = exact
+        .iter()
+        .map(|&v| (v as f64).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    // One element off by a tenth of the single-precision bound: far beyond the
+    // double-precision one (and the reference's own rounding, u ||y||).
+    let mut off = exact.clone();
+    let first = off.iter_mut().next().unwrap();
+    let target = *first as f64 + single / 10.0;
+    *first = target as f32;
+    let error = (*first as f64 - exact.iter().next().copied().unwrap() as f64).abs();
+    assert!(error > 4.0 * (double + U32 * y_norm) && error < single / 2.0);
+    let d = dir.path();
+    let (xp, wp, yp) = (
+        write(d, "x.npy", &x),
+        write(d, "w.npy", &w),
+        write(d, "y.npy", &off),
+    );
+    let judge = |tolerance: &str| {
+        run(&[
+            "judge",
+            "--input",
+            &xp,
+            "--weight",
+            &wp,
+            "--output",
+            &yp,
+            "--tolerance",
+            tolerance,
+        ])
+    };
+    let single_run = judge("normwise:single");
+    assert_eq!(single_run.status.code(), Some(0), "{}", stdout(&single_run));
+    assert!(stdout(&single_run).starts_with("PASS"));
+    assert_eq!(judge("normwise").status.code(), Some(1));
+    assert_eq!(judge("normwise:double").status.code(), Some(1));
+    let bad = judge("normwise:half");
+    assert_eq!(bad.status.code(), Some(2));
+    let err = stderr(&bad);
+    assert!(
+        err.contains("normwise:single") && err.trim().lines().count() == 1,
+        "{err}"
+    );
 }
 
 /// `judge --stream`: JSON-lines requests (paths and inline arrays, bit patterns, a transposed
