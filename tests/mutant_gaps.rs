@@ -238,3 +238,40 @@ fn map_constant_keeps_every_other_field() {
         Boundary::Reflect
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// layer (cargo-mutants on layer.rs: `need_rank` replaced by `Ok(())` survived)
+
+/// An input or weight of rank below 2 has no channel axis: both layout readers refuse it with
+/// the array named, the rank 2 they need and the rank they got, in every layout, before any
+/// axis permutation (which would panic on such an array).
+#[test]
+fn layout_readers_refuse_arrays_without_a_channel_axis() {
+    use conv_oracle::layer::{InputLayout, KernelLayout, input_as_nchw, weight_as_oihw};
+    let one = ArrayD::<f64>::zeros(IxDyn(&[3]));
+    let scalar = ArrayD::<f64>::zeros(IxDyn(&[]));
+    for a in [&one, &scalar] {
+        for layout in [InputLayout::ChannelsFirst, InputLayout::ChannelsLast] {
+            assert_eq!(
+                input_as_nchw(a.view(), layout).map(|v| v.shape().to_vec()),
+                Err(ConvError::RankMismatch {
+                    what: "input (N, C, spatial...)",
+                    expected: 2,
+                    got: a.ndim()
+                }),
+                "{layout:?}"
+            );
+        }
+        for layout in [KernelLayout::Oihw, KernelLayout::Hwio, KernelLayout::Ohwi] {
+            assert_eq!(
+                weight_as_oihw(a.view(), layout).map(|v| v.shape().to_vec()),
+                Err(ConvError::RankMismatch {
+                    what: "weight",
+                    expected: 2,
+                    got: a.ndim()
+                }),
+                "{layout:?}"
+            );
+        }
+    }
+}
