@@ -18,6 +18,7 @@ pub mod signal;
 pub mod spec;
 pub mod strategies;
 pub mod summation_properties;
+pub mod symbolic;
 pub mod vectors;
 
 pub use error::ConvError;
