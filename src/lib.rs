@@ -11,6 +11,7 @@ pub mod fft_properties;
 pub mod geometry;
 pub mod layer;
 pub mod layer_properties;
+pub mod proofs;
 pub mod properties;
 pub mod reference;
 pub mod scalar;

@@ -99,6 +99,15 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Run the symbolic proofs of the proofs/ pages (polynomial identities for every shape up
+    /// to each claim's bound; false claims must be refuted); exit 1 if one does not hold.
+    Prove {
+        /// Only this claim (default: all).
+        name: Option<String>,
+        /// Print the polynomials of a small case of this claim, both sides, term by term.
+        #[arg(long, value_name = "NAME", conflicts_with = "name")]
+        show: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -540,6 +549,7 @@ fn main() -> ExitCode {
                 }
             })
         }
+        Command::Prove { name, show } => return prove_command(name.as_deref(), show.as_deref()),
         Command::Judge(args) if args.stream => return judge_stream(&args),
         Command::Judge(args) => {
             return match judge_command(&args) {
@@ -558,6 +568,74 @@ fn main() -> ExitCode {
             eprintln!("conv-oracle: error: {msg}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// `conv-oracle prove [NAME] [--show NAME]`.
+fn prove_command(name: Option<&str>, show: Option<&str>) -> ExitCode {
+    use conv_oracle::proofs::{Expect, find};
+    let Some(claims) = find(show.or(name)) else {
+        let names: Vec<&str> = conv_oracle::proofs::claims()
+            .iter()
+            .map(|c| c.name)
+            .collect();
+        eprintln!(
+            "conv-oracle: error: no claim named '{}'; the claims are: {}",
+            show.or(name).unwrap_or_default(),
+            names.join(", ")
+        );
+        return ExitCode::from(2);
+    };
+    if show.is_some() {
+        for c in &claims {
+            print!("{}", conv_oracle::proofs::show(c));
+        }
+        return ExitCode::SUCCESS;
+    }
+    let mut failed = 0;
+    for claim in &claims {
+        let v = claim.check();
+        let status = match (claim.expect, v.passed()) {
+            (Expect::Holds, true) => "PROVED",
+            (Expect::Fails, true) => "REFUTED",
+            (_, false) => "FAILED",
+        };
+        failed += usize::from(!v.passed());
+        println!("{status:<8} {}: {}", claim.name, claim.statement);
+        println!(
+            "         {} shapes ({}); page proofs/{}",
+            v.shapes, claim.covers, claim.page
+        );
+        if let Some(bad) = &v.counterexample {
+            let k = bad.first_difference().unwrap_or(0);
+            let side = |s: &[conv_oracle::symbolic::Poly]| {
+                s.get(k)
+                    .map_or_else(|| "(none)".to_string(), |p| p.to_string())
+            };
+            println!(
+                "         {} at {}, output {k}: {} != {}",
+                if claim.expect == Expect::Fails {
+                    "counterexample (expected: the claim is false)"
+                } else {
+                    "COUNTEREXAMPLE"
+                },
+                bad.shapes,
+                side(&bad.left),
+                side(&bad.right)
+            );
+        } else if claim.expect == Expect::Fails {
+            println!("         no counterexample found, but the claim is false");
+        }
+    }
+    println!(
+        "prove: {} claims, {} as expected, {failed} not",
+        claims.len(),
+        claims.len() - failed
+    );
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

@@ -1762,3 +1762,40 @@ fn judge_stream_answers_every_line() {
     assert_eq!(verdicts[5], (&Value::Null, "error"));
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `prove`: every claim of the proofs/ pages as expected (true ones proved, false ones
+/// refuted with their counterexample), one claim by name, `--show` with both sides term by
+/// term, and an unknown name as a one-line error listing the claims.
+#[test]
+fn prove_runs_the_symbolic_claims() {
+    let all = run(&["prove"]);
+    assert_eq!(all.status.code(), Some(0), "{}", stdout(&all));
+    let out = stdout(&all);
+    let claims = conv_oracle::proofs::claims().len();
+    assert!(
+        out.ends_with(&format!(
+            "prove: {claims} claims, {claims} as expected, 0 not\n"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("REFUTED  notes-slip"));
+    assert!(out.contains("at f: [2], g: [1], output 1: f[1]*g[0] != 0"));
+    assert!(out.contains("PROVED   commutativity"));
+    let one = stdout(&run(&["prove", "commutativity"]));
+    assert!(
+        one.ends_with("prove: 1 claims, 1 as expected, 0 not\n"),
+        "{one}"
+    );
+    let show = stdout(&run(&["prove", "--show", "commutativity"]));
+    assert!(
+        show.contains("  [1] f[0]*g[1] + f[1]*g[0]\n      = f[0]*g[1] + f[1]*g[0]\n"),
+        "{show}"
+    );
+    let bad = run(&["prove", "no-such-claim"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = stderr(&bad);
+    assert!(
+        err.contains("notes-slip") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+}

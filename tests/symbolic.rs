@@ -205,3 +205,54 @@ fn correlation_formula_reflection_and_no_commutativity() {
     assert_eq!(fg[0].eval(|c| c.clone(), value), BigInt::from(4));
     assert_eq!(gf[0].eval(|c| c.clone(), value), BigInt::from(6));
 }
+
+/// A claim checked on a deliberately wrong computation is not proved: "commutativity" of a
+/// convolution that drops the last product of every output (a classic loop-bound slip) fails
+/// with a counterexample on small shapes, and the check names where.
+#[test]
+fn a_wrong_convolution_fails_the_commutativity_claim() {
+    use conv_oracle::proofs::{Claim, Expect, Sides, signal};
+    fn sloppy(f: &Array1<Poly>, g: &Array1<Poly>) -> Vec<Poly> {
+        (0..f.len() + g.len() - 1)
+            .map(|n| {
+                let mut products: Vec<Poly> = (0..f.len())
+                    .filter(|&m| n >= m && n - m < g.len())
+                    .map(|m| f[m].times(&g[n - m]))
+                    .collect();
+                if products.len() > 1 {
+                    products.pop(); // the slip: the loop stops one product early
+                }
+                products.iter().fold(Poly::zero(), |a, t| a.plus(t))
+            })
+            .collect()
+    }
+    fn cases() -> Vec<Sides> {
+        (1..=4)
+            .flat_map(|n| (1..=4).map(move |m| (n, m)))
+            .map(|(n, m)| {
+                let (f, g) = (signal("f", n), signal("g", m));
+                Sides {
+                    shapes: format!("f: [{n}], g: [{m}]"),
+                    left: sloppy(&f, &g),
+                    right: sloppy(&g, &f),
+                }
+            })
+            .collect()
+    }
+    let claim = Claim {
+        name: "sloppy-commutativity",
+        statement: "a convolution missing its last product commutes",
+        covers: "1-D lengths 1..=4",
+        expect: Expect::Holds,
+        page: "none",
+        cases,
+    };
+    let v = claim.check();
+    assert!(!v.passed());
+    let bad = v.counterexample.expect("a counterexample");
+    assert_eq!(bad.shapes, "f: [2], g: [2]");
+    let k = bad.first_difference().expect("a difference");
+    assert_eq!(k, 1);
+    assert_eq!(bad.left[k].to_string(), "f[0]*g[1]");
+    assert_eq!(bad.right[k].to_string(), "f[1]*g[0]");
+}
