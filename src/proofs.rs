@@ -14,13 +14,24 @@
 //! The index of the pages is `proofs/README.md`:
 #![doc = include_str!("../proofs/README.md")]
 
+use crate::layer::{InputLayout, KernelLayout, LayerSpec, PaddingMode};
 use crate::scalar::Ring;
 use crate::signal::{Boundary2d, Mode, convolve, convolve2d, correlate};
+use crate::spec::Padding;
 use crate::symbolic::{Poly, variables};
-use ndarray::{Array1, Array2, Axis, Ix1, Ix2};
+use ndarray::{Array1, Array2, ArrayD, Axis, Ix1, Ix2, IxDyn};
+
+#[doc = include_str!("../proofs/01-dense-to-convolution.md")]
+pub mod dense_to_convolution {}
 
 #[doc = include_str!("../proofs/03-convolution-vs-correlation.md")]
 pub mod convolution_vs_correlation {}
+
+#[doc = include_str!("../proofs/05-multichannel.md")]
+pub mod multichannel {}
+
+#[doc = include_str!("../proofs/06-one-by-one.md")]
+pub mod one_by_one {}
 
 #[doc = include_str!("../proofs/11-commutativity.md")]
 pub mod commutativity {}
@@ -118,6 +129,24 @@ impl Claim {
 pub fn claims() -> Vec<Claim> {
     vec![
         Claim {
+            name: "circular-convolution-is-equivariant",
+            statement: "conv(shift(x)) = shift(conv(x)) for a convolution layer with circular \
+                        padding ('same' output), every shift",
+            covers: "2-D inputs up to 4x4, kernels up to 3x3, every circular shift",
+            expect: Expect::Holds,
+            page: "01-dense-to-convolution.md",
+            cases: circular_equivariance,
+        },
+        Claim {
+            name: "dense-is-equivariant",
+            statement: "W shift(x) = shift(W x) for a general dense layer W (false: only \
+                        circulant W, i.e. shared weights, commute with shifts)",
+            covers: "1-D, lengths 1..=5, shift by one",
+            expect: Expect::Fails,
+            page: "01-dense-to-convolution.md",
+            cases: dense_equivariance,
+        },
+        Claim {
             name: "notes-slip",
             statement: "sum_m f(m) g(n-m) = sum_m f(m) g(n+m) (the notes' equation; false: the \
                         right-hand side is a cross-correlation)",
@@ -141,6 +170,25 @@ pub fn claims() -> Vec<Claim> {
             expect: Expect::Holds,
             page: "03-convolution-vs-correlation.md",
             cases: correlation_reflection,
+        },
+        Claim {
+            name: "multichannel-formula",
+            statement: "H(i,j,d) = sum_a sum_b sum_c V(a,b,c,d) X(i+a,j+b,c) + b(d) with V \
+                        [k_h, k_w, C_in, C_out] is the layer (channels last, HWIO), and the \
+                        same layer in NCHW / OIHW",
+            covers: "inputs up to 4x4, kernels up to 3x3, 1..=2 input and output channels",
+            expect: Expect::Holds,
+            page: "05-multichannel.md",
+            cases: multichannel_cases,
+        },
+        Claim {
+            name: "one-by-one-is-dense",
+            statement: "a 1x1 convolution is the dense layer y[:, i, j] = W x[:, i, j] + b \
+                        applied to every pixel",
+            covers: "1..=3 input and output channels, images up to 3x3",
+            expect: Expect::Holds,
+            page: "06-one-by-one.md",
+            cases: one_by_one_cases,
         },
         Claim {
             name: "commutativity",
@@ -306,6 +354,183 @@ fn commutativity_cases() -> Vec<Sides> {
                     });
                 }
             }
+        }
+    }
+    out
+}
+
+/// The layer (cross-correlation, PyTorch semantics) on symbolic arrays; empty when the
+/// layer refuses the shapes.
+fn layer(
+    x: &ArrayD<Poly>,
+    w: &ArrayD<Poly>,
+    b: Option<&Array1<Poly>>,
+    spec: &LayerSpec,
+) -> Vec<Poly> {
+    crate::layer::conv(x.view(), w.view(), b.map(|b| b.view()), spec)
+        .map(|y| y.iter().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// `x` rolled by `shift` along its last two axes (circularly): `y[.., i, j] =
+/// x[.., i - s0, j - s1]`.
+fn roll2(x: &ArrayD<Poly>, shift: [usize; 2]) -> ArrayD<Poly> {
+    let nd = x.ndim();
+    let (h, w) = (x.shape()[nd - 2], x.shape()[nd - 1]);
+    ArrayD::from_shape_fn(x.raw_dim(), |i| {
+        let mut j = i.clone();
+        j[nd - 2] = (i[nd - 2] + h - shift[0] % h) % h;
+        j[nd - 1] = (i[nd - 1] + w - shift[1] % w) % w;
+        x[j].clone()
+    })
+}
+
+fn circular_equivariance() -> Vec<Sides> {
+    let mut out = Vec::new();
+    let spec = LayerSpec {
+        padding: Padding::SameUpper,
+        padding_mode: PaddingMode::Circular,
+        ..LayerSpec::default()
+    };
+    for (h, w) in (1..=4).flat_map(|a| (1..=4).map(move |b| (a, b))) {
+        for (p, q) in (1..=3).flat_map(|a| (1..=3).map(move |b| (a, b))) {
+            let x = variables("x", &[1, 1, h, w]);
+            let k = variables("w", &[1, 1, p, q]);
+            if crate::layer::conv(x.view(), k.view(), None, &spec).is_err() {
+                continue; // a circular pad wider than the input: refused, not covered
+            }
+            for shift in (0..h).flat_map(|a| (0..w).map(move |b| [a, b])) {
+                let shifted_in = layer(&roll2(&x, shift), &k, None, &spec);
+                let y = layer(&x, &k, None, &spec);
+                let y = ArrayD::from_shape_vec(IxDyn(&[1, 1, h, w]), y).unwrap_or_default();
+                out.push(Sides {
+                    shapes: format!("x: [{h}, {w}], w: [{p}, {q}], shift {shift:?}"),
+                    left: shifted_in,
+                    right: roll2(&y, shift).iter().cloned().collect(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn dense_equivariance() -> Vec<Sides> {
+    (1..=5)
+        .map(|n| {
+            let w = image("W", [n, n]);
+            let x = signal("x", n);
+            let dense = |v: &Array1<Poly>| -> Vec<Poly> {
+                (0..n)
+                    .map(|i| {
+                        (0..n)
+                            .map(|j| w[[i, j]].times(&v[j]))
+                            .fold(Poly::zero(), |a, t| a.plus(&t))
+                    })
+                    .collect()
+            };
+            let roll = |v: &[Poly]| -> Array1<Poly> {
+                Array1::from_shape_fn(n, |i| v[(i + n - 1) % n].clone())
+            };
+            let y = dense(&x);
+            Sides {
+                shapes: format!("W: [{n}, {n}], x: [{n}], shift 1"),
+                left: dense(&roll(&x.to_vec())),
+                right: roll(&y).to_vec(),
+            }
+        })
+        .collect()
+}
+
+fn multichannel_cases() -> Vec<Sides> {
+    let mut out = Vec::new();
+    for (h, w) in (1..=4).flat_map(|a| (1..=4).map(move |b| (a, b))) {
+        for (kh, kw) in (1..=h.min(3)).flat_map(|a| (1..=w.min(3)).map(move |b| (a, b))) {
+            for (ci, co) in (1..=2).flat_map(|a| (1..=2).map(move |b| (a, b))) {
+                let x = variables("X", &[1, h, w, ci]); // N, H, W, C_in
+                let v = variables("V", &[kh, kw, ci, co]); // k_h, k_w, C_in, C_out
+                let b = signal("b", co);
+                let spec = LayerSpec {
+                    input_layout: InputLayout::ChannelsLast,
+                    kernel_layout: KernelLayout::Hwio,
+                    ..LayerSpec::default()
+                };
+                let (oh, ow) = (h - kh + 1, w - kw + 1);
+                // The chapter's formula, output (N, H', W', C_out) in row-major order.
+                let mut formula = Vec::new();
+                for i in 0..oh {
+                    for j in 0..ow {
+                        for d in 0..co {
+                            let mut sum = b[d].clone();
+                            for a in 0..kh {
+                                for bb in 0..kw {
+                                    for c in 0..ci {
+                                        let t = v[[a, bb, c, d]].times(&x[[0, i + a, j + bb, c]]);
+                                        sum = sum.plus(&t);
+                                    }
+                                }
+                            }
+                            formula.push(sum);
+                        }
+                    }
+                }
+                let shapes = format!("X: [{h}, {w}, {ci}], V: [{kh}, {kw}, {ci}, {co}]");
+                out.push(Sides {
+                    shapes: shapes.clone(),
+                    left: layer(&x, &v, Some(&b), &spec),
+                    right: formula.clone(),
+                });
+                // The same layer in NCHW / OIHW, its output read back in (N, H', W', C_out).
+                let nchw = x
+                    .clone()
+                    .permuted_axes(IxDyn(&[0, 3, 1, 2]))
+                    .as_standard_layout()
+                    .to_owned();
+                let oihw = v
+                    .clone()
+                    .permuted_axes(IxDyn(&[3, 2, 0, 1]))
+                    .as_standard_layout()
+                    .to_owned();
+                let y = crate::layer::conv(
+                    nchw.view(),
+                    oihw.view(),
+                    Some(b.view()),
+                    &LayerSpec::default(),
+                )
+                .map(|y| {
+                    y.permuted_axes(IxDyn(&[0, 2, 3, 1]))
+                        .iter()
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+                out.push(Sides {
+                    shapes: format!("{shapes}, as NCHW / OIHW"),
+                    left: y,
+                    right: formula,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn one_by_one_cases() -> Vec<Sides> {
+    let mut out = Vec::new();
+    for (ci, co) in (1..=3).flat_map(|a| (1..=3).map(move |b| (a, b))) {
+        for (h, w) in (1..=3).flat_map(|a| (1..=3).map(move |b| (a, b))) {
+            let x = variables("x", &[1, ci, h, w]);
+            let k = variables("W", &[co, ci, 1, 1]);
+            let b = signal("b", co);
+            let dense = ArrayD::from_shape_fn(IxDyn(&[1, co, h, w]), |i| {
+                (0..ci).fold(b[i[1]].clone(), |acc, c| {
+                    acc.plus(&k[[i[1], c, 0, 0]].times(&x[[0, c, i[2], i[3]]]))
+                })
+            });
+            out.push(Sides {
+                shapes: format!("x: [{ci}, {h}, {w}], W: [{co}, {ci}]"),
+                left: layer(&x, &k, Some(&b), &LayerSpec::default()),
+                right: dense.iter().cloned().collect(),
+            });
         }
     }
     out
