@@ -195,7 +195,8 @@ pub struct ComponentwiseReport {
     pub passed: bool,
     /// Largest `|peer - reference| / bound` (0 when every difference is 0).
     pub max_ratio: f64,
-    /// Flat index of the element with the largest ratio (or the first failure).
+    /// Flat index of the element with the largest ratio (the first of equal ones), or of the
+    /// first failure.
     pub worst: usize,
     /// Number of elements equal to the reference exactly.
     pub exact: usize,

@@ -275,3 +275,43 @@ fn layout_readers_refuse_arrays_without_a_channel_axis() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// compare (cargo-mutants on a round-robin fifth of compare.rs's mutants, tests --lib, compare,
+// mutant_gaps)
+
+/// `componentwise_bound(K, A, u_peer) = (gamma_K(u_peer) + g) A / (1 - g) (1 + 8u)` with
+/// `g = gamma_K(2^-53)`. At `K = 2^50`, `K u = 1/8`, so `g = (1/8) / (7/8) = 1/7` and, with a
+/// peer that rounds nothing (`u_peer = 0`), the bound is `(1/7) / (6/7) = 1/6` (times
+/// `1 + 8u`). The division by `1 - g` (not a product, not `1 + g`) is what covers the
+/// reference's own error.
+#[test]
+fn componentwise_bound_divides_by_one_minus_gamma() {
+    use conv_oracle::compare::{U64, componentwise_bound};
+    let b = componentwise_bound(1 << 50, 1.0, 0.0);
+    let expected = 1.0 / 6.0;
+    assert!(
+        (b - expected * (1.0 + 8.0 * U64)).abs() <= 4.0 * f64::EPSILON * expected,
+        "{b} vs {expected}"
+    );
+}
+
+/// `componentwise` counts the elements equal to the reference, and among equal ratios
+/// reports the first as the worst.
+#[test]
+fn componentwise_counts_exact_elements_and_keeps_the_first_worst() {
+    use conv_oracle::compare::{U32, componentwise, componentwise_bound};
+    let reference = [1.0, 2.0, 3.0, 4.0];
+    let abs = [1.0, 1.0, 1.0, 1.0];
+    // A float32 peer, 2 terms: the bound is about gamma_2(2^-24) = 1.2e-7. Elements 1 and 3
+    // are off by 2^-25 (exact in f64 at 2 and 4), inside it; 0 and 2 are exact.
+    let off = 2f64.powi(-25);
+    assert!(off < componentwise_bound(2, 1.0, U32));
+    let peer = [1.0, 2.0 + off, 3.0, 4.0 + off];
+    assert_eq!(peer[1] - reference[1], peer[3] - reference[3]);
+    let r = componentwise(&peer, &reference, &abs, 2, U32);
+    assert!(r.passed);
+    assert_eq!(r.exact, 2);
+    assert_eq!(r.worst, 1);
+    assert!(r.max_ratio > 0.0 && r.max_ratio <= 1.0);
+}
