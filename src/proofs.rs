@@ -24,8 +24,14 @@ use ndarray::{Array1, Array2, ArrayD, Axis, Ix1, Ix2, IxDyn};
 #[doc = include_str!("../proofs/01-dense-to-convolution.md")]
 pub mod dense_to_convolution {}
 
+#[doc = include_str!("../proofs/02-locality.md")]
+pub mod locality {}
+
 #[doc = include_str!("../proofs/03-convolution-vs-correlation.md")]
 pub mod convolution_vs_correlation {}
+
+#[doc = include_str!("../proofs/04-dice.md")]
+pub mod dice {}
 
 #[doc = include_str!("../proofs/05-multichannel.md")]
 pub mod multichannel {}
@@ -147,6 +153,25 @@ pub fn claims() -> Vec<Claim> {
             cases: dense_equivariance,
         },
         Claim {
+            name: "receptive-field",
+            statement: "output i of a layer (stride s, dilation d, zero pads lo, hi) reads \
+                        exactly the inputs i*s + k*d - lo, k < K, that lie inside the input",
+            covers: "1-D, inputs 1..=8, kernels 1..=3, stride and dilation 1..=2, pads 0..=2 (every \
+                     combination with an output)",
+            expect: Expect::Holds,
+            page: "02-locality.md",
+            cases: receptive_field_cases,
+        },
+        Claim {
+            name: "stacked-receptive-field",
+            statement: "L stacked 'valid' layers of K taps: output i reads exactly the inputs \
+                        i ..= i + L (K - 1)",
+            covers: "1-D, 1..=3 layers of 1..=3 taps, inputs up to 10",
+            expect: Expect::Holds,
+            page: "02-locality.md",
+            cases: stacked_cases,
+        },
+        Claim {
             name: "notes-slip",
             statement: "sum_m f(m) g(n-m) = sum_m f(m) g(n+m) (the notes' equation; false: the \
                         right-hand side is a cross-correlation)",
@@ -170,6 +195,15 @@ pub fn claims() -> Vec<Claim> {
             expect: Expect::Holds,
             page: "03-convolution-vs-correlation.md",
             cases: correlation_reflection,
+        },
+        Claim {
+            name: "sum-of-independent-variables",
+            statement: "P(A + B = s) = sum_(a + b = s) p(a) q(b) (enumeration of outcomes) is \
+                        the convolution (p * q)(s)",
+            covers: "distributions on 0..n and 0..m, n, m up to 6",
+            expect: Expect::Holds,
+            page: "04-dice.md",
+            cases: dice_cases,
         },
         Claim {
             name: "multichannel-formula",
@@ -534,6 +568,113 @@ fn one_by_one_cases() -> Vec<Sides> {
         }
     }
     out
+}
+
+/// The sum of the distinct `x` variables in the polynomials (each once): the set of inputs
+/// an output reads, as a polynomial that compares as a set.
+fn inputs_read(ps: &[&Poly]) -> Poly {
+    let mut seen = std::collections::BTreeSet::new();
+    for p in ps {
+        for (m, _) in p.terms() {
+            for (v, _) in m.factors() {
+                if v.name() == "x" {
+                    seen.insert(v.index().to_vec());
+                }
+            }
+        }
+    }
+    seen.iter()
+        .fold(Poly::zero(), |a, i| a.plus(&Poly::var("x", i)))
+}
+
+fn receptive_field_cases() -> Vec<Sides> {
+    let mut out = Vec::new();
+    for n in 1..=8 {
+        for k in 1..=3 {
+            for (s, d) in (1..=2).flat_map(|s| (1..=2).map(move |d| (s, d))) {
+                for (lo, hi) in (0..=2).flat_map(|a| (0..=2).map(move |b| (a, b))) {
+                    let x = variables("x", &[1, 1, n]);
+                    let w = variables("w", &[1, 1, k]);
+                    let spec = LayerSpec {
+                        stride: vec![s],
+                        dilation: vec![d],
+                        padding: Padding::Explicit(vec![(lo, hi)]),
+                        ..LayerSpec::default()
+                    };
+                    let y = layer(&x, &w, None, &spec);
+                    if y.is_empty() {
+                        continue; // no output (window longer than the padded input)
+                    }
+                    let left = y.iter().map(|p| inputs_read(&[p])).collect();
+                    let right = (0..y.len())
+                        .map(|i| {
+                            (0..k)
+                                .filter_map(|t| (i * s + t * d).checked_sub(lo).filter(|&j| j < n))
+                                .fold(Poly::zero(), |a, j| a.plus(&Poly::var("x", &[0, 0, j])))
+                        })
+                        .collect();
+                    out.push(Sides {
+                        shapes: format!(
+                            "x: [{n}], w: [{k}], stride {s}, dilation {d}, pads ({lo}, {hi})"
+                        ),
+                        left,
+                        right,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn stacked_cases() -> Vec<Sides> {
+    let mut out = Vec::new();
+    for layers in 1..=3 {
+        for k in 1..=3 {
+            let reach = layers * (k - 1);
+            for n in (reach + 1)..=10 {
+                let mut y = variables("x", &[1, 1, n]);
+                for l in 0..layers {
+                    let w = variables(&format!("w{l}"), &[1, 1, k]);
+                    y = crate::layer::conv(y.view(), w.view(), None, &LayerSpec::default())
+                        .unwrap_or_else(|_| ArrayD::from_elem(IxDyn(&[1, 1, 0]), Poly::zero()));
+                }
+                let left = y.iter().map(|p| inputs_read(&[p])).collect();
+                let right = (0..n - reach)
+                    .map(|i| {
+                        (i..=i + reach)
+                            .fold(Poly::zero(), |a, j| a.plus(&Poly::var("x", &[0, 0, j])))
+                    })
+                    .collect();
+                out.push(Sides {
+                    shapes: format!("{layers} layers of {k} taps, x: [{n}]"),
+                    left,
+                    right,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn dice_cases() -> Vec<Sides> {
+    pairs_1d()
+        .map(|(n, m)| {
+            let (p, q) = (signal("p", n), signal("q", m));
+            // Enumerate the outcomes (a, b), adding p(a) q(b) to the total a + b.
+            let mut by_sum = vec![Poly::zero(); n + m - 1];
+            for a in 0..n {
+                for b in 0..m {
+                    by_sum[a + b] = by_sum[a + b].plus(&p[a].times(&q[b]));
+                }
+            }
+            Sides {
+                shapes: format!("p: [{n}], q: [{m}]"),
+                left: by_sum,
+                right: full_1d(convolve, &p, &q),
+            }
+        })
+        .collect()
 }
 
 /// The text `conv-oracle prove --show NAME` prints: the claim and, for its smallest shape
