@@ -39,8 +39,14 @@ pub mod multichannel {}
 #[doc = include_str!("../proofs/06-one-by-one.md")]
 pub mod one_by_one {}
 
+#[doc = include_str!("../proofs/08-boundary.md")]
+pub mod boundary {}
+
 #[doc = include_str!("../proofs/11-commutativity.md")]
 pub mod commutativity {}
+
+#[doc = include_str!("../proofs/12-convolution-theorem.md")]
+pub mod convolution_theorem {}
 
 /// Whether a claim is true (to be proved) or false (to be refuted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,6 +231,24 @@ pub fn claims() -> Vec<Claim> {
             cases: one_by_one_cases,
         },
         Claim {
+            name: "constant-image-stays-constant",
+            statement: "with reflect, symmetric, replicate or circular padding ('same'), a \
+                        constant image c gives the constant c * sum(w) everywhere",
+            covers: "2-D images up to 4x4, kernels up to 3x3, the four modes",
+            expect: Expect::Holds,
+            page: "08-boundary.md",
+            cases: constant_image_cases,
+        },
+        Claim {
+            name: "zero-padding-keeps-constants",
+            statement: "with zero padding ('same'), a constant image gives a constant output \
+                        (false: the border darkens)",
+            covers: "2-D images up to 4x4, kernels up to 3x3",
+            expect: Expect::Fails,
+            page: "08-boundary.md",
+            cases: zero_padding_constant_cases,
+        },
+        Claim {
             name: "commutativity",
             statement: "f * g = g * f (true convolution, full mode)",
             covers: "1-D lengths 1..=6 each; 2-D inputs up to 5x5 with kernels up to 3x3",
@@ -240,6 +264,33 @@ pub fn claims() -> Vec<Claim> {
             expect: Expect::Fails,
             page: "11-commutativity.md",
             cases: correlation_swapped,
+        },
+        Claim {
+            name: "convolution-theorem",
+            statement: "DFT(f (*) g) = DFT(f) DFT(g) for the circular convolution (*) of length \
+                        N, in Z[f, g, omega] / (omega^N - 1) (omega = exp(-2 pi i / N))",
+            covers: "N = 1..=6",
+            expect: Expect::Holds,
+            page: "12-convolution-theorem.md",
+            cases: convolution_theorem_cases,
+        },
+        Claim {
+            name: "padded-circular-is-linear",
+            statement: "the circular convolution of f and g zero-padded to L >= N + M - 1 is \
+                        their linear (full) convolution, padded",
+            covers: "N, M = 1..=5, L = N + M - 1 and N + M",
+            expect: Expect::Holds,
+            page: "12-convolution-theorem.md",
+            cases: padded_circular_cases,
+        },
+        Claim {
+            name: "unpadded-circular-is-linear",
+            statement: "the circular convolution at length max(N, M) (no zero padding) is the \
+                        linear convolution, cropped (false: the tail wraps around)",
+            covers: "N, M = 1..=5",
+            expect: Expect::Fails,
+            page: "12-convolution-theorem.md",
+            cases: unpadded_circular_cases,
         },
     ]
 }
@@ -672,6 +723,165 @@ fn dice_cases() -> Vec<Sides> {
                 shapes: format!("p: [{n}], q: [{m}]"),
                 left: by_sum,
                 right: full_1d(convolve, &p, &q),
+            }
+        })
+        .collect()
+}
+
+fn same_2d(mode: PaddingMode) -> LayerSpec {
+    LayerSpec {
+        padding: Padding::SameUpper,
+        padding_mode: mode,
+        ..LayerSpec::default()
+    }
+}
+
+/// A constant image `c` (one variable everywhere) through a 'same' layer in each mode; the
+/// right side is `c * sum(w)` at every output.
+fn constant_cases(modes: &[PaddingMode]) -> Vec<Sides> {
+    let mut out = Vec::new();
+    for &mode in modes {
+        for (h, w) in (1..=4).flat_map(|a| (1..=4).map(move |b| (a, b))) {
+            for (p, q) in (1..=3).flat_map(|a| (1..=3).map(move |b| (a, b))) {
+                let c = Poly::var("c", &[]);
+                let x = ArrayD::from_elem(IxDyn(&[1, 1, h, w]), c.clone());
+                let k = variables("w", &[1, 1, p, q]);
+                let y = layer(&x, &k, None, &same_2d(mode));
+                if y.is_empty() {
+                    continue; // the mode refuses pads this wide on this image
+                }
+                let total = k.iter().fold(Poly::zero(), |a, t| a.plus(t));
+                out.push(Sides {
+                    shapes: format!("{mode:?}, image [{h}, {w}], kernel [{p}, {q}]"),
+                    right: vec![c.times(&total); y.len()],
+                    left: y,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn constant_image_cases() -> Vec<Sides> {
+    constant_cases(&[
+        PaddingMode::Reflect,
+        PaddingMode::Symmetric,
+        PaddingMode::Replicate,
+        PaddingMode::Circular,
+    ])
+}
+
+fn zero_padding_constant_cases() -> Vec<Sides> {
+    constant_cases(&[PaddingMode::Zeros])
+}
+
+/// `omega^e` reduced modulo `omega^n - 1`, times the rest of each term.
+fn reduce_omega(p: &Poly, n: usize) -> Poly {
+    let mut out = Poly::zero();
+    for (m, c) in p.terms() {
+        let mut term = Poly::constant(c.clone());
+        for (v, e) in m.factors() {
+            let e = if v.name() == "omega" {
+                *e as usize % n
+            } else {
+                *e as usize
+            };
+            let factor = Poly::var(v.name(), v.index());
+            for _ in 0..e {
+                term = term.times(&factor);
+            }
+        }
+        out = out.plus(&term);
+    }
+    out
+}
+
+/// `sum_j v[j] omega^(j k)` for `k = 0..n`, reduced modulo `omega^n - 1`.
+fn dft(v: &[Poly], n: usize) -> Vec<Poly> {
+    let omega = Poly::var("omega", &[]);
+    (0..n)
+        .map(|k| {
+            let mut sum = Poly::zero();
+            for (j, x) in v.iter().enumerate() {
+                let mut t = x.clone();
+                for _ in 0..(j * k) % n {
+                    t = t.times(&omega);
+                }
+                sum = sum.plus(&t);
+            }
+            reduce_omega(&sum, n)
+        })
+        .collect()
+}
+
+/// The circular convolution of two length-`n` sequences, folded from our full convolution:
+/// `(f (*) g)[i] = full[i] + full[i + n]`.
+fn circular(f: &Array1<Poly>, g: &Array1<Poly>, n: usize) -> Vec<Poly> {
+    let full = full_1d(convolve, f, g);
+    (0..n)
+        .map(|i| {
+            let mut s = Poly::zero();
+            let mut j = i;
+            while j < full.len() {
+                s = s.plus(&full[j]);
+                j += n;
+            }
+            s
+        })
+        .collect()
+}
+
+fn convolution_theorem_cases() -> Vec<Sides> {
+    (1..=6)
+        .map(|n| {
+            let (f, g) = (signal("f", n), signal("g", n));
+            let left = dft(&circular(&f, &g, n), n);
+            let (ff, gg) = (dft(&f.to_vec(), n), dft(&g.to_vec(), n));
+            let right = ff
+                .iter()
+                .zip(&gg)
+                .map(|(a, b)| reduce_omega(&a.times(b), n))
+                .collect();
+            Sides {
+                shapes: format!("N = {n}"),
+                left,
+                right,
+            }
+        })
+        .collect()
+}
+
+fn padded(v: &Array1<Poly>, len: usize) -> Array1<Poly> {
+    Array1::from_shape_fn(len, |i| v.get(i).cloned().unwrap_or_else(Poly::zero))
+}
+
+fn padded_circular_cases() -> Vec<Sides> {
+    let mut out = Vec::new();
+    for (n, m) in (1..=5).flat_map(|n| (1..=5).map(move |m| (n, m))) {
+        for len in [n + m - 1, n + m] {
+            let (f, g) = (signal("f", n), signal("g", m));
+            let linear = padded(&Array1::from(full_1d(convolve, &f, &g)), len);
+            out.push(Sides {
+                shapes: format!("f: [{n}], g: [{m}], L = {len}"),
+                left: circular(&padded(&f, len), &padded(&g, len), len),
+                right: linear.to_vec(),
+            });
+        }
+    }
+    out
+}
+
+fn unpadded_circular_cases() -> Vec<Sides> {
+    (1..=5)
+        .flat_map(|n| (1..=5).map(move |m| (n, m)))
+        .map(|(n, m)| {
+            let len = n.max(m);
+            let (f, g) = (signal("f", n), signal("g", m));
+            let linear = full_1d(convolve, &f, &g);
+            Sides {
+                shapes: format!("f: [{n}], g: [{m}], L = {len}"),
+                left: circular(&padded(&f, len), &padded(&g, len), len),
+                right: linear[..len].to_vec(),
             }
         })
         .collect()

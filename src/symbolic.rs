@@ -81,7 +81,11 @@ impl Var {
 impl fmt::Display for Var {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let index: Vec<String> = self.index.iter().map(usize::to_string).collect();
-        let plain = format!("{}[{}]", self.name, index.join(","));
+        let plain = if index.is_empty() {
+            self.name.to_string() // a scalar variable: `c`, not `c[]`
+        } else {
+            format!("{}[{}]", self.name, index.join(","))
+        };
         if self.conj {
             write!(f, "conj({plain})")
         } else {
@@ -381,6 +385,7 @@ mod tests {
         );
         let w = Poly::var("w", &[1, 0]);
         assert_eq!(w.conj().times(&w).to_string(), "w[1,0]*conj(w[1,0])");
+        assert_eq!(Poly::var("c", &[]).times(&x(0)).to_string(), "c*x[0]");
         assert_eq!(x(0).minus(&x(0)), Poly::zero());
         assert!(x(0).minus(&x(0)).is_zero());
     }
