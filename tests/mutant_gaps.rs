@@ -315,3 +315,17 @@ fn componentwise_counts_exact_elements_and_keeps_the_first_worst() {
     assert_eq!(r.worst, 1);
     assert!(r.max_ratio > 0.0 && r.max_ratio <= 1.0);
 }
+
+/// `element_ratios` (the heatmap's data) under a normwise bound of 2: each element's error over
+/// the whole bound, `|1 - 1| / 2 = 0`, `|2 - 1| / 2 = 0.5`, `|3 - 1| / 2 = 1`; and a NaN
+/// where the exact value is finite is a special-value mismatch, ratio infinite.
+#[test]
+fn element_ratios_per_element_under_a_normwise_bound() {
+    use conv_oracle::compare::{Model, element_ratios};
+    let model = Model::Normwise { bound: 2.0 };
+    let r = element_ratios(&model, &[1.0f64, 2.0, 3.0], &[1.0, 1.0, 1.0], &[0.0; 3], 1);
+    assert_eq!(r, [0.0, 0.5, 1.0]);
+    let r = element_ratios(&model, &[f64::NAN, 1.0], &[1.0, 1.0], &[0.0; 2], 1);
+    assert_eq!(r.len(), 2);
+    assert!(r[0].is_infinite() && r[1] == 0.0, "{r:?}");
+}
