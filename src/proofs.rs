@@ -11,7 +11,10 @@
 //! is false is listed as such and must be refuted: its check finds a counterexample and prints
 //! the two polynomials that differ.
 //!
-//! The index of the pages is `proofs/README.md`:
+//! The pages: [`dense_to_convolution`] (01), [`locality`] (02),
+//! [`convolution_vs_correlation`] (03), [`dice`] (04), [`multichannel`] (05), [`one_by_one`]
+//! (06), [`invariance`] (07), [`boundary`] (08), [`audio`] (09), [`text`] (10),
+//! [`commutativity`] (11), [`convolution_theorem`] (12). Their index, `proofs/README.md`:
 #![doc = include_str!("../proofs/README.md")]
 
 use crate::layer::{InputLayout, KernelLayout, LayerSpec, PaddingMode};
@@ -39,8 +42,17 @@ pub mod multichannel {}
 #[doc = include_str!("../proofs/06-one-by-one.md")]
 pub mod one_by_one {}
 
+#[doc = include_str!("../proofs/07-invariance.md")]
+pub mod invariance {}
+
 #[doc = include_str!("../proofs/08-boundary.md")]
 pub mod boundary {}
+
+#[doc = include_str!("../proofs/09-audio.md")]
+pub mod audio {}
+
+#[doc = include_str!("../proofs/10-text.md")]
+pub mod text {}
 
 #[doc = include_str!("../proofs/11-commutativity.md")]
 pub mod commutativity {}
@@ -144,7 +156,7 @@ pub fn claims() -> Vec<Claim> {
             name: "circular-convolution-is-equivariant",
             statement: "conv(shift(x)) = shift(conv(x)) for a convolution layer with circular \
                         padding ('same' output), every shift",
-            covers: "2-D inputs up to 4x4, kernels up to 3x3, every circular shift",
+            covers: "2-D inputs up to 5x5, kernels up to 3x3, every circular shift",
             expect: Expect::Holds,
             page: "01-dense-to-convolution.md",
             cases: circular_equivariance,
@@ -216,7 +228,7 @@ pub fn claims() -> Vec<Claim> {
             statement: "H(i,j,d) = sum_a sum_b sum_c V(a,b,c,d) X(i+a,j+b,c) + b(d) with V \
                         [k_h, k_w, C_in, C_out] is the layer (channels last, HWIO), and the \
                         same layer in NCHW / OIHW",
-            covers: "inputs up to 4x4, kernels up to 3x3, 1..=2 input and output channels",
+            covers: "inputs up to 5x5, kernels up to 3x3, 1..=2 input and output channels",
             expect: Expect::Holds,
             page: "05-multichannel.md",
             cases: multichannel_cases,
@@ -225,16 +237,26 @@ pub fn claims() -> Vec<Claim> {
             name: "one-by-one-is-dense",
             statement: "a 1x1 convolution is the dense layer y[:, i, j] = W x[:, i, j] + b \
                         applied to every pixel",
-            covers: "1..=3 input and output channels, images up to 3x3",
+            covers: "1..=3 input and output channels, images up to 5x5",
             expect: Expect::Holds,
             page: "06-one-by-one.md",
             cases: one_by_one_cases,
         },
         Claim {
+            name: "global-pooling-is-invariant",
+            statement: "the sum over all outputs of a circular convolution layer is the same \
+                        for x and for every shift of x (equivariance + global pooling = \
+                        invariance)",
+            covers: "2-D inputs up to 5x5, kernels up to 3x3, every circular shift",
+            expect: Expect::Holds,
+            page: "07-invariance.md",
+            cases: global_pooling_cases,
+        },
+        Claim {
             name: "constant-image-stays-constant",
             statement: "with reflect, symmetric, replicate or circular padding ('same'), a \
                         constant image c gives the constant c * sum(w) everywhere",
-            covers: "2-D images up to 4x4, kernels up to 3x3, the four modes",
+            covers: "2-D images up to 5x5, kernels up to 3x3, the four modes",
             expect: Expect::Holds,
             page: "08-boundary.md",
             cases: constant_image_cases,
@@ -243,10 +265,38 @@ pub fn claims() -> Vec<Claim> {
             name: "zero-padding-keeps-constants",
             statement: "with zero padding ('same'), a constant image gives a constant output \
                         (false: the border darkens)",
-            covers: "2-D images up to 4x4, kernels up to 3x3",
+            covers: "2-D images up to 5x5, kernels up to 3x3",
             expect: Expect::Fails,
             page: "08-boundary.md",
             cases: zero_padding_constant_cases,
+        },
+        Claim {
+            name: "audio-time-shift",
+            statement: "dropping the first s frames of a [T, C_in] signal drops the first s \
+                        frames of the layer's [T', C_out] output (kernel [k_t, C_in, C_out], \
+                        'valid')",
+            covers: "T up to 7, k_t up to 3, 1..=2 channels each way, s up to 3",
+            expect: Expect::Holds,
+            page: "09-audio.md",
+            cases: audio_cases,
+        },
+        Claim {
+            name: "spectrogram-time-shift",
+            statement: "the same for a [T, F, C_in] spectrogram with a 2-D kernel: a shift \
+                        in time shifts the output in time",
+            covers: "T and F up to 5, kernels up to 3x3, 1..=2 channels each way, s up to 2",
+            expect: Expect::Holds,
+            page: "09-audio.md",
+            cases: spectrogram_cases,
+        },
+        Claim {
+            name: "text-window",
+            statement: "for text [L, d] and a filter [k, d], output t reads exactly the \
+                        embeddings of tokens t ..= t + k - 1, every dimension",
+            covers: "L up to 6, d up to 3, k up to 3",
+            expect: Expect::Holds,
+            page: "10-text.md",
+            cases: text_cases,
         },
         Claim {
             name: "commutativity",
@@ -477,7 +527,7 @@ fn circular_equivariance() -> Vec<Sides> {
         padding_mode: PaddingMode::Circular,
         ..LayerSpec::default()
     };
-    for (h, w) in (1..=4).flat_map(|a| (1..=4).map(move |b| (a, b))) {
+    for (h, w) in (1..=5).flat_map(|a| (1..=5).map(move |b| (a, b))) {
         for (p, q) in (1..=3).flat_map(|a| (1..=3).map(move |b| (a, b))) {
             let x = variables("x", &[1, 1, h, w]);
             let k = variables("w", &[1, 1, p, q]);
@@ -528,7 +578,7 @@ fn dense_equivariance() -> Vec<Sides> {
 
 fn multichannel_cases() -> Vec<Sides> {
     let mut out = Vec::new();
-    for (h, w) in (1..=4).flat_map(|a| (1..=4).map(move |b| (a, b))) {
+    for (h, w) in (1..=5).flat_map(|a| (1..=5).map(move |b| (a, b))) {
         for (kh, kw) in (1..=h.min(3)).flat_map(|a| (1..=w.min(3)).map(move |b| (a, b))) {
             for (ci, co) in (1..=2).flat_map(|a| (1..=2).map(move |b| (a, b))) {
                 let x = variables("X", &[1, h, w, ci]); // N, H, W, C_in
@@ -602,7 +652,7 @@ fn multichannel_cases() -> Vec<Sides> {
 fn one_by_one_cases() -> Vec<Sides> {
     let mut out = Vec::new();
     for (ci, co) in (1..=3).flat_map(|a| (1..=3).map(move |b| (a, b))) {
-        for (h, w) in (1..=3).flat_map(|a| (1..=3).map(move |b| (a, b))) {
+        for (h, w) in (1..=5).flat_map(|a| (1..=5).map(move |b| (a, b))) {
             let x = variables("x", &[1, ci, h, w]);
             let k = variables("W", &[co, ci, 1, 1]);
             let b = signal("b", co);
@@ -741,7 +791,7 @@ fn same_2d(mode: PaddingMode) -> LayerSpec {
 fn constant_cases(modes: &[PaddingMode]) -> Vec<Sides> {
     let mut out = Vec::new();
     for &mode in modes {
-        for (h, w) in (1..=4).flat_map(|a| (1..=4).map(move |b| (a, b))) {
+        for (h, w) in (1..=5).flat_map(|a| (1..=5).map(move |b| (a, b))) {
             for (p, q) in (1..=3).flat_map(|a| (1..=3).map(move |b| (a, b))) {
                 let c = Poly::var("c", &[]);
                 let x = ArrayD::from_elem(IxDyn(&[1, 1, h, w]), c.clone());
@@ -885,6 +935,118 @@ fn unpadded_circular_cases() -> Vec<Sides> {
             }
         })
         .collect()
+}
+
+fn global_pooling_cases() -> Vec<Sides> {
+    let mut out = Vec::new();
+    let spec = same_2d(PaddingMode::Circular);
+    for (h, w) in (1..=5).flat_map(|a| (1..=5).map(move |b| (a, b))) {
+        for (p, q) in (1..=3).flat_map(|a| (1..=3).map(move |b| (a, b))) {
+            let x = variables("x", &[1, 1, h, w]);
+            let k = variables("w", &[1, 1, p, q]);
+            let pooled = |x: &ArrayD<Poly>| {
+                layer(x, &k, None, &spec)
+                    .iter()
+                    .fold(Poly::zero(), |a, t| a.plus(t))
+            };
+            let plain = pooled(&x);
+            for shift in (0..h).flat_map(|a| (0..w).map(move |b| [a, b])) {
+                out.push(Sides {
+                    shapes: format!("x: [{h}, {w}], w: [{p}, {q}], shift {shift:?}"),
+                    left: vec![pooled(&roll2(&x, shift))],
+                    right: vec![plain.clone()],
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The layer on channels-last input with an HWIO-style kernel (`(k..., C_in, C_out)`).
+fn channels_last() -> LayerSpec {
+    LayerSpec {
+        input_layout: InputLayout::ChannelsLast,
+        kernel_layout: KernelLayout::Hwio,
+        ..LayerSpec::default()
+    }
+}
+
+/// `x` without its first `s` entries along axis 1 (time).
+fn drop_frames(x: &ArrayD<Poly>, s: usize) -> ArrayD<Poly> {
+    x.slice_axis(Axis(1), ndarray::Slice::from(s..)).to_owned()
+}
+
+fn audio_cases() -> Vec<Sides> {
+    let mut out = Vec::new();
+    for t in 1..=7 {
+        for k in 1..=t.min(3) {
+            for (ci, co) in (1..=2).flat_map(|a| (1..=2).map(move |b| (a, b))) {
+                for s in 1..=3.min(t - k) {
+                    let x = variables("x", &[1, t, ci]);
+                    let w = variables("w", &[k, ci, co]);
+                    let y = crate::layer::conv(x.view(), w.view(), None, &channels_last());
+                    let Ok(y) = y else { continue };
+                    out.push(Sides {
+                        shapes: format!("x: [{t}, {ci}], w: [{k}, {ci}, {co}], s = {s}"),
+                        left: layer(&drop_frames(&x, s), &w, None, &channels_last()),
+                        right: drop_frames(&y, s).iter().cloned().collect(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn spectrogram_cases() -> Vec<Sides> {
+    let mut out = Vec::new();
+    for (t, f) in (1..=5).flat_map(|a| (1..=5).map(move |b| (a, b))) {
+        for (kt, kf) in (1..=t.min(3)).flat_map(|a| (1..=f.min(3)).map(move |b| (a, b))) {
+            for (ci, co) in (1..=2).flat_map(|a| (1..=2).map(move |b| (a, b))) {
+                for s in 1..=2.min(t - kt) {
+                    let x = variables("x", &[1, t, f, ci]);
+                    let w = variables("w", &[kt, kf, ci, co]);
+                    let y = crate::layer::conv(x.view(), w.view(), None, &channels_last());
+                    let Ok(y) = y else { continue };
+                    out.push(Sides {
+                        shapes: format!(
+                            "x: [{t}, {f}, {ci}], w: [{kt}, {kf}, {ci}, {co}], s = {s}"
+                        ),
+                        left: layer(&drop_frames(&x, s), &w, None, &channels_last()),
+                        right: drop_frames(&y, s).iter().cloned().collect(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn text_cases() -> Vec<Sides> {
+    let mut out = Vec::new();
+    for (l, d) in (1..=6).flat_map(|a| (1..=3).map(move |b| (a, b))) {
+        for k in 1..=l.min(3) {
+            let x = variables("x", &[1, l, d]); // tokens x embedding dimensions
+            let w = variables("w", &[k, d, 1]); // one filter
+            let y = layer(&x, &w, None, &channels_last());
+            let left = y.iter().map(|p| inputs_read(&[p])).collect();
+            let right = (0..l - k + 1)
+                .map(|t| {
+                    (t..t + k)
+                        .flat_map(|i| (0..d).map(move |c| (i, c)))
+                        .fold(Poly::zero(), |a, (i, c)| {
+                            a.plus(&Poly::var("x", &[0, i, c]))
+                        })
+                })
+                .collect();
+            out.push(Sides {
+                shapes: format!("text: [{l}, {d}], filter: [{k}, {d}]"),
+                left,
+                right,
+            });
+        }
+    }
+    out
 }
 
 /// The text `conv-oracle prove --show NAME` prints: the claim and, for its smallest shape
