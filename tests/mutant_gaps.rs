@@ -329,3 +329,18 @@ fn element_ratios_per_element_under_a_normwise_bound() {
     assert_eq!(r.len(), 2);
     assert!(r[0].is_infinite() && r[1] == 0.0, "{r:?}");
 }
+
+/// The underflow term of `componentwise_bound_cr`: `(K + 2)(1 + g) eta` with `eta` the
+/// smallest subnormal. For f32, `K = 1`, a zero exact result and a zero `sum |w||x|`, the
+/// bound is that term alone: `3 (1 + gamma_1(2^-24)) 2^-149`, times `1 + 2^-48`.
+#[test]
+fn componentwise_bound_cr_underflow_term_counts_k_plus_two() {
+    use conv_oracle::compare::{U32, componentwise_bound_cr, gamma};
+    let b = componentwise_bound_cr::<f32>(1, 0.0, 0.0);
+    let expected = 3.0 * (1.0 + gamma(1, U32)) * 2f64.powi(-149) * (1.0 + 2f64.powi(-48));
+    assert!((b - expected).abs() <= 1e-15 * expected, "{b:e} vs {expected:e}");
+    // And for K = 5: 7 eta (1 + gamma_5).
+    let b5 = componentwise_bound_cr::<f32>(5, 0.0, 0.0);
+    let e5 = 7.0 * (1.0 + gamma(5, U32)) * 2f64.powi(-149) * (1.0 + 2f64.powi(-48));
+    assert!((b5 - e5).abs() <= 1e-15 * e5, "{b5:e} vs {e5:e}");
+}
