@@ -976,21 +976,26 @@ fn drop_frames(x: &ArrayD<Poly>, s: usize) -> ArrayD<Poly> {
     x.slice_axis(Axis(1), ndarray::Slice::from(s..)).to_owned()
 }
 
+/// Dropping the first `s` frames (axis 1) of a channels-last input `x_shape` against dropping
+/// them from the output, for a kernel `w_shape`; `None` when the layer refuses the shapes.
+fn time_shift(x_shape: &[usize], w_shape: &[usize], s: usize) -> Option<Sides> {
+    let x = variables("x", x_shape);
+    let w = variables("w", w_shape);
+    let y = crate::layer::conv(x.view(), w.view(), None, &channels_last()).ok()?;
+    Some(Sides {
+        shapes: format!("x: {:?}, w: {w_shape:?}, s = {s}", &x_shape[1..]),
+        left: layer(&drop_frames(&x, s), &w, None, &channels_last()),
+        right: drop_frames(&y, s).iter().cloned().collect(),
+    })
+}
+
 fn audio_cases() -> Vec<Sides> {
     let mut out = Vec::new();
     for t in 1..=7 {
         for k in 1..=t.min(3) {
             for (ci, co) in (1..=2).flat_map(|a| (1..=2).map(move |b| (a, b))) {
                 for s in 1..=3.min(t - k) {
-                    let x = variables("x", &[1, t, ci]);
-                    let w = variables("w", &[k, ci, co]);
-                    let y = crate::layer::conv(x.view(), w.view(), None, &channels_last());
-                    let Ok(y) = y else { continue };
-                    out.push(Sides {
-                        shapes: format!("x: [{t}, {ci}], w: [{k}, {ci}, {co}], s = {s}"),
-                        left: layer(&drop_frames(&x, s), &w, None, &channels_last()),
-                        right: drop_frames(&y, s).iter().cloned().collect(),
-                    });
+                    out.extend(time_shift(&[1, t, ci], &[k, ci, co], s));
                 }
             }
         }
@@ -1004,17 +1009,7 @@ fn spectrogram_cases() -> Vec<Sides> {
         for (kt, kf) in (1..=t.min(3)).flat_map(|a| (1..=f.min(3)).map(move |b| (a, b))) {
             for (ci, co) in (1..=2).flat_map(|a| (1..=2).map(move |b| (a, b))) {
                 for s in 1..=2.min(t - kt) {
-                    let x = variables("x", &[1, t, f, ci]);
-                    let w = variables("w", &[kt, kf, ci, co]);
-                    let y = crate::layer::conv(x.view(), w.view(), None, &channels_last());
-                    let Ok(y) = y else { continue };
-                    out.push(Sides {
-                        shapes: format!(
-                            "x: [{t}, {f}, {ci}], w: [{kt}, {kf}, {ci}, {co}], s = {s}"
-                        ),
-                        left: layer(&drop_frames(&x, s), &w, None, &channels_last()),
-                        right: drop_frames(&y, s).iter().cloned().collect(),
-                    });
+                    out.extend(time_shift(&[1, t, f, ci], &[kt, kf, ci, co], s));
                 }
             }
         }
