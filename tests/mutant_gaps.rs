@@ -338,9 +338,57 @@ fn componentwise_bound_cr_underflow_term_counts_k_plus_two() {
     use conv_oracle::compare::{U32, componentwise_bound_cr, gamma};
     let b = componentwise_bound_cr::<f32>(1, 0.0, 0.0);
     let expected = 3.0 * (1.0 + gamma(1, U32)) * 2f64.powi(-149) * (1.0 + 2f64.powi(-48));
-    assert!((b - expected).abs() <= 1e-15 * expected, "{b:e} vs {expected:e}");
+    assert!(
+        (b - expected).abs() <= 1e-15 * expected,
+        "{b:e} vs {expected:e}"
+    );
     // And for K = 5: 7 eta (1 + gamma_5).
     let b5 = componentwise_bound_cr::<f32>(5, 0.0, 0.0);
     let e5 = 7.0 * (1.0 + gamma(5, U32)) * 2f64.powi(-149) * (1.0 + 2f64.powi(-48));
     assert!((b5 - e5).abs() <= 1e-15 * e5, "{b5:e} vs {e5:e}");
+}
+
+/// `Model::Normwise` through `judge_elements`: the error 2-norm is held to
+/// `(bound + u ||exact|| + sqrt(T) eta)` (inflated by its own roundings). An error of 1 against
+/// a bound of 0.5 fails; an error of one smallest subnormal against a zero bound and a zero
+/// exact result passes only thanks to the `+ sqrt(T) eta` term (which must be added, not
+/// subtracted or divided).
+#[test]
+fn normwise_judgement_adds_the_subnormal_term() {
+    use conv_oracle::compare::{Model, judge_elements};
+    let fails = judge_elements(
+        &Model::Normwise { bound: 0.5 },
+        &[1.0f64, 2.0],
+        &[1.0, 1.0],
+        &[],
+        1,
+    );
+    assert!(!fails.passed(), "{fails}");
+    let eta = f64::from_bits(1);
+    let tiny = judge_elements(&Model::Normwise { bound: 0.0 }, &[eta], &[0.0f64], &[], 1);
+    assert!(tiny.passed(), "{tiny}");
+    let two = judge_elements(
+        &Model::Normwise { bound: 0.0 },
+        &[3.0 * eta],
+        &[0.0f64],
+        &[],
+        1,
+    );
+    assert!(!two.passed(), "{two}");
+}
+
+/// `abs_sums`: per output, `sum |w| |x|` rounded up to the next float (0 stays 0). For
+/// x = (1, -2, 3, 0), w = (1, -1), 'valid': 1 + 2 = 3, 2 + 3 = 5, 3 + 0 = 3; and an all-zero
+/// window gives 0.
+#[test]
+fn abs_sums_are_the_rounded_up_magnitude_sums() {
+    use conv_oracle::compare::abs_sums;
+    let x =
+        ArrayD::from_shape_vec(IxDyn(&[1, 1, 6]), vec![1.0f64, -2.0, 3.0, 0.0, 0.0, 0.0]).unwrap();
+    let w = ArrayD::from_shape_vec(IxDyn(&[1, 1, 2]), vec![1.0f64, -1.0]).unwrap();
+    let a = abs_sums(&Problem::new(x.view(), w.view())).unwrap();
+    assert_eq!(
+        a,
+        [3f64.next_up(), 5f64.next_up(), 3f64.next_up(), 0.0, 0.0]
+    );
 }
