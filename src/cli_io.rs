@@ -66,8 +66,16 @@ impl Data {
     }
 }
 
-/// Reads the `descr` of a .npy header without reading the data.
-fn npy_descr(path: &Path) -> Result<String, String> {
+/// What a .npy header declares.
+struct NpyHeader {
+    descr: String,
+    shape: Vec<usize>,
+    /// Bytes before the data.
+    data_offset: u64,
+}
+
+/// Reads and checks a .npy header without reading the data.
+fn npy_header(path: &Path) -> Result<NpyHeader, String> {
     let name = path.display();
     let mut f = std::fs::File::open(path).map_err(|e| format!("{name}: cannot open: {e}"))?;
     let mut head = [0u8; 10];
@@ -86,6 +94,7 @@ fn npy_descr(path: &Path) -> Result<String, String> {
         }
         v => return Err(format!("{name}: unsupported .npy version {v}")),
     };
+    let prefix = if head[6] == 1 { 10 } else { 12 };
     if len > 1 << 20 {
         return Err(format!("{name}: .npy header claims {len} bytes; refusing"));
     }
@@ -104,7 +113,28 @@ fn npy_descr(path: &Path) -> Result<String, String> {
     let q2 = rest
         .find('\'')
         .ok_or_else(|| format!("{name}: malformed 'descr' in .npy header"))?;
-    Ok(rest[..q2].to_string())
+    let descr = rest[..q2].to_string();
+    let shape =
+        npy_shape(&header).ok_or_else(|| format!("{name}: malformed 'shape' in .npy header"))?;
+    Ok(NpyHeader {
+        descr,
+        shape,
+        data_offset: (prefix + len) as u64,
+    })
+}
+
+/// The `'shape': (a, b, ...)` tuple of a .npy header.
+fn npy_shape(header: &str) -> Option<Vec<usize>> {
+    let start = header.find("'shape'")?;
+    let rest = &header[start + 7..];
+    let open = rest.find('(')?;
+    let close = rest[open..].find(')')? + open;
+    rest[open + 1..close]
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| t.trim_end_matches('L').parse().ok())
+        .collect()
 }
 
 fn read_as<T: ReadableElement>(path: &Path) -> Result<ArrayD<T>, String> {
@@ -112,8 +142,36 @@ fn read_as<T: ReadableElement>(path: &Path) -> Result<ArrayD<T>, String> {
 }
 
 pub fn read_data(path: &Path) -> Result<Data, String> {
-    let descr = npy_descr(path)?;
+    let header = npy_header(path)?;
+    let descr = header.descr;
     let kind = descr.trim_start_matches(['<', '>', '=', '|']);
+    // The data the header claims must be in the file before anything is allocated for it (a
+    // header claiming a gigantic shape is refused here, not by running out of memory).
+    let item: u64 = match kind {
+        "i8" | "f8" => 8,
+        "f4" => 4,
+        "c16" => 16,
+        _ => 1,
+    };
+    let claimed = header
+        .shape
+        .iter()
+        .try_fold(item, |n, &d| n.checked_mul(d as u64));
+    let have = std::fs::metadata(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?
+        .len()
+        .saturating_sub(header.data_offset);
+    match claimed {
+        Some(bytes) if bytes <= have => {}
+        _ => {
+            return Err(format!(
+                "{}: the .npy header claims shape {:?} ({} bytes of data), but the file holds {have} bytes after the header",
+                path.display(),
+                header.shape,
+                claimed.map_or_else(|| "more than 2^64".to_string(), |b| b.to_string())
+            ));
+        }
+    }
     match kind {
         "i8" => Ok(Data::I64(read_as(path)?)),
         "f4" => Ok(Data::F32(read_as(path)?)),

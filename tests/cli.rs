@@ -451,12 +451,46 @@ fn bad_files_get_one_line_naming_the_file() {
     let int32 = write(d, "int32.npy", &array![1i32, 2].into_dyn());
     let three_d = write(d, "three.npy", &ArrayD::<f64>::zeros(IxDyn(&[1, 1, 2])));
     let missing = d.join("missing.npy");
+    // A well-formed header (v1.0, padded to 64 bytes) followed by `data`.
+    let npy = |name: &str, shape: &str, data: &[u8]| {
+        let mut h = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+        while (10 + h.len() + 1) % 64 != 0 {
+            h.push(' ');
+        }
+        h.push('\n');
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend((h.len() as u16).to_le_bytes());
+        bytes.extend(h.as_bytes());
+        bytes.extend(data);
+        let p = d.join(name);
+        std::fs::write(&p, bytes).expect("write");
+        p.to_string_lossy().into_owned()
+    };
+    // 2^40 elements claimed, 8 bytes present: refused from the header (before this check the
+    // reader tried to allocate 8 TiB and aborted).
+    let huge = npy("huge.npy", "(1099511627776,)", &[0; 8]);
+    let truncated = npy("truncated.npy", "(10,)", &[0; 16]);
+    let overflow = npy("overflow.npy", "(4294967296, 4294967296, 16)", &[0; 8]);
     let out = d.join("out.npy");
     let out = out.to_str().expect("utf8");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec!["convolve", magic.to_str().expect("utf8"), &good, "-o", out],
             "magic.npy: not a .npy file",
+        ),
+        (
+            vec!["convolve", &huge, &good, "-o", out],
+            "huge.npy: the .npy header claims shape [1099511627776] (8796093022208 bytes of data), but the file holds 8 bytes",
+        ),
+        (
+            vec!["convolve", &good, &truncated, "-o", out],
+            "truncated.npy: the .npy header claims shape [10] (80 bytes of data), but the file holds 16 bytes",
+        ),
+        (
+            vec![
+                "judge", "--input", &overflow, "--weight", &good, "--output", &good,
+            ],
+            "overflow.npy: the .npy header claims shape [4294967296, 4294967296, 16] (more than 2^64 bytes of data)",
         ),
         (
             vec!["convolve", &good, short.to_str().expect("utf8"), "-o", out],
