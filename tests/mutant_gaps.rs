@@ -392,3 +392,24 @@ fn abs_sums_are_the_rounded_up_magnitude_sums() {
         [3f64.next_up(), 5f64.next_up(), 3f64.next_up(), 0.0, 0.0]
     );
 }
+
+/// `exact_transpose` takes NaN and infinity positions from the literal terms: for
+/// x = (inf, 1) and w = (0, 1) (stride 1, no padding) the outputs are `x0 w0 = inf * 0 = NaN`,
+/// `x0 w1 + x1 w0 = inf`, `x1 w1 = 1` (an infinity must keep its sign and a zero weight must
+/// stay zero when the specials are located).
+#[test]
+fn exact_transpose_locates_specials_from_the_literal_terms() {
+    use conv_oracle::compare::exact_transpose;
+    use conv_oracle::layer::TransposeProblem;
+    let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 2]), vec![f64::INFINITY, 1.0]).unwrap();
+    let w = ArrayD::from_shape_vec(IxDyn(&[1, 1, 2]), vec![0.0f64, 1.0]).unwrap();
+    let y = exact_transpose(&TransposeProblem::new(x.view(), w.view())).unwrap();
+    let y: Vec<f64> = y.iter().copied().collect();
+    assert_eq!(y.len(), 3);
+    assert!(y[0].is_nan(), "{y:?}");
+    assert_eq!(&y[1..], [f64::INFINITY, 1.0]);
+    // Negative infinity keeps its sign.
+    let xn = ArrayD::from_shape_vec(IxDyn(&[1, 1, 2]), vec![f64::NEG_INFINITY, 1.0]).unwrap();
+    let yn = exact_transpose(&TransposeProblem::new(xn.view(), w.view())).unwrap();
+    assert_eq!(yn[[0, 0, 1]], f64::NEG_INFINITY);
+}
