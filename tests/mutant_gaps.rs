@@ -413,3 +413,25 @@ fn exact_transpose_locates_specials_from_the_literal_terms() {
     let yn = exact_transpose(&TransposeProblem::new(xn.view(), w.view())).unwrap();
     assert_eq!(yn[[0, 0, 1]], f64::NEG_INFINITY);
 }
+
+/// `transpose_terms`: the most literal terms of any output. Stride 2, dilation 2, kernel 3,
+/// input length 5, two input channels per group: output 4 receives taps 0, 1, 2 from inputs
+/// 2, 1, 0 (positions 4, 2, 0 are even, halves below 5), so K = 2 * 3 = 6, and 7 with a bias.
+#[test]
+fn transpose_terms_counts_the_taps_that_reach_an_output() {
+    use conv_oracle::compare::transpose_terms;
+    use conv_oracle::layer::{TransposeProblem, TransposeSpec};
+    let x = ArrayD::<f64>::zeros(IxDyn(&[1, 2, 5]));
+    let w = ArrayD::<f64>::zeros(IxDyn(&[2, 1, 3]));
+    let b = ndarray::Array1::<f64>::zeros(1);
+    let spec = || TransposeSpec {
+        stride: vec![2],
+        dilation: vec![2],
+        ..TransposeSpec::default()
+    };
+    let p = TransposeProblem::new(x.view(), w.view()).spec(spec());
+    assert_eq!(transpose_terms(&p), Ok(6));
+    let mut pb = TransposeProblem::new(x.view(), w.view()).spec(spec());
+    pb.bias = Some(b.view());
+    assert_eq!(transpose_terms(&pb), Ok(7));
+}
