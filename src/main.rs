@@ -25,6 +25,40 @@ use conv_oracle::spec::{Boundary, Limits, Padding};
 use ndarray::{Array1, ArrayD, Ix2};
 use std::path::{Path, PathBuf};
 
+/// Set once standard output is closed (its reader, e.g. `head`, went away): later output is
+/// dropped, and the command still finishes and exits with its verdict (a `println!` would
+/// panic on the broken pipe).
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    if STDOUT_CLOSED.load(Relaxed) {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    if out.write_fmt(args).and_then(|()| out.flush()).is_err() {
+        STDOUT_CLOSED.store(true, Relaxed);
+    }
+}
+
+/// `println!` that survives a closed standard output ([`write_stdout`]).
+macro_rules! outln {
+    () => {
+        write_stdout(format_args!("\n"))
+    };
+    ($($t:tt)*) => {
+        write_stdout(format_args!("{}\n", format_args!($($t)*)))
+    };
+}
+
+/// `print!` that survives a closed standard output ([`write_stdout`]).
+macro_rules! out {
+    ($($t:tt)*) => {
+        write_stdout(format_args!($($t)*))
+    };
+}
+
 mod cli_io;
 use cli_io::{CliElement, Data, Job, check_output, dispatch, read_data, write_npy, write_text};
 mod plot;
@@ -545,7 +579,7 @@ fn main() -> ExitCode {
             };
             conv_oracle::vectors::write_suite(&out, suite, force).map(|paths| {
                 for p in paths {
-                    println!("{}", p.display());
+                    outln!("{}", p.display());
                 }
             })
         }
@@ -588,7 +622,7 @@ fn prove_command(name: Option<&str>, show: Option<&str>) -> ExitCode {
     };
     if show.is_some() {
         for c in &claims {
-            print!("{}", conv_oracle::proofs::show(c));
+            out!("{}", conv_oracle::proofs::show(c));
         }
         return ExitCode::SUCCESS;
     }
@@ -601,10 +635,12 @@ fn prove_command(name: Option<&str>, show: Option<&str>) -> ExitCode {
             (_, false) => "FAILED",
         };
         failed += usize::from(!v.passed());
-        println!("{status:<8} {}: {}", claim.name, claim.statement);
-        println!(
+        outln!("{status:<8} {}: {}", claim.name, claim.statement);
+        outln!(
             "         {} shapes ({}); page proofs/{}",
-            v.shapes, claim.covers, claim.page
+            v.shapes,
+            claim.covers,
+            claim.page
         );
         if let Some(bad) = &v.counterexample {
             let k = bad.first_difference().unwrap_or(0);
@@ -612,7 +648,7 @@ fn prove_command(name: Option<&str>, show: Option<&str>) -> ExitCode {
                 s.get(k)
                     .map_or_else(|| "(none)".to_string(), |p| p.to_string())
             };
-            println!(
+            outln!(
                 "         {} at {}, output {k}: {} != {}",
                 if claim.expect == Expect::Fails {
                     "counterexample (expected: the claim is false)"
@@ -624,10 +660,10 @@ fn prove_command(name: Option<&str>, show: Option<&str>) -> ExitCode {
                 side(&bad.right)
             );
         } else if claim.expect == Expect::Fails {
-            println!("         no counterexample found, but the claim is false");
+            outln!("         no counterexample found, but the claim is false");
         }
     }
-    println!(
+    outln!(
         "prove: {} claims, {} as expected, {failed} not",
         claims.len(),
         claims.len() - failed
@@ -669,14 +705,18 @@ fn verify(cases: u32, seed: u64, json: bool, when: progress::When) -> ExitCode {
             "failed": failed.len(),
             "results": rows,
         });
-        println!("{doc:#}");
+        outln!("{doc:#}");
     } else {
-        println!(
+        outln!(
             "{:<40} {:<20} {:>6}  {:<6} {:>8}",
-            "property", "engine", "cases", "result", "time"
+            "property",
+            "engine",
+            "cases",
+            "result",
+            "time"
         );
         for o in &outcomes {
-            println!(
+            outln!(
                 "{:<40} {:<20} {:>6}  {:<6} {:>7.2}s",
                 o.property,
                 o.engine,
@@ -686,19 +726,19 @@ fn verify(cases: u32, seed: u64, json: bool, when: progress::When) -> ExitCode {
             );
         }
         for o in outcomes.iter().filter(|o| o.passed && !o.detail.is_empty()) {
-            println!("\n{} ({}): {}", o.property, o.engine, o.detail);
+            outln!("\n{} ({}): {}", o.property, o.engine, o.detail);
         }
         for o in &failed {
-            println!("\nFAIL {} ({}): {}", o.property, o.engine, o.detail);
+            outln!("\nFAIL {} ({}): {}", o.property, o.engine, o.detail);
         }
         if failed.is_empty() {
-            println!(
+            outln!(
                 "verify: {} properties, {} cases, all passed",
                 outcomes.len(),
                 total_cases
             );
         } else {
-            println!(
+            outln!(
                 "verify: {} properties, {} cases, {} failed",
                 outcomes.len(),
                 total_cases,
@@ -858,11 +898,11 @@ fn pad_command(
         .map(|part| part.join(" "))
         .collect::<Vec<_>>()
         .join(" | ");
-    println!("{}", line.trim());
+    outln!("{}", line.trim());
     if let Some(peer) = peer {
         let verdict = peer_acceptance(peer, &mode, n, (lo, hi));
         if !verdict.accepted {
-            println!(
+            outln!(
                 "note: {} would refuse this pad: {}",
                 peer.name(),
                 verdict.message
@@ -1173,9 +1213,9 @@ fn judge_command(args: &JudgeArgs) -> Result<bool, String> {
     let judged = judge_data(args, &paths, data, &bar.handle())?;
     bar.finish();
     if args.json {
-        println!("{}", judged.json);
+        outln!("{}", judged.json);
     } else {
-        print!("{}", judged.text);
+        out!("{}", judged.text);
     }
     Ok(judged.passed)
 }

@@ -1833,3 +1833,37 @@ fn prove_runs_the_symbolic_claims() {
         "{err}"
     );
 }
+
+/// A closed standard output (`conv-oracle judge ... | head -0`) does not panic: output is
+/// dropped and the exit status is still the verdict (0: both pass). Before, `println!`
+/// panicked on the broken pipe (exit 101).
+#[test]
+fn closed_stdout_keeps_the_verdict() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let x = floats(&[1, 1, 7], 21);
+    let w = floats(&[1, 1, 3], 22);
+    let y = conv_oracle::engine::exact::ExactEngine::new()
+        .conv(&Problem::new(x.view(), w.view()))
+        .unwrap();
+    let d = dir.path();
+    let (xp, wp, yp) = (
+        write(d, "x.npy", &x),
+        write(d, "w.npy", &w),
+        write(d, "y.npy", &y),
+    );
+    for args in [
+        vec!["judge", "--input", &xp, "--weight", &wp, "--output", &yp],
+        vec!["prove", "commutativity"],
+    ] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader); // nobody reads: every write fails with a broken pipe
+        let o = bin()
+            .args(&args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("run");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+}
