@@ -434,4 +434,37 @@ fn transpose_terms_counts_the_taps_that_reach_an_output() {
     let mut pb = TransposeProblem::new(x.view(), w.view()).spec(spec());
     pb.bias = Some(b.view());
     assert_eq!(transpose_terms(&pb), Ok(7));
+    // Stride 3 >= kernel 3, one channel: every output receives exactly one tap (positions must
+    // be multiples of the stride), so K = 1.
+    let x1 = ArrayD::<f64>::zeros(IxDyn(&[1, 1, 2]));
+    let w1 = ArrayD::<f64>::zeros(IxDyn(&[1, 1, 3]));
+    let stride3 = TransposeSpec {
+        stride: vec![3],
+        ..TransposeSpec::default()
+    };
+    let p3 = TransposeProblem::new(x1.view(), w1.view()).spec(stride3);
+    assert_eq!(transpose_terms(&p3), Ok(1));
+    // Stride 1, kernel 3, input 2: output 2 receives x1 w1 + x0 w2, output 3 only x1 w2 (an
+    // input index must be below 2), so K = 2.
+    let p1 = TransposeProblem::new(x1.view(), w1.view());
+    assert_eq!(transpose_terms(&p1), Ok(2));
+}
+
+/// `transpose_output_terms`: the literal `(w, x)` pairs of one output, bias first. For
+/// x = (1, 2), w = (3, 4, 5), stride 1, bias 6: output 2 is `b + w1 x1 + w2 x0`, listed in tap
+/// order (tap 1 reads x1, tap 2 reads x0); past the end there are none.
+#[test]
+fn transpose_output_terms_lists_the_literal_pairs() {
+    use conv_oracle::compare::transpose_output_terms;
+    use conv_oracle::layer::TransposeProblem;
+    let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 2]), vec![1.0f64, 2.0]).unwrap();
+    let w = ArrayD::from_shape_vec(IxDyn(&[1, 1, 3]), vec![3.0f64, 4.0, 5.0]).unwrap();
+    let b = ndarray::Array1::from(vec![6.0f64]);
+    let mut p = TransposeProblem::new(x.view(), w.view());
+    p.bias = Some(b.view());
+    assert_eq!(
+        transpose_output_terms(&p, 2),
+        Ok(vec![(6.0, 1.0), (4.0, 2.0), (5.0, 1.0)])
+    );
+    assert_eq!(transpose_output_terms(&p, 4), Ok(vec![]));
 }
