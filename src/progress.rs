@@ -191,9 +191,13 @@ impl Shared {
             };
         }
         let mut err = std::io::stderr().lock();
-        if self.terminal && s.drawn {
-            let _ = write!(err, "\r\x1b[2K");
-        } else if !self.terminal && s.drawn {
+        if self.terminal {
+            if s.drawn {
+                let _ = write!(err, "\r\x1b[2K");
+            }
+        } else {
+            // `always` into a file or pipe: the final state, even when the work ended before
+            // this thread first ran.
             let line = render(self.label, s.done, s.total, self.start.elapsed(), "done", 0);
             let _ = writeln!(err, "{line}");
         }
