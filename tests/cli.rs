@@ -260,23 +260,32 @@ fn verify_passes_and_reports() {
     );
 }
 
+/// Random `x` and `w` of these shapes (seeds `seed` and `seed + 1`) and the correctly rounded
+/// `y = conv(x, w)`, written as x.npy, w.npy and y.npy in `d`: a judge problem that passes.
+fn passing_judge_files(
+    d: &Path,
+    x: &[usize],
+    w: &[usize],
+    seed: usize,
+) -> (String, String, String) {
+    let (x, w) = (floats(x, seed), floats(w, seed + 1));
+    let y = conv_oracle::engine::exact::ExactEngine::new()
+        .conv(&Problem::new(x.view(), w.view()))
+        .unwrap();
+    (
+        write(d, "x.npy", &x),
+        write(d, "w.npy", &w),
+        write(d, "y.npy", &y),
+    )
+}
+
 /// `--progress`: `judge` is silent on stderr when it is not a terminal (the default, auto),
 /// and with `always` counts its steps (three files read, the model, the judgement) without
 /// changing stdout; `never` is silent too.
 #[test]
 fn judge_progress_only_where_asked() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let x = floats(&[1, 2, 9], 13);
-    let w = floats(&[2, 2, 3], 14);
-    let y = conv_oracle::engine::exact::ExactEngine::new()
-        .conv(&Problem::new(x.view(), w.view()))
-        .unwrap();
-    let d = dir.path();
-    let (xp, wp, yp) = (
-        write(d, "x.npy", &x),
-        write(d, "w.npy", &w),
-        write(d, "y.npy", &y),
-    );
+    let (xp, wp, yp) = passing_judge_files(dir.path(), &[1, 2, 9], &[2, 2, 3], 13);
     let judge = |extra: &[&str]| {
         let mut args = vec!["judge", "--input", &xp, "--weight", &wp, "--output", &yp];
         args.extend(extra);
@@ -1711,13 +1720,7 @@ fn judge_single_precision_fft_tolerance() {
     assert!(stdout(&single_run).starts_with("PASS"));
     assert_eq!(judge("normwise").status.code(), Some(1));
     assert_eq!(judge("normwise:double").status.code(), Some(1));
-    let bad = judge("normwise:half");
-    assert_eq!(bad.status.code(), Some(2));
-    let err = stderr(&bad);
-    assert!(
-        err.contains("normwise:single") && err.trim().lines().count() == 1,
-        "{err}"
-    );
+    one_line_usage_error(&judge("normwise:half"), "normwise:single");
 }
 
 /// `judge --stream`: JSON-lines requests (paths and inline arrays, bit patterns, a transposed
@@ -1825,11 +1828,15 @@ fn prove_runs_the_symbolic_claims() {
         show.contains("  [1] f[0]*g[1] + f[1]*g[0]\n      = f[0]*g[1] + f[1]*g[0]\n"),
         "{show}"
     );
-    let bad = run(&["prove", "no-such-claim"]);
-    assert_eq!(bad.status.code(), Some(2));
-    let err = stderr(&bad);
+    one_line_usage_error(&run(&["prove", "no-such-claim"]), "notes-slip");
+}
+
+/// Exit 2 with one line on stderr that mentions `says`.
+fn one_line_usage_error(o: &Output, says: &str) {
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(o));
+    let err = stderr(o);
     assert!(
-        err.contains("notes-slip") && err.trim().lines().count() == 1,
+        err.contains(says) && err.trim().lines().count() == 1,
         "{err}"
     );
 }
@@ -1840,17 +1847,7 @@ fn prove_runs_the_symbolic_claims() {
 #[test]
 fn closed_stdout_keeps_the_verdict() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let x = floats(&[1, 1, 7], 21);
-    let w = floats(&[1, 1, 3], 22);
-    let y = conv_oracle::engine::exact::ExactEngine::new()
-        .conv(&Problem::new(x.view(), w.view()))
-        .unwrap();
-    let d = dir.path();
-    let (xp, wp, yp) = (
-        write(d, "x.npy", &x),
-        write(d, "w.npy", &w),
-        write(d, "y.npy", &y),
-    );
+    let (xp, wp, yp) = passing_judge_files(dir.path(), &[1, 1, 7], &[1, 1, 3], 21);
     for args in [
         vec!["judge", "--input", &xp, "--weight", &wp, "--output", &yp],
         vec!["prove", "commutativity"],
