@@ -467,4 +467,42 @@ fn transpose_output_terms_lists_the_literal_pairs() {
         Ok(vec![(6.0, 1.0), (4.0, 2.0), (5.0, 1.0)])
     );
     assert_eq!(transpose_output_terms(&p, 4), Ok(vec![]));
+
+    // Two output channels, stride 2, pads (1, 0): x = (1, 2, 3), w[0, c, :] = (10, 20) for
+    // c = 0 and (30, 40) for c = 1; output length (3 - 1) 2 + 2 - 1 = 5. Output o reads tap
+    // t where pos = o + 1 - t is even, from x[pos / 2]. Flat index = c * 5 + o.
+    use conv_oracle::layer::{TransposePadding, TransposeSpec};
+    let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 3]), vec![1.0f64, 2.0, 3.0]).unwrap();
+    let w = ArrayD::from_shape_vec(IxDyn(&[1, 2, 2]), vec![10.0f64, 20.0, 30.0, 40.0]).unwrap();
+    let spec = TransposeSpec {
+        stride: vec![2],
+        padding: TransposePadding::Explicit(vec![(1, 0)]),
+        ..TransposeSpec::default()
+    };
+    let p = TransposeProblem::new(x.view(), w.view()).spec(spec);
+    let terms = |i| transpose_output_terms(&p, i).unwrap();
+    assert_eq!(terms(1), [(10.0, 2.0)]); // c 0, o 1: t 0, pos 2, x[1]
+    assert_eq!(terms(5), [(40.0, 1.0)]); // c 1, o 0: t 1, pos 0, x[0]
+    assert_eq!(terms(7), [(40.0, 2.0)]); // c 1, o 2: t 1, pos 2, x[1]
+    assert_eq!(terms(8), [(30.0, 3.0)]); // c 1, o 3: t 0, pos 4, x[2]
+}
+
+/// `judge_pair` (two runs of one engine, each within the model): under `Ulp(n)` they agree
+/// within `2n` ulps. Identical runs agree; 2 ulps apart agree under `Ulp(1)`; 3 ulps apart
+/// disagree at the first such element; different lengths disagree at index 0.
+#[test]
+fn judge_pair_allows_twice_the_model() {
+    use conv_oracle::compare::{Model, judge_pair};
+    let one = 1.0f64;
+    let two_up = one.next_up().next_up();
+    let three_up = two_up.next_up();
+    let m = Model::Ulp(1);
+    assert_eq!(judge_pair(&m, &[one, 2.0], &[one, 2.0], &[], 1), None);
+    assert_eq!(judge_pair(&m, &[2.0, one], &[2.0, two_up], &[], 1), None);
+    let bad = judge_pair(&m, &[2.0, one], &[2.0, three_up], &[], 1);
+    assert_eq!(bad.map(|(i, _)| i), Some(1));
+    assert_eq!(
+        judge_pair(&m, &[one], &[one, one], &[], 1).map(|(i, _)| i),
+        Some(0)
+    );
 }
