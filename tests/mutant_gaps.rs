@@ -506,3 +506,59 @@ fn judge_pair_allows_twice_the_model() {
         Some(0)
     );
 }
+
+/// `judge_pair` under the componentwise model: two runs agree within
+/// `2 (g A + u m + (K + 2)(1 + g) eta) / (1 - u)`, worked out here for f64:
+/// - `A = 1`, `K = 2`: about `6u`; 1 ulp of 1 (`2u`) agrees, 4 ulps (`8u`) do not;
+/// - `A = 0`, `K = 1`, values at subnormal scale: exactly `6 eta`; `6 eta` agrees, `7 eta` not;
+/// - `A = 2^60`, `K = 2`: about `4u 2^60 = 512`, so 0 against 256 agrees (the allowance is
+///   divided by `1 - u`, never reduced modulo anything);
+/// - where a partial sum may overflow (`A` at the largest float) nothing is judged, NaN
+///   included; equal infinities agree.
+#[test]
+fn judge_pair_componentwise_allowance() {
+    use conv_oracle::compare::{Model, judge_pair};
+    let m = Model::Componentwise;
+    let agree =
+        |a: f64, b: f64, abs: f64, k: usize| judge_pair(&m, &[a], &[b], &[abs], k).is_none();
+    let ulps = |n: usize| (0..n).fold(1.0f64, |v, _| v.next_up());
+    assert!(agree(1.0, ulps(1), 1.0, 2));
+    assert!(!agree(1.0, ulps(4), 1.0, 2));
+    let eta = f64::from_bits(1);
+    assert!(agree(0.0, 6.0 * eta, 0.0, 1));
+    assert!(!agree(0.0, 7.0 * eta, 0.0, 1));
+    assert!(agree(0.0, 256.0, 2f64.powi(60), 2));
+    assert!(!agree(0.0, 2048.0, 2f64.powi(60), 2));
+    assert!(agree(f64::NAN, 1.0, f64::MAX, 1));
+    assert!(agree(f64::INFINITY, f64::INFINITY, 1.0, 1));
+    assert!(!agree(f64::INFINITY, 1.0, 1.0, 1));
+}
+
+/// `judge_pair` under a normwise bound `B`: finite runs agree when the 2-norm of their
+/// difference is at most `2B`: `(1, 2)` against `(1, 2.5)` differ by 0.5, inside `2 * 0.5`
+/// and outside `2 * 0.1`.
+#[test]
+fn judge_pair_normwise_allowance() {
+    use conv_oracle::compare::{Model, judge_pair};
+    let pair = |bound| {
+        judge_pair(
+            &Model::Normwise { bound },
+            &[1.0f64, 2.0],
+            &[1.0, 2.5],
+            &[],
+            1,
+        )
+    };
+    assert_eq!(pair(0.5), None);
+    assert_eq!(pair(0.1).map(|(i, _)| i), Some(0));
+}
+
+/// `block_factor(N, C)` includes `gamma_(C-1)` for the channel sum: with a trivial transform
+/// (`N = 1`, `phi = 0`) and 1001 channels, `beta ~ 2u + sqrt(2) gamma_2 + gamma_1000 ~ 1004.8u`.
+#[test]
+fn block_factor_counts_the_channel_sum() {
+    use conv_oracle::compare::U64;
+    use conv_oracle::compare::fft::block_factor;
+    let beta = block_factor(1.0, 1001) / U64;
+    assert!((1004.0..1006.0).contains(&beta), "{beta}");
+}
