@@ -562,3 +562,17 @@ fn block_factor_counts_the_channel_sum() {
     let beta = block_factor(1.0, 1001) / U64;
     assert!((1004.0..1006.0).contains(&beta), "{beta}");
 }
+
+/// `judge_pair` under `rtol = 0.1, atol = 0`: runs agree within `2 rtol m / (1 - rtol)`,
+/// `m` the larger magnitude. 1 against 1.25: `2 * 0.125 / 0.9 = 0.278 >= 0.25`, agree; 1
+/// against 2: `2 * 0.2 / 0.9 = 0.444 < 1`, disagree.
+#[test]
+fn judge_pair_rtol_allowance() {
+    use conv_oracle::compare::{Model, judge_pair};
+    let m = Model::RtolAtol {
+        rtol: 0.1,
+        atol: 0.0,
+    };
+    assert_eq!(judge_pair(&m, &[1.0f64], &[1.25], &[], 1), None);
+    assert!(judge_pair(&m, &[1.0f64], &[2.0], &[], 1).is_some());
+}
