@@ -576,3 +576,34 @@ fn judge_pair_rtol_allowance() {
     assert_eq!(judge_pair(&m, &[1.0f64], &[1.25], &[], 1), None);
     assert!(judge_pair(&m, &[1.0f64], &[2.0], &[], 1).is_some());
 }
+
+/// `FftTerms::bound` with a bias and a final rounding to f32, written out: with `N = 1`,
+/// `C = 1`, mass `M = 1`, bias `b = 2` over `P = 9` outputs, the output norm is
+/// `M + sqrt(P) b = 7`; `e = beta M`, then `(1 + u) e + 7u` for the bias, then
+/// `(1 + u32) e + 7 u32` for the rounding, plus `2^-900 + 2^-1060`, times `1 + 2^-40`.
+#[test]
+fn fft_bound_adds_bias_and_output_rounding() {
+    use conv_oracle::compare::fft::{FftTerms, TransformPrecision, block_factor};
+    use conv_oracle::compare::{U32, U64};
+    let terms = FftTerms {
+        transform_len: 1.0,
+        channels: 1,
+        mass: 1.0,
+        bias: Some(2.0),
+        outputs: 9,
+        overlap: 1,
+        scale: 1.0,
+        output_roundoff: Some(U32),
+        precision: TransformPrecision::Double,
+        underflow_gain: 1.0,
+    };
+    let mut e = block_factor(1.0, 1);
+    e = (1.0 + U64) * e + U64 * 7.0;
+    e = (1.0 + U32) * e + U32 * 7.0;
+    let expected = (e + 2f64.powi(-900) + 2f64.powi(-1060)) * (1.0 + 2f64.powi(-40));
+    let got = terms.bound();
+    assert!(
+        (got - expected).abs() <= 1e-13 * expected,
+        "{got:e} vs {expected:e}"
+    );
+}
