@@ -607,3 +607,19 @@ fn fft_bound_adds_bias_and_output_rounding() {
         "{got:e} vs {expected:e}"
     );
 }
+
+/// The 1-norm upper bounds inflate the computed sum by their own rounding: `gamma_(n+1)` for
+/// `n` real values, `gamma_(2n+2)` for `n` complex ones (hypot within 1 ulp). For 1000 ones the
+/// factors are `1 + 1001u` and `1 + 2002u` (to first order; `u = 2^-53`), read back within
+/// the 2u grid of numbers near 1 (so `gamma_(n-1)` against `gamma_(n+1)` is below what can be
+/// seen; a count of 0 or of `n + 4` is not).
+#[test]
+fn l1_upper_bounds_inflate_by_their_rounding() {
+    use conv_oracle::compare::U64;
+    use conv_oracle::compare::fft::{l1_upper, l1_upper_complex};
+    let real = (l1_upper(vec![1.0; 1000]) / 1000.0 - 1.0) / U64;
+    assert!((995.0..1010.0).contains(&real), "{real}");
+    let ones = vec![num_complex::Complex::new(1.0, 0.0); 1000];
+    let complex = (l1_upper_complex(ones) / 1000.0 - 1.0) / U64;
+    assert!((1995.0..2010.0).contains(&complex), "{complex}");
+}
