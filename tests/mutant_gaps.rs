@@ -608,7 +608,7 @@ fn fft_bound_adds_bias_and_output_rounding() {
     );
 }
 
-/// The 1-norm upper bounds inflate the computed sum by their own rounding: `gamma_(n+1)` for
+/// The 1-norm upper bounds and the mass inflate the computed sum by their own rounding: `gamma_(n+1)` for
 /// `n` real values, `gamma_(2n+2)` for `n` complex ones (hypot within 1 ulp). For 1000 ones the
 /// factors are `1 + 1001u` and `1 + 2002u` (to first order; `u = 2^-53`), read back within
 /// the 2u grid of numbers near 1 (so `gamma_(n-1)` against `gamma_(n+1)` is below what can be
@@ -622,4 +622,7 @@ fn l1_upper_bounds_inflate_by_their_rounding() {
     let ones = vec![num_complex::Complex::new(1.0, 0.0); 1000];
     let complex = (l1_upper_complex(ones) / 1000.0 - 1.0) / U64;
     assert!((1995.0..2010.0).contains(&complex), "{complex}");
+    // The mass `sum_c a_c b_c` of 1000 pairs: `gamma_(C+2)`, about 1002u.
+    let mass = (conv_oracle::compare::fft::mass(vec![(1.0, 1.0); 1000]) / 1000.0 - 1.0) / U64;
+    assert!((995.0..1010.0).contains(&mass), "{mass}");
 }
