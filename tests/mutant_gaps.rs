@@ -626,3 +626,17 @@ fn l1_upper_bounds_inflate_by_their_rounding() {
     let mass = (conv_oracle::compare::fft::mass(vec![(1.0, 1.0); 1000]) / 1000.0 - 1.0) / U64;
     assert!((995.0..1010.0).contains(&mass), "{mass}");
 }
+
+/// `reference_error(A, K) = l2_upper(A) g / (1 - g) (1 + 8u)` with `g = gamma_K(u)`: at
+/// `K = 2^50`, `g = 1/7` and the factor is `1/6`, evaluated in the same order here.
+#[test]
+fn reference_error_divides_by_one_minus_gamma() {
+    use conv_oracle::compare::fft::{l2_upper, reference_error};
+    use conv_oracle::compare::{U64, gamma};
+    let sums = [3.0, 4.0];
+    let g = gamma(1 << 50, U64);
+    assert_eq!(g, 1.0 / 7.0);
+    let expected = l2_upper(sums) * g / (1.0 - g) * (1.0 + 8.0 * U64);
+    assert_eq!(reference_error(sums, 1 << 50), expected);
+    assert!((expected - 5.0 / 6.0).abs() < 1e-14, "{expected}");
+}
