@@ -1,8 +1,10 @@
-//! Tests for behaviour no other test pinned down, found by cargo-mutants 27.1 on geometry.rs,
-//! boundary.rs, spec.rs and reference.rs (mutants that
-//! survived `--lib --test reference --test snapshots --test properties`). Every expected value
-//! is worked out by hand from the documented semantics (numpy.pad, the formula in
-//! `reference`, the format strings), not taken from a run.
+//! Tests for behaviour no other test pinned down, found by cargo-mutants 27.1: on geometry.rs,
+//! boundary.rs, spec.rs and reference.rs (mutants that survived `--lib --test reference --test
+//! snapshots --test properties`), on layer.rs (the first mutants in file order) and on a
+//! round-robin fifth of compare.rs (survivors of `--lib --test compare --test mutant_gaps`).
+//! Every expected value is worked out by hand from the documented semantics (numpy.pad, the
+//! formula in `reference`, the bounds' formulas in `compare`, the format strings), not taken
+//! from a run.
 
 use conv_oracle::boundary::pad;
 use conv_oracle::geometry::{geometry, resolve_pads};
