@@ -5,9 +5,9 @@
 use conv_oracle::engine::ConvEngine;
 use conv_oracle::engine::exact::ExactEngine;
 use ndarray::ArrayD;
-use ndarray_npy::{ReadableElement, WritableElement};
+use ndarray_npy::{ReadNpyExt, ReadableElement, WritableElement};
 use num_complex::Complex;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 /// The element types the CLI reads and writes.
@@ -75,9 +75,7 @@ struct NpyHeader {
 }
 
 /// Reads and checks a .npy header without reading the data.
-fn npy_header(path: &Path) -> Result<NpyHeader, String> {
-    let name = path.display();
-    let mut f = std::fs::File::open(path).map_err(|e| format!("{name}: cannot open: {e}"))?;
+fn npy_header(name: &str, f: &mut impl Read) -> Result<NpyHeader, String> {
     let mut head = [0u8; 10];
     f.read_exact(&mut head)
         .map_err(|_| format!("{name}: not a .npy file (shorter than a .npy header)"))?;
@@ -102,6 +100,15 @@ fn npy_header(path: &Path) -> Result<NpyHeader, String> {
     f.read_exact(&mut header)
         .map_err(|_| format!("{name}: truncated .npy header"))?;
     let header = String::from_utf8_lossy(&header);
+    // The size check below reads 'descr' and 'shape' here; ndarray-npy parses the header again
+    // to read the data. A key given twice could be read differently by the two: refuse it.
+    for key in ["descr", "shape", "fortran_order"] {
+        if header.matches(key).count() != 1 {
+            return Err(format!(
+                "{name}: .npy header must name '{key}' exactly once"
+            ));
+        }
+    }
     let start = header
         .find("'descr'")
         .ok_or_else(|| format!("{name}: .npy header has no 'descr' field"))?;
@@ -137,12 +144,50 @@ fn npy_shape(header: &str) -> Option<Vec<usize>> {
         .collect()
 }
 
-fn read_as<T: ReadableElement>(path: &Path) -> Result<ArrayD<T>, String> {
-    ndarray_npy::read_npy(path).map_err(|e| format!("{}: {e}", path.display()))
+fn read_as<T: ReadableElement>(name: &str, r: impl Read) -> Result<ArrayD<T>, String> {
+    // ndarray-npy's header errors draw a multi-line pointer: keep the first line.
+    ArrayD::<T>::read_npy(r).map_err(|e| {
+        let e = e.to_string();
+        format!(
+            "{name}: {}",
+            e.lines().next().unwrap_or_default().trim_end()
+        )
+    })
 }
 
+/// `msg` on one line: control characters (a newline in a value the user gave, say) are
+/// written as escapes, so an error is always one line on stderr.
+pub fn one_line(msg: impl AsRef<str>) -> String {
+    let mut out = String::new();
+    for c in msg.as_ref().chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Reads an .npy file of one of the CLI's dtypes (any byte order, C or Fortran order),
+/// checking the header against the file's size before anything is allocated for the data.
 pub fn read_data(path: &Path) -> Result<Data, String> {
-    let header = npy_header(path)?;
+    let name = path.display().to_string();
+    let f = std::fs::File::open(path).map_err(|e| format!("{name}: cannot open: {e}"))?;
+    let len = f
+        .metadata()
+        .map_err(|e| format!("{name}: cannot read: {e}"))?
+        .len();
+    read_data_from(&name, std::io::BufReader::new(f), len)
+}
+
+/// [`read_data`] on any seekable reader of `len` bytes; errors begin with `name`.
+pub fn read_data_from(name: &str, r: impl Read + Seek, len: u64) -> Result<Data, String> {
+    read_unchecked(name, r, len).map_err(one_line)
+}
+
+fn read_unchecked(name: &str, mut r: impl Read + Seek, len: u64) -> Result<Data, String> {
+    let header = npy_header(name, &mut r)?;
     let descr = header.descr;
     let kind = descr.trim_start_matches(['<', '>', '=', '|']);
     // The data the header claims must be in the file before anything is allocated for it (a
@@ -157,29 +202,26 @@ pub fn read_data(path: &Path) -> Result<Data, String> {
         .shape
         .iter()
         .try_fold(item, |n, &d| n.checked_mul(d as u64));
-    let have = std::fs::metadata(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?
-        .len()
-        .saturating_sub(header.data_offset);
+    let have = len.saturating_sub(header.data_offset);
     match claimed {
         Some(bytes) if bytes <= have => {}
         _ => {
             return Err(format!(
-                "{}: the .npy header claims shape {:?} ({} bytes of data), but the file holds {have} bytes after the header",
-                path.display(),
+                "{name}: the .npy header claims shape {:?} ({} bytes of data), but the file holds {have} bytes after the header",
                 header.shape,
                 claimed.map_or_else(|| "more than 2^64".to_string(), |b| b.to_string())
             ));
         }
     }
+    r.seek(SeekFrom::Start(0))
+        .map_err(|e| format!("{name}: cannot read: {e}"))?;
     match kind {
-        "i8" => Ok(Data::I64(read_as(path)?)),
-        "f4" => Ok(Data::F32(read_as(path)?)),
-        "f8" => Ok(Data::F64(read_as(path)?)),
-        "c16" => Ok(Data::C128(read_as(path)?)),
+        "i8" => Ok(Data::I64(read_as(name, r)?)),
+        "f4" => Ok(Data::F32(read_as(name, r)?)),
+        "f8" => Ok(Data::F64(read_as(name, r)?)),
+        "c16" => Ok(Data::C128(read_as(name, r)?)),
         _ => Err(format!(
-            "{}: unsupported dtype '{descr}' (supported: float64 '<f8', float32 '<f4', int64 '<i8', complex128 '<c16')",
-            path.display()
+            "{name}: unsupported dtype '{descr}' (supported: float64 '<f8', float32 '<f4', int64 '<i8', complex128 '<c16')"
         )),
     }
 }
