@@ -1,0 +1,564 @@
+//! Hostile inputs (issue 8): malformed .npy files and test-vector files get one line on
+//! stderr naming the file and the field, exit code 2, and nothing written; byte orders and
+//! layouts numpy writes are read correctly; inputs found by the fuzz targets (fuzz/) replay
+//! here.
+
+use conv_oracle::vectors::{check, parse};
+use ndarray::{ArrayD, array};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_conv-oracle"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Exit 2, one line on stderr containing `says`, nothing on stdout.
+fn refused(args: &[&str], says: &str) {
+    let o = run(args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    assert!(err.contains(says), "{args:?}: expected {says:?} in {err}");
+    assert!(o.stdout.is_empty(), "{args:?}");
+}
+
+/// A .npy file: version 1.0 header with `dict`, padded to 64 bytes, then `data`.
+fn npy(dir: &Path, name: &str, dict: &str, data: &[u8]) -> String {
+    let mut h = dict.to_string();
+    while !(10 + h.len() + 1).is_multiple_of(64) {
+        h.push(' ');
+    }
+    h.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((h.len() as u16).to_le_bytes());
+    bytes.extend(h.as_bytes());
+    bytes.extend(data);
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write");
+    p.to_string_lossy().into_owned()
+}
+
+fn f64s_le(v: &[f64]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn f64s_be(v: &[f64]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_be_bytes()).collect()
+}
+
+/// `convolve A one.npy` copies A (a full convolution with [[1]]): what the reader read.
+fn read_back(dir: &Path, file: &str) -> ArrayD<f64> {
+    let one = npy(
+        dir,
+        "one.npy",
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1), }",
+        &f64s_le(&[1.0]),
+    );
+    let out = dir.join(format!(
+        "{}.out.npy",
+        Path::new(file).file_stem().unwrap().display()
+    ));
+    let o = run(&["convolve", file, &one, "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    ndarray_npy::read_npy(&out).expect("output")
+}
+
+#[test]
+fn npy_byte_order_and_fortran_order_are_read_as_numpy_means_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let want = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]].into_dyn();
+    // Big-endian: the same values, bytes reversed per element.
+    let be = npy(
+        d,
+        "be.npy",
+        "{'descr': '>f8', 'fortran_order': False, 'shape': (2, 3), }",
+        &f64s_be(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+    );
+    assert_eq!(read_back(d, &be), want);
+    // Fortran order: the data is column-major, so [[1, 2, 3], [4, 5, 6]] is stored as
+    // 1 4 2 5 3 6.
+    let fortran = npy(
+        d,
+        "fortran.npy",
+        "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }",
+        &f64s_le(&[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]),
+    );
+    assert_eq!(read_back(d, &fortran), want);
+    // Both at once, and the `=` (native, little-endian here) and `|`-less spellings.
+    let both = npy(
+        d,
+        "both.npy",
+        "{'descr': '>f8', 'fortran_order': True, 'shape': (2, 3), }",
+        &f64s_be(&[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]),
+    );
+    assert_eq!(read_back(d, &both), want);
+}
+
+#[test]
+fn hostile_npy_files_are_refused_in_one_line_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let good = npy(
+        d,
+        "good.npy",
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }",
+        &f64s_le(&[1.0, 2.0]),
+    );
+    let out = d.join("out.npy");
+    let out = out.to_str().unwrap();
+    let magic = d.join("magic.npy");
+    std::fs::write(&magic, b"PK\x03\x04 a zip file, say").unwrap();
+    let cases: Vec<(String, &str)> = vec![
+        (
+            magic.to_string_lossy().into_owned(),
+            "magic.npy: not a .npy file (wrong magic bytes)",
+        ),
+        (
+            npy(
+                d,
+                "f2.npy",
+                "{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }",
+                &[0; 4],
+            ),
+            "f2.npy: unsupported dtype '<f2'",
+        ),
+        (
+            npy(
+                d,
+                "obj.npy",
+                "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }",
+                &[0; 16],
+            ),
+            "obj.npy: unsupported dtype '|O'",
+        ),
+        (
+            npy(
+                d,
+                "trunc.npy",
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }",
+                &[0; 23],
+            ),
+            "trunc.npy: the .npy header claims shape [3] (24 bytes of data), but the file holds 23 bytes",
+        ),
+        (
+            npy(
+                d,
+                "giant.npy",
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }",
+                &[0; 8],
+            ),
+            "giant.npy: the .npy header claims shape [1099511627776]",
+        ),
+        // The shape named twice: the size check and the array reader must not read different
+        // ones (a small first shape would let a gigantic second one through).
+        (
+            npy(
+                d,
+                "twice.npy",
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'shape': (1099511627776,), }",
+                &[0; 8],
+            ),
+            "twice.npy: .npy header must name 'shape' exactly once",
+        ),
+        (
+            npy(
+                d,
+                "noshape.npy",
+                "{'descr': '<f8', 'fortran_order': False, }",
+                &[0; 8],
+            ),
+            "noshape.npy: .npy header must name 'shape' exactly once",
+        ),
+        (
+            npy(
+                d,
+                "badshape.npy",
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (-1,), }",
+                &[0; 8],
+            ),
+            "badshape.npy: malformed 'shape' in .npy header",
+        ),
+        // Found by the npy_reader fuzz target: a stray byte in the header's padding. The
+        // array reader's error drew a multi-line pointer; the CLI keeps its first line.
+        (
+            npy(
+                d,
+                "stray.npy",
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }  `",
+                &[0; 8],
+            ),
+            "stray.npy: error parsing header",
+        ),
+    ];
+    for (file, says) in &cases {
+        refused(&["convolve", &good, file, "-o", out], says);
+        refused(
+            &["conv", "--input", file, "--weight", &good, "-o", out],
+            says,
+        );
+        assert!(!Path::new(out).exists(), "{file}: an output was written");
+    }
+}
+
+#[test]
+fn fuzz_regressions_replay() {
+    // Every input a fuzz target crashed on (fuzz/regressions/TARGET/), through the same entry
+    // point the target calls.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut replayed = 0;
+    for entry in std::fs::read_dir(root.join("npy_reader")).expect("regressions") {
+        let path = entry.expect("entry").path();
+        let copy = dir.path().join("case.npy");
+        std::fs::copy(&path, &copy).expect("copy");
+        let o = run(&[
+            "convolve",
+            copy.to_str().unwrap(),
+            copy.to_str().unwrap(),
+            "-o",
+            "/nonexistent/x.npy",
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", path.display());
+        assert_eq!(
+            stderr(&o).lines().count(),
+            1,
+            "{}: {}",
+            path.display(),
+            stderr(&o)
+        );
+        replayed += 1;
+    }
+    // cli_spec: a flag value with a newline in it (`--stride '#\n'`).
+    let o = run(&[
+        "conv",
+        "--input",
+        "x.npy",
+        "--weight",
+        "w.npy",
+        "--stride",
+        "#\n",
+        "-o",
+        "/nonexistent/y.npy",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(replayed >= 1);
+}
+
+// ------------------------------------------------------------------------------ vectors
+
+const CORE: &str = "fixtures/vectors/conv_core_f64.json";
+
+fn core() -> Value {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(CORE)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn write_json(dir: &Path, name: &str, v: &Value) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_string_pretty(v).unwrap()).unwrap();
+    p
+}
+
+#[test]
+fn the_committed_vectors_parse_and_check() {
+    for name in [
+        "conv_core_f32.json",
+        "conv_core_f64.json",
+        "conv_onnx_f32.json",
+        "conv_transpose_onnx_f32.json",
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/vectors")
+            .join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let file = parse(name, &text).unwrap_or_else(|e| panic!("{e}"));
+        let report = check(&file);
+        assert!(
+            report.disagreements.is_empty(),
+            "{name}: {:?}",
+            report.disagreements
+        );
+        assert_eq!(report.agreed + report.refused, file.tests().count());
+        assert!(report.agreed > 0);
+        let o = run(&["check-vectors", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn hostile_vector_files_are_refused_naming_the_file_and_the_field() {
+    type Edit = fn(&mut Value);
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "short.json",
+            |v| {
+                v["testGroups"][0]["tests"][0]["input"]
+                    .as_array_mut()
+                    .unwrap()
+                    .pop();
+            },
+            "short.json: testGroups[0].tests[0].input: expected 8 values (the shape's size), got 7",
+        ),
+        (
+            "long_scale.json",
+            |v| {
+                v["testGroups"][0]["tests"][1]["boundScale"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!(1.0));
+            },
+            "long_scale.json: testGroups[0].tests[1].boundScale: expected 6 values (one per output), got 7",
+        ),
+        (
+            "unknown.json",
+            |v| {
+                v["testGroups"][0]["tests"][0]["expected"] = json!("pass");
+            },
+            "unknown.json: testGroups[0].tests[0].expected: unknown field",
+        ),
+        (
+            "unknown_top.json",
+            |v| {
+                v["version"] = json!(2);
+            },
+            "unknown_top.json: version: unknown field",
+        ),
+        (
+            "nan_scale.json",
+            |v| {
+                v["testGroups"][0]["tests"][0]["boundScale"][2] = json!("NaN");
+            },
+            "nan_scale.json: testGroups[0].tests[0].boundScale[2]: expected a number, got the string \"NaN\"",
+        ),
+        (
+            "nan_u.json",
+            |v| {
+                v["testGroups"][1]["unitRoundoff"] = json!("nan");
+            },
+            "nan_u.json: testGroups[1].unitRoundoff: expected a number, got the string \"nan\"",
+        ),
+        (
+            "wrong_u.json",
+            |v| {
+                v["testGroups"][1]["unitRoundoff"] = json!(5.960464477539063e-8);
+            },
+            "wrong_u.json: testGroups[1].unitRoundoff: expected 1.1102230246251565e-16 (the dtype's)",
+        ),
+        (
+            "dup.json",
+            |v| {
+                v["testGroups"][2]["tests"][1]["tcId"] = json!(1);
+            },
+            "dup.json: testGroups[2].tests[1].tcId: duplicate tcId 1 (first at testGroups[0].tests[0].tcId)",
+        ),
+        (
+            "count.json",
+            |v| {
+                v["numberOfTests"] = json!(103);
+            },
+            "count.json: numberOfTests: says 103, the file has 104 tests",
+        ),
+        (
+            "hex.json",
+            |v| {
+                v["testGroups"][0]["tests"][0]["weight"][1] = json!("4000");
+            },
+            "hex.json: testGroups[0].tests[0].weight[1]: expected 16 lower-case hex digits (a float64 bit pattern), got \"4000\"",
+        ),
+        (
+            "tcid.json",
+            |v| {
+                v["testGroups"][0]["tests"][0]["tcId"] = json!(-3);
+            },
+            "tcid.json: testGroups[0].tests[0].tcId: expected a whole number >= 0, got -3",
+        ),
+        (
+            "missing.json",
+            |v| {
+                v["testGroups"][0]["tests"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("output");
+            },
+            "missing.json: testGroups[0].tests[0].output: required field is missing",
+        ),
+        (
+            "shape.json",
+            |v| {
+                v["testGroups"][0]["inputShape"] = json!([1, 1, 9]);
+            },
+            "shape.json: testGroups[0].tests[0].input: expected 9 values (the shape's size), got 8",
+        ),
+        (
+            "giant.json",
+            |v| {
+                v["testGroups"][0]["inputShape"] = json!([1u64 << 20, 1u64 << 20, 1u64 << 20]);
+            },
+            "giant.json: testGroups[0].tests[0].input: shape [1048576, 1048576, 1048576] is larger than a vector file holds",
+        ),
+        (
+            "dtype.json",
+            |v| {
+                v["dtype"] = json!("bfloat16");
+            },
+            "dtype.json: dtype: expected \"float32\" or \"float64\", got \"bfloat16\"",
+        ),
+        (
+            "padding.json",
+            |v| {
+                v["testGroups"][0]["spec"]["padding"] = json!({"explicit": [[1, 2, 3]]});
+            },
+            "padding.json: testGroups[0].spec.padding.explicit[0]: expected a [begin, end] pair, got 3 values",
+        ),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let before: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(before.is_empty());
+    for (name, edit, says) in cases {
+        let mut v = core();
+        edit(&mut v);
+        let text = serde_json::to_string_pretty(&v).unwrap();
+        let err = parse(name, &text).expect_err(name).to_string();
+        assert!(
+            err.starts_with(says),
+            "{name}: expected {says:?}, got {err:?}"
+        );
+        let path = write_json(dir.path(), name, &v);
+        refused(&["check-vectors", path.to_str().unwrap()], says);
+    }
+    // Literal NaN is not JSON: refused by the JSON reader with the position.
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(CORE))
+        .unwrap()
+        .replacen("\"boundScale\": [\n", "\"boundScale\": [\n NaN,", 1);
+    let path = dir.path().join("literal_nan.json");
+    std::fs::write(&path, &text).unwrap();
+    let err = parse("literal_nan.json", &text)
+        .expect_err("NaN")
+        .to_string();
+    assert!(err.starts_with("literal_nan.json: line "), "{err}");
+    assert!(err.contains("not valid JSON"), "{err}");
+    refused(
+        &["check-vectors", path.to_str().unwrap()],
+        "literal_nan.json: line ",
+    );
+    // Nothing but the test's own inputs in the directory: the CLI wrote nothing.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| n.ends_with(".json")), "{names:?}");
+}
+
+#[test]
+fn a_wrong_expected_output_is_a_disagreement_not_a_parse_error() {
+    // Well-formed files whose content is wrong: check-vectors exits 1 naming the test.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut v = core();
+    // Flip the last bit of the first output: one ulp off the correctly rounded value.
+    let h = v["testGroups"][0]["tests"][0]["output"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bits = u64::from_str_radix(&h, 16).unwrap() ^ 1;
+    v["testGroups"][0]["tests"][0]["output"][0] = json!(format!("{bits:016x}"));
+    // A wrong output shape with data of the matching length.
+    v["testGroups"][1]["outputShape"] = json!([1, 1, 1]);
+    let n = v["testGroups"][1]["outputShape"].as_array().unwrap().len();
+    assert_eq!(n, 3);
+    let p = write_json(dir.path(), "wrong.json", &v);
+    let text = std::fs::read_to_string(&p).unwrap();
+    // Group 1's outputs no longer fit the shape: that is a parse error, so fix the lengths.
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    for t in v["testGroups"][1]["tests"].as_array_mut().unwrap() {
+        t["output"].as_array_mut().unwrap().truncate(1);
+        t["boundScale"].as_array_mut().unwrap().truncate(1);
+    }
+    let p = write_json(dir.path(), "wrong.json", &v);
+    let o = run(&["check-vectors", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("tcId 1: output[0]: expected"), "{out}");
+    assert!(out.contains("outputShape: expected ["), "{out}");
+    let file = parse("wrong.json", &text_of(&v)).unwrap();
+    let r = check(&file);
+    let ids: Vec<u64> = r.disagreements.iter().map(|d| d.tc_id).collect();
+    let group1: Vec<u64> = v["testGroups"][1]["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["tcId"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids[0], 1);
+    assert_eq!(
+        &ids[1..],
+        &group1[..],
+        "every test of group 1 disagrees on the shape"
+    );
+}
+
+fn text_of(v: &Value) -> String {
+    serde_json::to_string(v).unwrap()
+}
+
+#[test]
+fn shapes_that_do_not_fit_together_are_refused_naming_the_axis() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let x = npy(
+        d,
+        "x.npy",
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2, 5), }",
+        &f64s_le(&[0.0; 10]),
+    );
+    let w3 = npy(
+        d,
+        "w3.npy",
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 3, 2), }",
+        &f64s_le(&[0.0; 6]),
+    );
+    let w = npy(
+        d,
+        "w.npy",
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2, 2), }",
+        &f64s_le(&[0.0; 4]),
+    );
+    let y_bad = npy(
+        d,
+        "y.npy",
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 3), }",
+        &f64s_le(&[0.0; 3]),
+    );
+    let b2 = npy(
+        d,
+        "b.npy",
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }",
+        &f64s_le(&[0.0; 2]),
+    );
+    let out = d.join("out.npy");
+    let out = out.to_str().unwrap();
+    refused(
+        &["conv", "--input", &x, "--weight", &w3, "-o", out],
+        "channel",
+    );
+    refused(
+        &[
+            "conv", "--input", &x, "--weight", &w, "--bias", &b2, "-o", out,
+        ],
+        "bias",
+    );
+    refused(
+        &["judge", "--input", &x, "--weight", &w, "--output", &y_bad],
+        "y.npy: shape [1, 1, 3] (in (N, O, spatial...) order), but the problem's output is [1, 1, 4]",
+    );
+    assert!(!Path::new(out).exists());
+}
