@@ -1741,7 +1741,14 @@ pub mod fft {
     //! scaled taps), and there are fewer than `10 (C + 1) N (log2 N + 2)` multiplications,
     //! so for `N`, `C`, `K` below `2^40` the total is below `2^-900`. [`FftTerms::bound`] adds
     //! `2^-900 * scale + 2^-1060` (`scale = max|x| * max|w|` undoes the scaling; the second
-    //! term covers rounding a final result into the subnormal range).
+    //! term covers rounding a final result into f64's subnormal range). A float32 result is
+    //! rounded once more, to f32: relative (`u32`, step 7) only in f32's normal range, below it
+    //! up to half f32's smallest subnormal, `2^-150`, per element, so the bound adds
+    //! `2^-150 sqrt(P)` to a block of `P` float32 outputs (without it, an exact result of
+    //! `2^-150 + 2^-298` returned as 0 was outside a bound of `4e-53`: tests/edge_cases.rs).
+    //! A result that overflows even after the scaling is recomputed by the correctly rounded
+    //! engine, not the reference, whose partial sums can overflow where the exact result is
+    //! finite.
     //!
     //! **Single precision** ([`TransformPrecision::Single`]: scipy.fft and numpy 2 on float32
     //! data, torch.fft and cuFFT on float32 tensors). Steps 1-7 hold with `u = 2^-24` for every
@@ -1937,7 +1944,16 @@ pub mod fft {
                 e = (1.0 + uo) * e + uo * output_norm;
             }
             let underflow = match self.precision {
-                TransformPrecision::Double => 2f64.powi(-900) * self.scale + 2f64.powi(-1060),
+                TransformPrecision::Double => {
+                    // Rounding to the narrower output format (f32) is relative only in its
+                    // normal range; below it the error is up to half its smallest subnormal,
+                    // 2^-150, per element.
+                    let narrow = match self.output_roundoff {
+                        Some(_) => 2f64.powi(-150) * (self.outputs.max(1) as f64).sqrt(),
+                        None => 0.0,
+                    };
+                    2f64.powi(-900) * self.scale + 2f64.powi(-1060) + narrow
+                }
                 TransformPrecision::Single => self.single_underflow(),
             };
             (e + underflow) * (1.0 + 2f64.powi(-40))

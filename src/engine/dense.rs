@@ -251,8 +251,8 @@ impl<T: Ring> ConvEngine<T> for DenseEngine {
         dense_form(p)?.apply(p.input.view())
     }
     /// Everything but special values: the matrix multiplies every input element (`0 * inf`
-    /// where the formula has no term) and leaves out the zero boundary's terms (`inf * 0`
-    /// where the formula has one), so NaN and infinities do not follow the formula's terms.
+    /// where the formula has no term), so NaN and infinities in the input reach outputs that
+    /// do not read them; boundary terms, zeros included, are formed like the formula's.
     fn capabilities(&self) -> crate::conformance::Capabilities {
         crate::conformance::Capabilities {
             special_values: false,

@@ -57,8 +57,11 @@
 //!   every block is below 0.5, so rounding recovers the exact integer; the bias is then
 //!   added in integer arithmetic (wrapping, like the reference). Otherwise the reference.
 //!   A wrong integer is never returned.
-//! - **A non-finite result** (overflow when scaling back), no spatial axis, or spectra that
-//!   would exceed [`crate::Limits::max_elements`].
+//! - **A non-finite result** (overflow when scaling back): floats take the correctly rounded
+//!   engine ([`crate::engine::exact::ExactEngine`]), whose overflow is decided by the exact
+//!   sum, not by a summation order (the reference's partial sums overflow for `[MAX, ulp/2,
+//!   -s]` where the exact result is finite).
+//! - No spatial axis, or spectra that would exceed [`crate::Limits::max_elements`].
 //!
 //! [`FftEngine::plan`] says in advance which path a problem takes; [`FftEngine::last_path`]
 //! says which path the last call took (including a non-finite-result fallback).
@@ -457,6 +460,11 @@ impl FftEngine {
         self.lock().scratch = ws;
         let out = match result {
             Ok(out) => out,
+            Err(Fallback::NonFiniteResult) => {
+                let y = T::overflow_result(p)?;
+                self.record(Some(FftPath::Reference(Fallback::NonFiniteResult)));
+                return Ok(y);
+            }
             Err(why) => return self.reference(p, why),
         };
         let mut shape = vec![p.input.shape()[0], p.weight.shape()[0]];
@@ -501,7 +509,10 @@ impl<T: FftElement> ConvEngine<T> for FftEngine {
 
 mod sealed {
     use super::C64;
+    use crate::error::ConvError;
+    use crate::reference::Problem;
     use crate::scalar::Ring;
+    use ndarray::ArrayD;
     use num_complex::Complex;
     use realfft::{ComplexToReal, RealToComplex};
     use rustfft::Fft;
@@ -592,8 +603,18 @@ mod sealed {
         fn abs(self) -> f64 {
             self.lift().magnitude()
         }
+        /// The result when the transforms overflow ([`super::Fallback::NonFiniteResult`]):
+        /// the reference for integers (never reached: they take the transforms only when the
+        /// result is bounded), the correctly rounded result for floats, whose overflow is
+        /// then decided by the exact sum rather than by a summation order.
+        fn overflow_result(p: &Problem<'_, Self>) -> Result<ArrayD<Self>, ConvError> {
+            crate::reference::conv(p)
+        }
     }
     impl Element for f64 {
+        fn overflow_result(p: &Problem<'_, Self>) -> Result<ArrayD<Self>, ConvError> {
+            crate::engine::ConvEngine::conv(&crate::engine::exact::ExactEngine::new(), p)
+        }
         type W = f64;
         const INTEGER: bool = false;
         const OUTPUT_ROUNDOFF: Option<f64> = None;
@@ -616,6 +637,9 @@ mod sealed {
     }
 
     impl Element for f32 {
+        fn overflow_result(p: &Problem<'_, Self>) -> Result<ArrayD<Self>, ConvError> {
+            crate::engine::ConvEngine::conv(&crate::engine::exact::ExactEngine::new(), p)
+        }
         type W = f64;
         const INTEGER: bool = false;
         const OUTPUT_ROUNDOFF: Option<f64> = Some(super::U32);
@@ -638,6 +662,9 @@ mod sealed {
     }
 
     impl Element for Complex<f64> {
+        fn overflow_result(p: &Problem<'_, Self>) -> Result<ArrayD<Self>, ConvError> {
+            crate::engine::ConvEngine::conv(&crate::engine::exact::ExactEngine::new(), p)
+        }
         type W = C64;
         const INTEGER: bool = false;
         const OUTPUT_ROUNDOFF: Option<f64> = None;
@@ -660,6 +687,9 @@ mod sealed {
     }
 
     impl Element for Complex<f32> {
+        fn overflow_result(p: &Problem<'_, Self>) -> Result<ArrayD<Self>, ConvError> {
+            crate::engine::ConvEngine::conv(&crate::engine::exact::ExactEngine::new(), p)
+        }
         type W = C64;
         const INTEGER: bool = false;
         const OUTPUT_ROUNDOFF: Option<f64> = Some(super::U32);
