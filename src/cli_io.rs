@@ -10,6 +10,81 @@ use num_complex::Complex;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
+/// `--max-memory`'s default: 2 GiB.
+pub const DEFAULT_MAX_MEMORY: u64 = 2 << 30;
+
+static MAX_MEMORY: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(DEFAULT_MAX_MEMORY);
+
+/// Sets the memory budget (`--max-memory`) for the rest of the run.
+pub fn set_max_memory(bytes: u64) {
+    MAX_MEMORY.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The memory budget in bytes.
+pub fn max_memory() -> u64 {
+    MAX_MEMORY.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The library limits of the budget: no array any engine allocates may have more than
+/// `max_memory / 16` elements (16 bytes, a complex spectrum bin, is the widest element an
+/// engine allocates); the multiply-add limit stays the library's.
+pub fn limits() -> conv_oracle::Limits {
+    conv_oracle::Limits {
+        max_elements: u128::from(max_memory() / 16),
+        ..conv_oracle::Limits::default()
+    }
+}
+
+/// Parses `--max-memory`: bytes, or a number with K, M, G, T (or KiB, MiB, GiB, TiB: powers
+/// of 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let shift = match unit.trim() {
+        "" | "B" => 0,
+        "K" | "KiB" => 10,
+        "M" | "MiB" => 20,
+        "G" | "GiB" => 30,
+        "T" | "TiB" => 40,
+        _ => {
+            return Err(format!(
+                "--max-memory '{}': expected bytes or a whole number with K, M, G or T (KiB, MiB, GiB, TiB)",
+                s.escape_debug()
+            ));
+        }
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| {
+            format!(
+                "--max-memory '{}': expected a positive size below 2^64 bytes",
+                s.escape_debug()
+            )
+        })
+}
+
+/// A byte count for messages: `2 GiB`, `1.5 MiB`, `100 bytes`.
+pub fn show_bytes(n: u128) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < UNITS.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{n} bytes")
+    } else if v.fract() == 0.0 {
+        format!("{v} {}", UNITS[i])
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
+}
+
 /// The element types the CLI reads and writes.
 pub enum Data {
     I64(ArrayD<i64>),
@@ -204,6 +279,13 @@ fn read_unchecked(name: &str, mut r: impl Read + Seek, len: u64) -> Result<Data,
         .try_fold(item, |n, &d| n.checked_mul(d as u64));
     let have = len.saturating_sub(header.data_offset);
     match claimed {
+        Some(bytes) if bytes > max_memory() && bytes <= have => {
+            return Err(format!(
+                "{name}: holds {} of data, over --max-memory {}",
+                show_bytes(u128::from(bytes)),
+                show_bytes(u128::from(max_memory()))
+            ));
+        }
         Some(bytes) if bytes <= have => {}
         _ => {
             return Err(format!(
@@ -278,18 +360,61 @@ pub fn write_atomic(
         std::process::id()
     ));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)
+        // create_new: never truncate a file that happens to have the temporary name.
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
             .map_err(|e| format!("{}: cannot create: {e}", tmp.display()))?;
+        // An interrupt from here to the rename removes the temporary file (on_interrupt).
+        set_pending(Some(tmp.clone()));
         write(&mut f)?;
+        test_pause();
         f.flush().map_err(|e| format!("{}: {e}", path.display()))?;
         f.sync_all()
             .map_err(|e| format!("{}: {e}", path.display()))?;
         std::fs::rename(&tmp, path).map_err(|e| format!("{}: cannot write: {e}", path.display()))
     })();
+    set_pending(None);
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// The temporary file being written, if any: what an interrupt must remove.
+static PENDING: std::sync::Mutex<Option<std::path::PathBuf>> = std::sync::Mutex::new(None);
+
+fn set_pending(p: Option<std::path::PathBuf>) {
+    if let Ok(mut g) = PENDING.lock() {
+        *g = p;
+    }
+}
+
+/// Called on SIGINT, SIGTERM or SIGHUP: removes the temporary file of a write in progress
+/// (the output it was to become is untouched: an existing file keeps its old contents) and
+/// exits with 130. A rename racing with the removal either completes first (the whole output
+/// is there) or finds its temporary file gone (no output): never a partial file.
+pub fn on_interrupt() {
+    let guard = PENDING.lock();
+    if let Ok(g) = &guard
+        && let Some(tmp) = g.as_ref()
+    {
+        let _ = std::fs::remove_file(tmp);
+    }
+    eprintln!("conv-oracle: interrupted; no output written");
+    std::process::exit(130);
+}
+
+/// Test hook: `CONV_ORACLE_TEST_WRITE_PAUSE_MS` holds a write between its data and its
+/// rename, so a test can interrupt it there deterministically (tests/hostile.rs).
+fn test_pause() {
+    if let Some(ms) = std::env::var("CONV_ORACLE_TEST_WRITE_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }
 
 /// Refuses an output path that is one of the inputs (even with --force) or that exists

@@ -89,6 +89,7 @@ impl LayerArgs {
                 KernelLayoutArg::Hwio => KernelLayout::Hwio,
                 KernelLayoutArg::Ohwi => KernelLayout::Ohwi,
             },
+            limits: crate::cli_io::limits(),
             ..LayerSpec::default()
         })
     }
@@ -139,7 +140,7 @@ impl LayerArgs {
                 None => Vec::new(),
             },
             groups: self.groups,
-            ..TransposeSpec::default()
+            limits: crate::cli_io::limits(),
         })
     }
 

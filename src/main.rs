@@ -75,6 +75,11 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Memory budget: no input file with more data, and no array an engine allocates with
+    /// more than SIZE / 16 elements; a request over it is refused before anything is
+    /// allocated, with the numbers. Bytes, or K, M, G, T (powers of 1024).
+    #[arg(long, global = true, value_name = "SIZE", default_value = "2G")]
+    max_memory: String,
 }
 
 #[derive(Subcommand)]
@@ -342,6 +347,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // An interrupted write leaves neither a partial output nor its temporary file.
+    let _ = ctrlc::set_handler(cli_io::on_interrupt);
+    match cli_io::parse_size(&cli.max_memory) {
+        Ok(bytes) => cli_io::set_max_memory(bytes),
+        Err(e) => {
+            eprintln!("conv-oracle: error: {}", cli_io::one_line(&e));
+            return ExitCode::from(2);
+        }
+    }
     let result = match cli.command {
         Command::Verify {
             cases,
@@ -394,6 +408,19 @@ fn main() -> ExitCode {
 }
 
 /// `conv-oracle prove [NAME] [--show NAME]`.
+/// A library error for the command line: an element limit is named as the `--max-memory`
+/// budget it comes from.
+fn explain(e: &ConvError) -> String {
+    match e {
+        ConvError::LimitExceeded { what, limit, got } if what.contains("elements") => format!(
+            "{what} would be {got} ({} at 16 bytes each), over the {limit} that --max-memory {} allows",
+            cli_io::show_bytes(got.saturating_mul(16)),
+            cli_io::show_bytes(u128::from(cli_io::max_memory()))
+        ),
+        other => other.to_string(),
+    }
+}
+
 /// `check-vectors`: every file is parsed before any is checked, so a malformed file stops the
 /// run with exit 2 before a verdict is printed.
 fn check_vectors(files: &[PathBuf]) -> ExitCode {
@@ -801,19 +828,20 @@ impl Job for SignalJob<'_> {
         let exact = ExactEngine::new();
         let opts = Options {
             engine: args.out.engine().pick(&engine, &exact),
-            limits: Limits::default(),
+            limits: cli_io::limits(),
         };
         let (x, y) = (&arrays[0], &arrays[1]);
         let context = |e: ConvError| {
             format!(
-                "{} with {}, {}: {e}",
+                "{} with {}, {}: {}",
                 if self.correlation {
                     "correlate"
                 } else {
                     "convolve"
                 },
                 args.in1.display(),
-                args.in2.display()
+                args.in2.display(),
+                explain(&e)
             )
         };
         let out = match args.boundary {
@@ -890,10 +918,11 @@ impl Job for ConvJob<'_> {
         let layout = layer.input_layout();
         let context = |e: ConvError| {
             format!(
-                "conv{} with {}, {}: {e}",
+                "conv{} with {}, {}: {}",
                 if layer.transpose { " --transpose" } else { "" },
                 layer.input_path().display(),
-                layer.weight_path().display()
+                layer.weight_path().display(),
+                explain(&e)
             )
         };
         let out = if layer.transpose {
@@ -1132,10 +1161,11 @@ where
     let layout = layer.input_layout();
     let context = |e: ConvError| {
         format!(
-            "judge{} with {}, {}: {e}",
+            "judge{} with {}, {}: {}",
             if layer.transpose { " --transpose" } else { "" },
             layer.input_path().display(),
-            layer.weight_path().display()
+            layer.weight_path().display(),
+            explain(&e)
         )
     };
     let xv = input_as_nchw(x.view(), layout).map_err(context)?;

@@ -562,3 +562,264 @@ fn shapes_that_do_not_fit_together_are_refused_naming_the_axis() {
     );
     assert!(!Path::new(out).exists());
 }
+
+// ------------------------------------------------------------------------------ resources
+
+#[test]
+fn max_memory_refuses_before_allocating_and_says_the_numbers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let f64_npy = |name: &str, shape: &str, v: &[f64]| {
+        npy(
+            d,
+            name,
+            &format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}"),
+            &f64s_le(v),
+        )
+    };
+    let x = f64_npy("x.npy", "(1, 1, 1)", &[1.0]);
+    let w = f64_npy("w.npy", "(1, 1, 1)", &[2.0]);
+    let out = d.join("out.npy");
+    let o = out.to_str().unwrap();
+    // 2^40 - 1 + 2 pads: an output of 2^40 + 1 elements, refused from the spec alone under
+    // the default budget (2 GiB: 2^27 elements of 16 bytes).
+    let pad = ((1u64 << 39) as f64).to_string();
+    refused(
+        &[
+            "conv",
+            "--input",
+            &x,
+            "--weight",
+            &w,
+            "--padding",
+            &pad,
+            "-o",
+            o,
+        ],
+        "output elements would be 1099511627777 (16.0 TiB at 16 bytes each), over the 134217728 that --max-memory 2 GiB allows",
+    );
+    refused(
+        &[
+            "judge",
+            "--input",
+            &x,
+            "--weight",
+            &w,
+            "--padding",
+            &pad,
+            "--output",
+            &x,
+        ],
+        "output elements would be 1099511627777",
+    );
+    // The same through a --stream request: an error verdict, the stream goes on.
+    let req = format!(
+        "{{\"id\": 7, \"input\": \"{x}\", \"weight\": \"{w}\", \"output\": \"{x}\", \"padding\": {}}}\n",
+        1u64 << 39
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conv-oracle"))
+        .args(["judge", "--stream"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(req.as_bytes())
+        .unwrap();
+    let got = child.wait_with_output().unwrap();
+    let line: Value = serde_json::from_slice(&got.stdout).unwrap();
+    assert_eq!(line["id"], 7);
+    assert_eq!(line["verdict"], "error");
+    assert!(
+        line["error"]
+            .as_str()
+            .unwrap()
+            .contains("over the 134217728 that --max-memory 2 GiB allows"),
+        "{line}"
+    );
+    // Configurable: padding 100 needs 201 output elements; 2 KiB allows 128, 4 KiB 256.
+    refused(
+        &[
+            "conv",
+            "--input",
+            &x,
+            "--weight",
+            &w,
+            "--padding",
+            "100",
+            "-o",
+            o,
+            "--max-memory",
+            "2K",
+        ],
+        "output elements would be 201 (3.1 KiB at 16 bytes each), over the 128 that --max-memory 2 KiB allows",
+    );
+    assert!(!out.exists());
+    let ok = run(&[
+        "--max-memory",
+        "4KiB",
+        "conv",
+        "--input",
+        &x,
+        "--weight",
+        &w,
+        "--padding",
+        "100",
+        "-o",
+        o,
+    ]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let y: ArrayD<f64> = ndarray_npy::read_npy(&out).unwrap();
+    assert_eq!(y.len(), 201);
+    assert_eq!(y.iter().filter(|&&v| v == 2.0).count(), 1);
+    // Input files count against the budget before they are read.
+    let big = f64_npy("big.npy", "(1, 1, 64)", &[0.0; 64]);
+    refused(
+        &[
+            "convolve",
+            &big,
+            &w,
+            "-o",
+            o,
+            "--force",
+            "--max-memory",
+            "256",
+        ],
+        "big.npy: holds 512 bytes of data, over --max-memory 256 bytes",
+    );
+    // Sizes that are not sizes.
+    for bad in ["0", "2X", "-1G", "99999999999T", ""] {
+        let flag = format!("--max-memory={bad}");
+        refused(
+            &[
+                "conv", "--input", &x, "--weight", &w, "-o", o, "--force", &flag,
+            ],
+            "--max-memory '",
+        );
+    }
+}
+
+// ------------------------------------------------------------------------------ nothing lost
+
+/// Runs `conv` with its write held after the data (the test hook), interrupts it with
+/// `signal` once the temporary file exists, and returns the exit status and the directory's
+/// files.
+fn interrupt_a_write(
+    signal: &str,
+    force_over_existing: bool,
+) -> (Option<i32>, Vec<String>, Vec<u8>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let header =
+        |shape: &str| format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+    let x = npy(d, "x.npy", &header("(1, 1, 3)"), &f64s_le(&[1.0, 2.0, 3.0]));
+    let w = npy(d, "w.npy", &header("(1, 1, 2)"), &f64s_le(&[1.0, 1.0]));
+    let out = d.join("out.npy");
+    if force_over_existing {
+        std::fs::write(&out, b"the user's old file").unwrap();
+    }
+    let mut args = vec![
+        "conv",
+        "--input",
+        &x,
+        "--weight",
+        &w,
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    if force_over_existing {
+        args.push("--force");
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conv-oracle"))
+        .args(&args)
+        .env("CONV_ORACLE_TEST_WRITE_PAUSE_MS", "20000")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let tmp = d.join(format!(".out.npy.tmp-{}", child.id()));
+    let start = std::time::Instant::now();
+    while !tmp.exists() {
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "the temporary file never appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let kill = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let old = std::fs::read(&out).unwrap_or_default();
+    (status.code(), names, old)
+}
+
+#[test]
+fn an_interrupted_write_leaves_no_partial_file() {
+    for signal in ["-INT", "-TERM", "-HUP"] {
+        let (code, names, _) = interrupt_a_write(signal, false);
+        assert_eq!(code, Some(130), "{signal}");
+        assert_eq!(
+            names,
+            ["w.npy", "x.npy"],
+            "{signal}: no output and no temporary file"
+        );
+    }
+    // With --force over an existing file, the interrupted run leaves the old file whole.
+    let (code, names, old) = interrupt_a_write("-INT", true);
+    assert_eq!(code, Some(130));
+    assert_eq!(names, ["out.npy", "w.npy", "x.npy"]);
+    assert_eq!(old, b"the user's old file");
+}
+
+#[test]
+fn outputs_are_never_clobbered_and_never_an_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let header =
+        |shape: &str| format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+    let x = npy(d, "x.npy", &header("(1, 1, 3)"), &f64s_le(&[1.0, 2.0, 3.0]));
+    let w = npy(d, "w.npy", &header("(1, 1, 2)"), &f64s_le(&[1.0, 1.0]));
+    let x_bytes = std::fs::read(&x).unwrap();
+    let out = d.join("out.npy");
+    std::fs::write(&out, b"keep me").unwrap();
+    let o = out.to_str().unwrap();
+    refused(
+        &["conv", "--input", &x, "--weight", &w, "-o", o],
+        "out.npy: exists; pass --force to overwrite it",
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), b"keep me");
+    // An input as the output, even with --force and by another spelling of its path.
+    let other = format!("{}/./x.npy", d.display());
+    refused(
+        &[
+            "conv", "--input", &x, "--weight", &w, "-o", &other, "--force",
+        ],
+        "the output path is an input",
+    );
+    refused(
+        &["convolve", &x, &w, "-o", &x, "--force"],
+        "the output path is an input",
+    );
+    assert_eq!(std::fs::read(&x).unwrap(), x_bytes);
+    // A leftover file with the temporary name is not truncated or used: the write fails
+    // cleanly... unless the pid differs, which it does for every new process, so the run
+    // succeeds and the stranger's file is untouched.
+    let stray = d.join(".out.npy.tmp-1");
+    std::fs::write(&stray, b"not ours").unwrap();
+    let ok = run(&["conv", "--input", &x, "--weight", &w, "-o", o, "--force"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert_eq!(std::fs::read(&stray).unwrap(), b"not ours");
+    let y: ArrayD<f64> = ndarray_npy::read_npy(&out).unwrap();
+    assert_eq!(y.into_raw_vec_and_offset().0, vec![3.0, 5.0]);
+}
