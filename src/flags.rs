@@ -90,7 +90,6 @@ impl LayerArgs {
                 KernelLayoutArg::Ohwi => KernelLayout::Ohwi,
             },
             limits: crate::cli_io::limits(),
-            ..LayerSpec::default()
         })
     }
 
