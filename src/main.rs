@@ -75,9 +75,10 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Memory budget: no input file with more data, and no array an engine allocates with
-    /// more than SIZE / 16 elements; a request over it is refused before anything is
-    /// allocated, with the numbers. Bytes, or K, M, G, T (powers of 1024).
+    /// Memory budget: no input file with more data, and no array with more than SIZE / 96
+    /// elements (96 bytes per element covers the most any command holds per output
+    /// element); a request over it is refused before anything is allocated, with the
+    /// numbers. Bytes, or K, M, G, T (powers of 1024).
     #[arg(long, global = true, value_name = "SIZE", default_value = "2G")]
     max_memory: String,
 }
@@ -413,8 +414,9 @@ fn main() -> ExitCode {
 fn explain(e: &ConvError) -> String {
     match e {
         ConvError::LimitExceeded { what, limit, got } if what.contains("elements") => format!(
-            "{what} would be {got} ({} at 16 bytes each), over the {limit} that --max-memory {} allows",
-            cli_io::show_bytes(got.saturating_mul(16)),
+            "{what} would be {got} ({} at {} bytes each), over the {limit} that --max-memory {} allows",
+            cli_io::show_bytes(got.saturating_mul(u128::from(cli_io::BYTES_PER_ELEMENT))),
+            cli_io::BYTES_PER_ELEMENT,
             cli_io::show_bytes(u128::from(cli_io::max_memory()))
         ),
         other => other.to_string(),
@@ -1007,16 +1009,36 @@ fn judge_command(args: &JudgeArgs) -> Result<bool, String> {
 /// request, which does not stop the stream). Exit 0 when every request passed, 1 when one
 /// failed, 2 when one was bad.
 fn judge_stream(defaults: &JudgeArgs) -> ExitCode {
-    use std::io::{BufRead, Write};
+    use std::io::Write;
     let (mut failed, mut bad) = (false, false);
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
-    for line in stdin.lock().lines() {
-        let line = match line {
-            Ok(l) => l,
+    let mut input = stdin.lock();
+    // A request line may hold up to --max-memory / 32 bytes (its parsed JSON takes several
+    // times its text); a longer one is answered with an error and skipped, unread.
+    let max_line = usize::try_from(cli_io::max_memory() / 32).unwrap_or(usize::MAX);
+    let mut buf = Vec::new();
+    loop {
+        let line = match read_request_line(&mut input, &mut buf, max_line) {
+            Ok(None) => break,
+            Ok(Some(line)) => line,
             Err(e) => {
                 eprintln!("conv-oracle: error: reading stdin: {e}");
                 return ExitCode::from(2);
+            }
+        };
+        let line = match line {
+            Ok(text) => text,
+            Err(why) => {
+                bad = true;
+                let doc = serde_json::json!({ "verdict": "error", "error": why, "id": null });
+                if writeln!(stdout, "{doc}")
+                    .and_then(|_| stdout.flush())
+                    .is_err()
+                {
+                    return ExitCode::from(2);
+                }
+                continue;
             }
         };
         if line.trim().is_empty() {
@@ -1060,6 +1082,54 @@ fn judge_stream(defaults: &JudgeArgs) -> ExitCode {
     } else {
         0
     })
+}
+
+/// The next line of a `--stream` (without its newline): `None` at the end of input;
+/// `Some(Err(why))` for a line that is not UTF-8 or is longer than `max` bytes (the rest of
+/// such a line is skipped without being stored).
+fn read_request_line(
+    input: &mut impl std::io::BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<Result<String, String>>> {
+    use std::io::{BufRead, Read};
+    buf.clear();
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    let n = input.by_ref().take(limit).read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+    } else if buf.len() > max {
+        // Skip to the end of the over-long line.
+        loop {
+            let chunk = input.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    input.consume(i + 1);
+                    break;
+                }
+                None => {
+                    let len = chunk.len();
+                    input.consume(len);
+                }
+            }
+        }
+        return Ok(Some(Err(format!(
+            "request line longer than {max} bytes (--max-memory / 32); skipped"
+        ))));
+    }
+    Ok(Some(match std::str::from_utf8(buf) {
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => Err(format!(
+            "request line is not UTF-8 (invalid byte at offset {})",
+            e.valid_up_to()
+        )),
+    }))
 }
 
 /// One `--stream` request: the spec flags of `judge` as keys (`stride`, `dilation`,
@@ -1184,6 +1254,16 @@ where
         p.bias = bias;
         Judged::Conv(p)
     };
+    // The candidate's shape, checked before anything is computed: a request of a few bytes
+    // whose spec implies a large output must not cost that output's time and memory.
+    let expected = problem.output_shape().map_err(context)?;
+    if got.shape() != expected.as_slice() {
+        return Err(format!(
+            "{}: shape {:?} (in (N, O, spatial...) order), but the problem's output is {expected:?}",
+            output.display(),
+            got.shape()
+        ));
+    }
     let dtype = <T as conv_oracle::compare::Float>::NAME;
     bar.message("error model");
     let model = match tolerance_model(&args.tolerance, dtype)? {
@@ -1307,6 +1387,20 @@ where
         match self {
             Judged::Conv(p) => conv_oracle::compare::judge(p, got, model),
             Judged::Transpose(p) => conv_oracle::compare::judge_transpose(p, got, model),
+        }
+    }
+
+    /// The output's shape `(N, O, spatial...)`, from the geometry alone (every check the
+    /// engines make first, nothing computed).
+    fn output_shape(&self) -> Result<Vec<usize>, ConvError> {
+        match self {
+            Judged::Conv(p) => {
+                let geometry = p.validate()?;
+                let mut shape = vec![p.input.shape()[0], p.weight.shape()[0]];
+                shape.extend(geometry.output_shape());
+                Ok(shape)
+            }
+            Judged::Transpose(p) => Ok(p.validate()?.output_shape),
         }
     }
 

@@ -582,7 +582,7 @@ fn max_memory_refuses_before_allocating_and_says_the_numbers() {
     let out = d.join("out.npy");
     let o = out.to_str().unwrap();
     // 2^40 - 1 + 2 pads: an output of 2^40 + 1 elements, refused from the spec alone under
-    // the default budget (2 GiB: 2^27 elements of 16 bytes).
+    // the default budget (2 GiB: 22369621 elements of 96 bytes).
     let pad = ((1u64 << 39) as f64).to_string();
     refused(
         &[
@@ -596,7 +596,7 @@ fn max_memory_refuses_before_allocating_and_says_the_numbers() {
             "-o",
             o,
         ],
-        "output elements would be 1099511627777 (16.0 TiB at 16 bytes each), over the 134217728 that --max-memory 2 GiB allows",
+        "output elements would be 1099511627777 (96.0 TiB at 96 bytes each), over the 22369621 that --max-memory 2 GiB allows",
     );
     refused(
         &[
@@ -638,10 +638,10 @@ fn max_memory_refuses_before_allocating_and_says_the_numbers() {
         line["error"]
             .as_str()
             .unwrap()
-            .contains("over the 134217728 that --max-memory 2 GiB allows"),
+            .contains("over the 22369621 that --max-memory 2 GiB allows"),
         "{line}"
     );
-    // Configurable: padding 100 needs 201 output elements; 2 KiB allows 128, 4 KiB 256.
+    // Configurable: padding 100 needs 201 output elements; 16 KiB allows 170, 32 KiB 341.
     refused(
         &[
             "conv",
@@ -654,14 +654,14 @@ fn max_memory_refuses_before_allocating_and_says_the_numbers() {
             "-o",
             o,
             "--max-memory",
-            "2K",
+            "16K",
         ],
-        "output elements would be 201 (3.1 KiB at 16 bytes each), over the 128 that --max-memory 2 KiB allows",
+        "output elements would be 201 (18.8 KiB at 96 bytes each), over the 170 that --max-memory 16 KiB allows",
     );
     assert!(!out.exists());
     let ok = run(&[
         "--max-memory",
-        "4KiB",
+        "32KiB",
         "conv",
         "--input",
         &x,
@@ -822,4 +822,60 @@ fn outputs_are_never_clobbered_and_never_an_input() {
     assert_eq!(std::fs::read(&stray).unwrap(), b"not ours");
     let y: ArrayD<f64> = ndarray_npy::read_npy(&out).unwrap();
     assert_eq!(y.into_raw_vec_and_offset().0, vec![3.0, 5.0]);
+}
+
+#[test]
+fn stream_lines_that_are_not_requests_get_an_error_and_the_stream_goes_on() {
+    use std::io::Write;
+    let mut input: Vec<u8> = Vec::new();
+    input.extend(b"\xff\xfe not utf-8\n");
+    input.extend(b"\n   \n"); // blank lines: no answer
+    input.extend(format!("{{\"id\": \"long\", \"pad\": \"{}\"}}\n", "x".repeat(5000)).as_bytes());
+    input.extend(b"[1, 2]\n");
+    input.extend(b"{\"id\": 4, \"input\": {\"shape\": [1, 1, 2], \"data\": [1, 2]}, \"weight\": {\"shape\": [1, 1, 1], \"data\": [3]}, \"output\": {\"shape\": [1, 1, 2], \"data\": [3, 6]}}\n");
+    input.extend(b"{\"id\": 5, \"input\": {\"shape\": [1, 1, 2], \"data\": [1, 2]}}"); // no newline at the end
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conv-oracle"))
+        .args(["--max-memory", "128K", "judge", "--stream"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let said: Vec<(String, String)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["id"].to_string(),
+                l["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("null", "error"),
+        ("null", "error"),
+        ("null", "error"),
+        ("4", "pass"),
+        ("5", "error"),
+    ];
+    assert_eq!(said.len(), want.len(), "{lines:?}");
+    for ((id, verdict), (wid, wv)) in said.iter().zip(want) {
+        assert_eq!((id.as_str(), verdict.as_str()), (wid, wv), "{lines:?}");
+    }
+    let err = |i: usize| lines[i]["error"].as_str().unwrap().to_string();
+    assert!(err(0).contains("not UTF-8"), "{}", err(0));
+    // 128 KiB / 32 = 4096 bytes per line.
+    assert!(err(1).contains("longer than 4096 bytes"), "{}", err(1));
+    assert!(
+        err(2).contains("a request must be a JSON object"),
+        "{}",
+        err(2)
+    );
+    assert!(err(4).contains("'weight' is required"), "{}", err(4));
 }
