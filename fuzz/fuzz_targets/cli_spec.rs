@@ -55,7 +55,10 @@ const FLAGS: [&str; 12] = [
 ];
 
 fn one_line(e: &str) {
-    assert!(!e.is_empty() && !e.contains('\n'), "not a one-line error: {e:?}");
+    assert!(
+        !e.is_empty() && !e.contains('\n'),
+        "not a one-line error: {e:?}"
+    );
 }
 
 fuzz_target!(|input: Input| {
@@ -77,7 +80,9 @@ fuzz_target!(|input: Input| {
     }
     // A --stream request's keys on top of the defaults.
     if let Ok(serde_json::Value::Object(obj)) = serde_json::from_str(&input.request) {
-        let mut layer = Flags::try_parse_from(["conv-oracle"]).expect("defaults").layer;
+        let mut layer = Flags::try_parse_from(["conv-oracle"])
+            .expect("defaults")
+            .layer;
         let mut tolerance = "componentwise".to_string();
         match flags::request_keys(&obj, &mut layer, &mut tolerance) {
             Ok(()) => check_layer(&layer, &tolerance, rank, &input, limits),
@@ -94,7 +99,13 @@ fuzz_target!(|input: Input| {
     }
 });
 
-fn check_layer(layer: &flags::LayerArgs, tolerance: &str, rank: usize, input: &Input, limits: Limits) {
+fn check_layer(
+    layer: &flags::LayerArgs,
+    tolerance: &str,
+    rank: usize,
+    input: &Input,
+    limits: Limits,
+) {
     for dtype in ["f32", "f64"] {
         if let Err(e) = flags::tolerance_model(tolerance, dtype) {
             one_line(&e);

@@ -59,8 +59,14 @@ fuzz_target!(|c: Case| {
         .map(|&(lo, hi)| (usize::from(lo % 9), usize::from(hi % 9)))
         .collect();
     let spec = |constant: f64| ConvSpec::<f64> {
-        stride: c.stride[..rank].iter().map(|&s| usize::from(s % 4)).collect(),
-        dilation: c.dilation[..rank].iter().map(|&d| usize::from(d % 4)).collect(),
+        stride: c.stride[..rank]
+            .iter()
+            .map(|&s| usize::from(s % 4))
+            .collect(),
+        dilation: c.dilation[..rank]
+            .iter()
+            .map(|&d| usize::from(d % 4))
+            .collect(),
         padding: match c.padding % 6 {
             0 => Padding::Explicit(spec_pads.clone()),
             1 => Padding::Valid,
@@ -77,7 +83,11 @@ fuzz_target!(|c: Case| {
             4 => Boundary::Replicate,
             _ => Boundary::Circular,
         },
-        flip: if c.flip { Flip::Convolution } else { Flip::Correlation },
+        flip: if c.flip {
+            Flip::Convolution
+        } else {
+            Flip::Correlation
+        },
         groups,
         limits: Limits {
             max_elements: 1 << 14,
@@ -100,9 +110,9 @@ fuzz_target!(|c: Case| {
                 let s = if a & 0x8000 != 0 { -1.0 } else { 1.0 };
                 s * m * 2f64.powi(e)
             }
-            _ => f64::from_bits(
-                (u64::from(a) << 48) | (u64::from(next()) << 32) | u64::from(next()),
-            ),
+            _ => {
+                f64::from_bits((u64::from(a) << 48) | (u64::from(next()) << 32) | u64::from(next()))
+            }
         }
     };
     let x: Vec<f64> = (0..n_x).map(|_| value()).collect();
@@ -211,7 +221,11 @@ where
 }
 
 fn run_int(x: &ArrayD<f64>, w: &ArrayD<f64>, b: &Array1<f64>, spec: ConvSpec<f64>, bias: bool) {
-    let (x, w, b) = (x.mapv(|v| v as i64), w.mapv(|v| v as i64), b.mapv(|v| v as i64));
+    let (x, w, b) = (
+        x.mapv(|v| v as i64),
+        w.mapv(|v| v as i64),
+        b.mapv(|v| v as i64),
+    );
     let mut p = Problem::new(x.view(), w.view()).spec(spec.map_constant(|v| v as i64));
     if bias {
         p = p.bias(b.view());
@@ -223,14 +237,26 @@ fn run_int(x: &ArrayD<f64>, w: &ArrayD<f64>, b: &Array1<f64>, spec: ConvSpec<f64
     for engine in engines {
         let got = engine.conv(&p);
         if same_outcome(engine.name(), &reference, &got) {
-            assert_eq!(reference.as_ref().ok(), got.as_ref().ok(), "{}", engine.name());
+            assert_eq!(
+                reference.as_ref().ok(),
+                got.as_ref().ok(),
+                "{}",
+                engine.name()
+            );
         }
     }
 }
 
 /// The transposed convolution: the literal formula, the correctly rounded one and the
 /// zero-stuffed equivalent through the direct engine agree on acceptance and shape.
-fn transpose(x: &ArrayD<f64>, w: &ArrayD<f64>, b: &Array1<f64>, pads: &[(usize, usize)], c: &Case, rank: usize) {
+fn transpose(
+    x: &ArrayD<f64>,
+    w: &ArrayD<f64>,
+    b: &Array1<f64>,
+    pads: &[(usize, usize)],
+    c: &Case,
+    rank: usize,
+) {
     // ConvTranspose's weight is (C_in, C_out/groups, k...): reuse the data reshaped.
     let g = usize::from(c.groups % 3);
     let mut ws = vec![x.shape()[1], usize::from(c.c_out % 2) + 1];
@@ -239,14 +265,23 @@ fn transpose(x: &ArrayD<f64>, w: &ArrayD<f64>, b: &Array1<f64>, pads: &[(usize, 
     let wt = ArrayD::from_shape_vec(IxDyn(&ws), w.iter().copied().cycle().take(n).collect())
         .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&ws)));
     let spec = TransposeSpec {
-        stride: c.stride[..rank].iter().map(|&s| usize::from(s % 4)).collect(),
-        dilation: c.dilation[..rank].iter().map(|&d| usize::from(d % 4)).collect(),
+        stride: c.stride[..rank]
+            .iter()
+            .map(|&s| usize::from(s % 4))
+            .collect(),
+        dilation: c.dilation[..rank]
+            .iter()
+            .map(|&d| usize::from(d % 4))
+            .collect(),
         padding: match c.padding % 3 {
             0 => TransposePadding::Explicit(pads.to_vec()),
             1 => TransposePadding::SameUpper,
             _ => TransposePadding::SameLower,
         },
-        output_padding: c.pads[..rank].iter().map(|&(_, op)| usize::from(op % 3)).collect(),
+        output_padding: c.pads[..rank]
+            .iter()
+            .map(|&(_, op)| usize::from(op % 3))
+            .collect(),
         groups: g,
         // Tighter than the forward problem's: the correctly rounded transposed result sums
         // every literal term in a superaccumulator, about 100 times a multiply-add, and under

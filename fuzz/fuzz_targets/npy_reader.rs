@@ -21,10 +21,17 @@ fuzz_target!(|bytes: &[u8]| {
                 Data::C128(a) => (a.len(), 16),
             };
             // Every element came from the file's bytes.
-            assert!(n * item <= bytes.len(), "{n} elements from {} bytes", bytes.len());
+            assert!(
+                n * item <= bytes.len(),
+                "{n} elements from {} bytes",
+                bytes.len()
+            );
         }
         Err(e) => {
-            assert!(e.starts_with("fuzz.npy: "), "error does not name the file: {e}");
+            assert!(
+                e.starts_with("fuzz.npy: "),
+                "error does not name the file: {e}"
+            );
             assert!(!e.contains('\n'), "error is not one line: {e}");
         }
     }

@@ -15,7 +15,10 @@ fuzz_target!(|bytes: &[u8]| {
         }
         Err(e) => {
             let e = e.to_string();
-            assert!(e.starts_with("fuzz.json: "), "error does not name the file: {e}");
+            assert!(
+                e.starts_with("fuzz.json: "),
+                "error does not name the file: {e}"
+            );
             assert!(!e.contains('\n'), "not one line: {e}");
         }
     }
