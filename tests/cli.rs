@@ -1,6 +1,8 @@
 //! The `conv-oracle` binary: verify, pad, convolve, correlate, conv and judge, as a user runs them;
 //! `--engine` computes exactly what the library's engine of that name computes.
 
+mod common;
+
 use conv_oracle::compare::{U64, componentwise};
 use conv_oracle::engine::fft::FftEngine;
 use conv_oracle::engine::method::{Method, MethodEngine};
@@ -462,18 +464,8 @@ fn bad_files_get_one_line_naming_the_file() {
     let missing = d.join("missing.npy");
     // A well-formed header (v1.0, padded to 64 bytes) followed by `data`.
     let npy = |name: &str, shape: &str, data: &[u8]| {
-        let mut h = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
-        while (10 + h.len() + 1) % 64 != 0 {
-            h.push(' ');
-        }
-        h.push('\n');
-        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-        bytes.extend((h.len() as u16).to_le_bytes());
-        bytes.extend(h.as_bytes());
-        bytes.extend(data);
-        let p = d.join(name);
-        std::fs::write(&p, bytes).expect("write");
-        p.to_string_lossy().into_owned()
+        let dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+        common::npy_file(d, name, &dict, data)
     };
     // 2^40 elements claimed, 8 bytes present: refused from the header (before this check the
     // reader tried to allocate 8 TiB and aborted).

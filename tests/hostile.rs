@@ -3,6 +3,8 @@
 //! layouts numpy writes are read correctly; inputs found by the fuzz targets (fuzz/) replay
 //! here.
 
+mod common;
+
 use conv_oracle::vectors::{check, parse};
 use ndarray::{ArrayD, array};
 use serde_json::{Value, json};
@@ -32,18 +34,7 @@ fn refused(args: &[&str], says: &str) {
 
 /// A .npy file: version 1.0 header with `dict`, padded to 64 bytes, then `data`.
 fn npy(dir: &Path, name: &str, dict: &str, data: &[u8]) -> String {
-    let mut h = dict.to_string();
-    while !(10 + h.len() + 1).is_multiple_of(64) {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((h.len() as u16).to_le_bytes());
-    bytes.extend(h.as_bytes());
-    bytes.extend(data);
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).expect("write");
-    p.to_string_lossy().into_owned()
+    common::npy_file(dir, name, dict, data)
 }
 
 fn f64s_le(v: &[f64]) -> Vec<u8> {

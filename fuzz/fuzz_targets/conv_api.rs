@@ -59,14 +59,8 @@ fuzz_target!(|c: Case| {
         .map(|&(lo, hi)| (usize::from(lo % 9), usize::from(hi % 9)))
         .collect();
     let spec = |constant: f64| ConvSpec::<f64> {
-        stride: c.stride[..rank]
-            .iter()
-            .map(|&s| usize::from(s % 4))
-            .collect(),
-        dilation: c.dilation[..rank]
-            .iter()
-            .map(|&d| usize::from(d % 4))
-            .collect(),
+        stride: per_axis(&c.stride, rank),
+        dilation: per_axis(&c.dilation, rank),
         padding: match c.padding % 6 {
             0 => Padding::Explicit(spec_pads.clone()),
             1 => Padding::Valid,
@@ -136,6 +130,11 @@ fuzz_target!(|c: Case| {
     }
     transpose(&x, &w, &b, &spec_pads, &c, rank);
 });
+
+/// Stride or dilation: 0 to 3 per axis (0 must be refused).
+fn per_axis(v: &[u8; 3], rank: usize) -> Vec<usize> {
+    v[..rank].iter().map(|&s| usize::from(s % 4)).collect()
+}
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -265,14 +264,8 @@ fn transpose(
     let wt = ArrayD::from_shape_vec(IxDyn(&ws), w.iter().copied().cycle().take(n).collect())
         .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&ws)));
     let spec = TransposeSpec {
-        stride: c.stride[..rank]
-            .iter()
-            .map(|&s| usize::from(s % 4))
-            .collect(),
-        dilation: c.dilation[..rank]
-            .iter()
-            .map(|&d| usize::from(d % 4))
-            .collect(),
+        stride: per_axis(&c.stride, rank),
+        dilation: per_axis(&c.dilation, rank),
         padding: match c.padding % 3 {
             0 => TransposePadding::Explicit(pads.to_vec()),
             1 => TransposePadding::SameUpper,

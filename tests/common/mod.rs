@@ -62,3 +62,21 @@ pub fn fft_model(p: &conv_oracle::Problem<'_, f64>) -> conv_oracle::compare::Mod
             bound: f64::INFINITY,
         })
 }
+
+/// Writes `dir/name` as a .npy file by hand: a version 1.0 header holding `dict` (any text,
+/// well-formed or not), padded to 64 bytes, then `data`; returns the path. Hostile files are
+/// built with it.
+pub fn npy_file(dir: &std::path::Path, name: &str, dict: &str, data: &[u8]) -> String {
+    let mut h = dict.to_string();
+    while !(10 + h.len() + 1).is_multiple_of(64) {
+        h.push(' ');
+    }
+    h.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((h.len() as u16).to_le_bytes());
+    bytes.extend(h.as_bytes());
+    bytes.extend(data);
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write");
+    p.to_string_lossy().into_owned()
+}
