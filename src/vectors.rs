@@ -1175,10 +1175,12 @@ impl<'a> Obj<'a> {
             problem: format!("expected an object, got {}", kind(v)),
         })?;
         if let Some(k) = map.keys().find(|k| !known.contains(&k.as_str())) {
+            // The key is the file's text: escaped, so the error stays on one line.
+            let k = k.escape_debug().to_string();
             return Err(VectorError {
                 file: file.to_string(),
                 field: if path == "$" {
-                    k.clone()
+                    k
                 } else {
                     format!("{path}.{k}")
                 },

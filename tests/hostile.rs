@@ -228,6 +228,20 @@ fn fuzz_regressions_replay() {
         );
         replayed += 1;
     }
+    // vectors_reader: an unknown key with a newline in it (`"u\nitRoundoff"`), through the
+    // library (one-line error) and check-vectors.
+    for entry in std::fs::read_dir(root.join("vectors_reader")).expect("regressions") {
+        let path = entry.expect("entry").path();
+        let text = String::from_utf8(std::fs::read(&path).expect("read")).expect("utf-8");
+        let e = parse("case.json", &text)
+            .expect_err("malformed")
+            .to_string();
+        assert!(e.starts_with("case.json: ") && !e.contains('\n'), "{e:?}");
+        let o = run(&["check-vectors", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{}", path.display());
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+        replayed += 1;
+    }
     // cli_spec: a flag value with a newline in it (`--stride '#\n'`).
     let o = run(&[
         "conv",
@@ -242,7 +256,7 @@ fn fuzz_regressions_replay() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
-    assert!(replayed >= 1);
+    assert!(replayed >= 2);
 }
 
 // ------------------------------------------------------------------------------ vectors
