@@ -696,6 +696,17 @@ fn max_memory_refuses_before_allocating_and_says_the_numbers() {
         ],
         "big.npy: holds 512 bytes of data, over --max-memory 256 bytes",
     );
+    // A vector file counts too (1/32 of the budget, as a --stream line).
+    let core_path = Path::new(env!("CARGO_MANIFEST_DIR")).join(CORE);
+    refused(
+        &[
+            "--max-memory",
+            "1M",
+            "check-vectors",
+            core_path.to_str().unwrap(),
+        ],
+        "of text, over the 32 KiB that --max-memory 1 MiB allows for a vector file (1/32)",
+    );
     // Sizes that are not sizes.
     for bad in ["0", "2X", "-1G", "99999999999T", ""] {
         let flag = format!("--max-memory={bad}");
