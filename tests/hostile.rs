@@ -476,14 +476,9 @@ fn a_wrong_expected_output_is_a_disagreement_not_a_parse_error() {
         .to_string();
     let bits = u64::from_str_radix(&h, 16).unwrap() ^ 1;
     v["testGroups"][0]["tests"][0]["output"][0] = json!(format!("{bits:016x}"));
-    // A wrong output shape with data of the matching length.
+    // A wrong output shape, with each test's output and bound scales cut to its length (a
+    // length that does not fit the shape would be a parse error instead).
     v["testGroups"][1]["outputShape"] = json!([1, 1, 1]);
-    let n = v["testGroups"][1]["outputShape"].as_array().unwrap().len();
-    assert_eq!(n, 3);
-    let p = write_json(dir.path(), "wrong.json", &v);
-    let text = std::fs::read_to_string(&p).unwrap();
-    // Group 1's outputs no longer fit the shape: that is a parse error, so fix the lengths.
-    let mut v: Value = serde_json::from_str(&text).unwrap();
     for t in v["testGroups"][1]["tests"].as_array_mut().unwrap() {
         t["output"].as_array_mut().unwrap().truncate(1);
         t["boundScale"].as_array_mut().unwrap().truncate(1);
