@@ -1,4 +1,4 @@
-//! The CLI's spec grammar (src/flags.rs, the code the binary runs): the layer flags parsed by
+//! The CLI's spec grammar (cli/src/flags.rs, the code the binary runs): the layer flags parsed by
 //! clap from arbitrary values, `--tolerance`, and `judge --stream` request keys and inline
 //! arrays from arbitrary JSON text. Every outcome must be a spec or a one-line error, never
 //! a panic; a spec that parses is then checked against a small problem under tight limits
@@ -6,10 +6,10 @@
 #![no_main]
 
 #[allow(dead_code)]
-#[path = "../../src/cli_io.rs"]
+#[path = "../../cli/src/cli_io.rs"]
 mod cli_io;
 #[allow(dead_code)]
-#[path = "../../src/flags.rs"]
+#[path = "../../cli/src/flags.rs"]
 mod flags;
 
 use clap::Parser;

@@ -1,10 +1,10 @@
-//! The CLI's .npy reader (src/cli_io.rs, the code the binary runs) on arbitrary bytes: it
+//! The CLI's .npy reader (cli/src/cli_io.rs, the code the binary runs) on arbitrary bytes: it
 //! must return an array whose size the file holds, or an error naming the file; never
 //! panic, and never allocate for data the file does not contain.
 #![no_main]
 
 #[allow(dead_code)]
-#[path = "../../src/cli_io.rs"]
+#[path = "../../cli/src/cli_io.rs"]
 mod cli_io;
 
 use cli_io::{Data, read_data_from};

@@ -413,7 +413,7 @@ pub fn on_interrupt() {
 }
 
 /// Test hook: `CONV_ORACLE_TEST_WRITE_PAUSE_MS` holds a write between its data and its
-/// rename, so a test can interrupt it there deterministically (tests/hostile.rs).
+/// rename, so a test can interrupt it there deterministically (cli/tests/hostile.rs).
 fn test_pause() {
     if let Some(ms) = std::env::var("CONV_ORACLE_TEST_WRITE_PAUSE_MS")
         .ok()

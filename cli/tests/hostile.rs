@@ -3,6 +3,7 @@
 //! layouts numpy writes are read correctly; inputs found by the fuzz targets (fuzz/) replay
 //! here.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use conv_oracle::vectors::{check, parse};
@@ -204,7 +205,9 @@ fn hostile_npy_files_are_refused_in_one_line_naming_the_file() {
 fn fuzz_regressions_replay() {
     // Every input a fuzz target crashed on (fuzz/regressions/TARGET/), through the same entry
     // point the target calls.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("fuzz/regressions");
     let dir = tempfile::tempdir().expect("tempdir");
     let mut replayed = 0;
     for entry in std::fs::read_dir(root.join("npy_reader")).expect("regressions") {
@@ -264,7 +267,8 @@ fn fuzz_regressions_replay() {
 const CORE: &str = "fixtures/vectors/conv_core_f64.json";
 
 fn core() -> Value {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(CORE)).unwrap();
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(CORE))
+        .unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -283,6 +287,7 @@ fn the_committed_vectors_parse_and_check() {
         "conv_transpose_onnx_f32.json",
     ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
             .join("fixtures/vectors")
             .join(name);
         let text = std::fs::read_to_string(&path).unwrap();
@@ -442,7 +447,7 @@ fn hostile_vector_files_are_refused_naming_the_file_and_the_field() {
         refused(&["check-vectors", path.to_str().unwrap()], says);
     }
     // Literal NaN is not JSON: refused by the JSON reader with the position.
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(CORE))
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(CORE))
         .unwrap()
         .replacen("\"boundScale\": [\n", "\"boundScale\": [\n NaN,", 1);
     let path = dir.path().join("literal_nan.json");
@@ -692,7 +697,7 @@ fn max_memory_refuses_before_allocating_and_says_the_numbers() {
         "big.npy: holds 512 bytes of data, over --max-memory 256 bytes",
     );
     // A vector file counts too (1/32 of the budget, as a --stream line).
-    let core_path = Path::new(env!("CARGO_MANIFEST_DIR")).join(CORE);
+    let core_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(CORE);
     refused(
         &[
             "--max-memory",

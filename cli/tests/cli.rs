@@ -1,6 +1,7 @@
 //! The `conv-oracle` binary: verify, pad, convolve, correlate, conv and judge, as a user runs them;
 //! `--engine` computes exactly what the library's engine of that name computes.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use conv_oracle::compare::{U64, componentwise};
@@ -148,7 +149,9 @@ fn pad_dialects_and_refusals() {
 /// length 1..=6, every lo in 0..=20 with a hi spread over 0..=20.
 #[test]
 fn pad_agrees_with_numpy_pad() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/peers/scipy/pad.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("fixtures/peers/scipy/pad.json");
     let doc: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("pad.json")).expect("json");
     let items: Vec<String> = (0..6).map(|i| format!("x{i}")).collect();
