@@ -12,7 +12,7 @@ It writes four JSON files into DIR, each recording the versions and the seed:
 - node.json:    the ONNX backend node test cases whose single node is Conv or ConvTranspose.
                 onnx 1.23 wheels no longer ship backend/test/data/node/; the cases are built in
                 memory by onnx.backend.test.loader.load_model_tests(kind='node') from
-                onnx/backend/test/case/node/{conv,convtranspose}.py (SEMANTICS.md section 8).
+                onnx/backend/test/case/node/{conv,convtranspose}.py (docs/semantics.md section 8).
                 Multi-node test graphs that merely contain a Conv (the *_expanded function
                 bodies of CausalConvWithState) are not Conv cases and are listed, not kept.
 - pytorch.json: the pytorch-converted/test_Conv* and pytorch-operator/test_operator_conv*
@@ -24,8 +24,8 @@ It writes four JSON files into DIR, each recording the versions and the seed:
                 negative total padding), with two data kinds: small integers (-4..=4, exact in
                 any summation order) and float32 random normals. A draw that both peers
                 refuse is kept one time in five (so the refusals stay on record) and redrawn
-                otherwise. Then a few directed cases (source "directed"): SEMANTICS.md's worked
-                examples and ConvTranspose output_shape totals that pin the split rule.
+                otherwise. Then a few directed cases (source "directed"): the worked examples of
+                docs/semantics.md sections 2 and 6 and ConvTranspose output_shape totals that pin the split rule.
 
 Every case is run by onnxruntime (float32: it has no float64 Conv) and by
 onnx.reference.ReferenceEvaluator in float64 (inputs widened exactly). A peer that refuses a
@@ -435,7 +435,7 @@ def main():
                         cases.append(c)
                         made += 1
 
-    # Directed cases (source "directed"): the worked examples of SEMANTICS.md sections 2 and 6
+    # Directed cases (source "directed"): the worked examples of docs/semantics.md sections 2 and 6
     # (x = 1..8 or [1, 2, 3], w = [1, 10, 100]) and ConvTranspose output_shape totals that pin
     # the split rule: odd and even, positive and negative, NOTSET and SAME_*.
     x8 = np.arange(1, 9, dtype=np.float32).reshape(1, 1, 8)
@@ -481,7 +481,7 @@ def main():
                                    {"x": np.ones((1, 1, 3))}))
     write_cases(args.out, "random.json", dict(header, **{
         "note": "seeded random Conv and ConvTranspose cases, then directed cases (the worked "
-                "examples of SEMANTICS.md and ConvTranspose split rules); every case runs "
+                "examples of docs/semantics.md and ConvTranspose split rules); every case runs "
                 "through onnxruntime (float32) and onnx.reference (float64)",
         "onnxruntime_float64_probe": probe.get("refused", "computed")}), cases)
     n_random = len(cases)

@@ -58,7 +58,7 @@ What the output is judged against (the mode the peer claims): a signal-processin
 is a window of the full correlation of its input with the kernel (reversed for a true
 convolution), i.e. judge gets explicit pads `lo = M-1-off, hi = off+L-N` per axis, L being the
 output length and off the window's start: full 0; valid min(N, M)-1 (length |N-M|+1); same as
-SEMANTICS.md section 3 says:
+docs/semantics.md section 3 says:
 
     (M-1)//2   scipy.signal convolve / correlate / fftconvolve / oaconvolve / convolve2d,
                numpy.correlate with N >= M, scipy.ndimage.correlate (c = M/2)
@@ -66,13 +66,13 @@ SEMANTICS.md section 3 says:
     N//2       numpy.correlate with M > N (numpy swaps and reverses: correlate(v, a, 'same')[::-1])
     M//2       scipy.signal.correlate2d (c = (M-1)/2)
 
-scipy.ndimage.convolve claims scipy.signal.convolve's 'same' window; SEMANTICS.md says it is one
+scipy.ndimage.convolve claims scipy.signal.convolve's 'same' window; docs/semantics.md says it is one
 sample off for an even kernel. The DL peers' attributes map one to one onto judge's flags.
 
 When the claimed mode fails, the script looks for a shift: the pads moved by s in {-1, +1} on
 one or more axes (lo - s, hi + s: the output shifted by s samples at stride 1, peer[i] =
 claimed[i + s]; ConvTranspose has no shift search: judge takes no negative pads). A shift under
-which judge passes is a SEMANTIC DIFFERENCE, not a numeric failure: expected when SEMANTICS.md
+which judge passes is a SEMANTIC DIFFERENCE, not a numeric failure: expected when docs/semantics.md
 documents it (scipy.ndimage.convolve, +1 on every axis with an even kernel length), a finding
 otherwise; so is an output whose shape is not the claimed mode's (judge exits 2 and names both
 shapes). A peer that raises is counted as refused, with its message.
@@ -207,7 +207,7 @@ class Case:
     tolerance: str = "componentwise"
     shift_pads: list = None
     layout: str = "nchw"
-    known_shift: tuple = None   # the documented semantic difference (SEMANTICS.md), if any
+    known_shift: tuple = None   # the documented semantic difference (docs/semantics.md), if any
     needs: str = None           # the judge feature the case needs: 'symmetric' or 'transpose'
     readings: list = field(default_factory=list)  # [Reading]: tried when the claim fails
     raise_bug: tuple = None     # (regex, label): a raise matching it is a known peer bug
@@ -416,7 +416,7 @@ class Checker:
         padding = case.padding
         reading = None  # the Reading the case passed under, if any
         if code == 0 and case.known_shift is not None:
-            # SEMANTICS.md documents a shift here: it must pass shifted too (the data may not
+            # docs/semantics.md documents a shift here: it must pass shifted too (the data may not
             # show it, e.g. a constant extension of a length-1 axis), else it is a finding.
             found = self.find_shift(case, y, only=case.known_shift)
             res["status"] = "passed" if found else "semantic"
@@ -424,7 +424,7 @@ class Checker:
                 res["expected"] = False
                 res["shift"] = [0] * len(case.known_shift)
                 res["semantic"] = (f"UNEXPECTED: {row} passes unshifted, but not shifted by "
-                                   f"{list(case.known_shift)} as SEMANTICS.md says")
+                                   f"{list(case.known_shift)} as docs/semantics.md says")
         elif code == 0:
             res["status"] = "passed"
         elif code == 1 and case.shift_pads is not None:
@@ -834,7 +834,7 @@ def scipy_2d_gen(np, fname):
 
 # ------------------------------------------------------------ scipy.ndimage
 
-# scipy.ndimage mode -> judge --padding-mode (SEMANTICS.md section 4; the grid-* synonyms as
+# scipy.ndimage mode -> judge --padding-mode (docs/semantics.md section 4; the grid-* synonyms as
 # scipy.ndimage's filter docs define them)
 NDIMAGE_MODES = {"reflect": "symmetric", "grid-mirror": "symmetric", "mirror": "reflect",
                  "nearest": "replicate", "wrap": "circular", "grid-wrap": "circular",
@@ -866,7 +866,7 @@ def scipy_ndimage_gen(np, fname):
                  else "scipy.signal.correlate 'same' (c = M/2)")
         known = None
         if convolve and any(m % 2 == 0 for m in ms):
-            known = tuple(1 if m % 2 == 0 else 0 for m in ms)  # SEMANTICS.md section 3
+            known = tuple(1 if m % 2 == 0 else 0 for m in ms)  # docs/semantics.md section 3
         pmode = NDIMAGE_MODES[mode]
         opts = dict(st, dtype=dtype, input=fmt_shape(ns), weights=fmt_shape(ms), claim=claim)
         call = f"scipy.ndimage.{fname}(input, weights, mode={mode!r}, cval=0.0, origin=0)"
@@ -900,7 +900,7 @@ def draw_channels(rng):
 
 
 def same_pads(n, k, s, d, upper):
-    """The explicit pads of SAME_UPPER / SAME_LOWER (SEMANTICS.md section 2)."""
+    """The explicit pads of SAME_UPPER / SAME_LOWER (docs/semantics.md section 2)."""
     eff = d * (k - 1) + 1
     out = -(-n // s)
     total = max((out - 1) * s + eff - n, 0)
@@ -1386,7 +1386,7 @@ def markdown(report):
         "(genuine) = a numeric failure, an unexpected semantic difference (a shift or shape no "
         "document explains), or judge exiting 2 on a case the peer accepted: these make the "
         "run fail. refused = the peer raised. semantic diff. (expected) = judge passes it only "
-        "under a documented other semantics (SEMANTICS.md's shifts; a peer's ConvTranspose "
+        "under a documented other semantics (the shifts of docs/semantics.md; a peer's ConvTranspose "
         "geometry measured in tests/onnx_peers.rs). known peer bug = a documented peer bug "
         "(its result reproduced by judge under the bug's reading, or its raise). "
         + ("pending = needs a judge flag not there yet. " if pending else "")

@@ -1,4 +1,4 @@
-//! Boundary modes: where a position outside the input reads from (SEMANTICS.md section 4).
+//! Boundary modes: where a position outside the input reads from (docs/semantics.md section 4).
 //!
 //! Every mode reproduces `numpy.pad` for any pad length. For pads longer than the input,
 //! numpy extends reflect, symmetric and wrap periodically, so each mode is an index map:
@@ -170,7 +170,7 @@ pub struct PeerVerdict {
 
 /// Would `peer` accept padding an axis of length `n` by `(lo, hi)` in this mode?
 ///
-/// Limits (SEMANTICS.md section 4): PyTorch reflect needs each pad < n, circular each pad <= n,
+/// Limits (docs/semantics.md section 4): PyTorch reflect needs each pad < n, circular each pad <= n,
 /// replicate and constant have no limit, symmetric does not exist. TF REFLECT needs pad <= n-1,
 /// SYMMETRIC pad <= n, and TF has no replicate or circular mode. onnxruntime reflect needs
 /// pad <= n-1; edge, wrap and constant repeat freely; it has no symmetric mode.
@@ -242,7 +242,7 @@ mod tests {
 
     #[test]
     fn semantics_table() {
-        // SEMANTICS.md section 4, n = 4, pad 3 and pad 6.
+        // docs/semantics.md section 4, n = 4, pad 3 and pad 6.
         assert_eq!(letters(Boundary::Reflect, 4, 3, 3), "dcbabcdcba");
         assert_eq!(letters(Boundary::Symmetric, 4, 3, 3), "cbaabcddcb");
         assert_eq!(letters(Boundary::Replicate, 4, 3, 3), "aaaabcdddd");

@@ -37,7 +37,7 @@
 //! Checked before any model's rule, identically for every model: if the exact value is NaN,
 //! the candidate must be NaN (any payload); if it is `+inf` or `-inf`, the candidate must be
 //! the same infinity; a non-finite candidate where the exact value is finite fails. Only when
-//! both are finite does the model's rule apply. The sign of zero is never judged (NUMERICS.md:
+//! both are finite does the model's rule apply. The sign of zero is never judged (docs/numerics.md section 5:
 //! treat it as acceptable unless a user asks for it).
 //!
 //! One exception, for the models that read `A = sum |w| |x|` (`Componentwise`, `Tosa`; `A`
@@ -53,7 +53,7 @@
 //!
 //! Computing `s = sum_{i=1..K} a_i b_i` in floating point with unit roundoff `u`, in any order,
 //! with or without FMA, gives (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed.,
-//! section 3.1; SEMANTICS.md section 7, NUMERICS.md)
+//! section 3.1; docs/semantics.md section 7, docs/numerics.md)
 //!
 //! ```text
 //! |fl(s) - s| <= gamma_K * sum |a_i| |b_i|,    gamma_K = K u / (1 - K u)
@@ -160,7 +160,7 @@
 //! # `Model::RtolAtol`: a peer's own test
 //!
 //! `|got - e| <= atol + rtol |e|` with `e = y_cr`, evaluated in f64. [`Preset`] holds the peers'
-//! defaults (SEMANTICS.md section 7, sources in each variant's docs). None of them is derived
+//! defaults (docs/semantics.md section 7, sources in each variant's docs). None of them is derived
 //! from the problem: a fixed `rtol` is too loose for well-conditioned outputs and too tight for
 //! cancelling ones; use them only to reproduce a peer's verdict. NaN equals NaN here as in every
 //! model (numpy's `equal_nan=True`; torch's `assert_close` defaults to `equal_nan=False`).
@@ -447,7 +447,7 @@ impl std::fmt::Display for Model {
     }
 }
 
-/// Peers' default `rtol`/`atol` pairs (SEMANTICS.md section 7), each reproduced from the
+/// Peers' default `rtol`/`atol` pairs (docs/semantics.md section 7), each reproduced from the
 /// peer's own source (cited per variant). Under [`Model::RtolAtol`] the rule is
 /// `|got - e| <= atol + rtol |e|`, the form of `torch.testing.assert_close` and
 /// `numpy.testing.assert_allclose` (numpy's `assert_array_max_ulp(maxulp=1)` is

@@ -1,4 +1,4 @@
-//! Padding rules resolved to explicit pads, and output extents (SEMANTICS.md section 2).
+//! Padding rules resolved to explicit pads, and output extents (docs/semantics.md section 2).
 //!
 //! All arithmetic is checked: a size that would overflow is a [`ConvError::Overflow`], never
 //! a wrapped number. With `eff = d*(k-1) + 1`:
@@ -279,7 +279,7 @@ mod tests {
 
     #[test]
     fn semantics_examples() {
-        // SEMANTICS.md section 2: n=8, pads (1,2), d=2, s=3 gives 3 (k=3: eff=5, (11-5)/3+1 = 3).
+        // docs/semantics.md section 2: n=8, pads (1,2), d=2, s=3 gives 3 (k=3: eff=5, (11-5)/3+1 = 3).
         assert_eq!(output_len(8, 3, 3, 2, (1, 2), 0), Ok(3));
         // n=8, k=3, s=2: SAME gives ceil(8/2)=4, P = 3*2+3-8 = 1.
         assert_eq!(resolve_pads(&Padding::SameUpper, 8, 3, 2, 1, 0), Ok((0, 1)));

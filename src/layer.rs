@@ -4,7 +4,7 @@
 //! [`conv`] is cross-correlation (as every deep-learning framework computes it) with stride,
 //! dilation, groups (depthwise when `groups == C`), bias, any padding rule and the padding modes
 //! zeros, reflect, replicate and circular. PyTorch pads first with `F.pad` and then convolves
-//! with padding 0 (SEMANTICS.md section 4); that is the reference's boundary-extended input, so
+//! with padding 0 (docs/semantics.md section 4); that is the reference's boundary-extended input, so
 //! nothing here is a second implementation: layouts are axis permutations (zero-copy views) in
 //! front of [`crate::reference::conv`] and behind it.
 //!
@@ -556,7 +556,7 @@ impl<'a, T: Clone> TransposeProblem<'a, T> {
 }
 
 impl<T: Ring> TransposeProblem<'_, T> {
-    /// The direct convolution whose exact output equals this problem's (SEMANTICS.md section
+    /// The direct convolution whose exact output equals this problem's (docs/semantics.md section
     /// 6): the input zero-stuffed by the stride (`s - 1` zeros between samples), the kernel
     /// with input and output channels swapped within each group, true convolution (the
     /// kernel flipped), stride 1, the same dilation and groups, and explicit pads
@@ -694,7 +694,7 @@ impl<T: Clone> ConvEquivalent<T> {
 /// Transposed convolution (PyTorch / ONNX `ConvTranspose`), channels-first.
 ///
 /// Input `(N, C_in, s...)`, weight `(C_in, C_out/groups, k...)`, optional bias `(C_out)`. The
-/// literal scatter formula (SEMANTICS.md section 6): for every input element and tap,
+/// literal scatter formula (docs/semantics.md section 6): for every input element and tap,
 ///
 /// ```text
 /// y[n, g*Cog + oc, i*s + k*d - begin] += x[n, g*Cig + ic, i] * w[g*Cig + ic, oc, k]
@@ -764,7 +764,7 @@ mod tests {
 
     #[test]
     fn onnxruntime_conv_transpose_example() {
-        // SEMANTICS.md section 6 (onnxruntime 1.32): x=[1,2,3], w=[1,10,100], s=2:
+        // docs/semantics.md section 6 (onnxruntime 1.32): x=[1,2,3], w=[1,10,100], s=2:
         // scatter y[2i + k] += x[i] w[k]: [1, 10, 100+2, 20, 200+3, 30, 300].
         let x = array![[[1i64, 2, 3]]].into_dyn();
         let w = array![[[1i64, 10, 100]]].into_dyn();

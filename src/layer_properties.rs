@@ -28,7 +28,7 @@
 //! | `parameter-counts` | the dense matrix has `(C*prod(in)) * (O*prod(out))` entries, the convolution `O * C/groups * prod(k)` weights |
 //!
 //! The checks compute what they compare against without the crate's indexing: receptive
-//! fields use their own boundary folding and pad resolution (SEMANTICS.md section 2), layouts
+//! fields use their own boundary folding and pad resolution (docs/semantics.md section 2), layouts
 //! their own permutations.
 //!
 //! Why `locality-inside` needs positive taps: under reflect, symmetric, replicate or circular
@@ -210,7 +210,7 @@ pub struct AdjointCase {
     /// resolves to.
     pub pads: Vec<(usize, usize)>,
     /// conv_transpose's padding: `Explicit(pads)`, or an ONNX rule (`SameUpper`, `SameLower`,
-    /// `OutputShape`) whose begin/end split (SEMANTICS.md section 6) is `pads`.
+    /// `OutputShape`) whose begin/end split (docs/semantics.md section 6) is `pads`.
     pub transpose_padding: TransposePadding,
     /// `n - ((m-1)*s + eff - lo - hi)` per axis, so conv_transpose returns length `n`.
     pub output_padding: Vec<usize>,
@@ -317,7 +317,7 @@ fn fold(mode: &Boundary<i64>, i: isize, n: usize) -> Option<usize> {
     }
 }
 
-/// One axis of a convolution, resolved independently of `crate::geometry` (SEMANTICS.md
+/// One axis of a convolution, resolved independently of `crate::geometry` (docs/semantics.md
 /// section 2).
 #[derive(Clone, Copy, Debug)]
 struct Ax {
@@ -389,7 +389,7 @@ fn check_output_shape(y: &ArrayD<i64>, case: &ConvCase, axes: &[Ax]) -> Result<(
         Ok(())
     } else {
         Err(format!(
-            "output shape {:?}, but SEMANTICS.md section 2 gives {expected:?}",
+            "output shape {:?}, but docs/semantics.md section 2 gives {expected:?}",
             y.shape()
         ))
     }
@@ -1813,7 +1813,7 @@ pub fn explicit_adjoint_case() -> impl Strategy<Value = AdjointCase> {
 /// Strategy: an adjointness case whose conv_transpose uses an ONNX padding rule: `SameUpper`,
 /// `SameLower` (target length `m*s`) or `OutputShape` (any target length `1..=full`), with the
 /// output padding chosen so the total padding `s*(m-1) + op + eff - n` is not negative. The
-/// expected pads split that total as SEMANTICS.md section 6 says: SAME_UPPER puts
+/// expected pads split that total as docs/semantics.md section 6 says: SAME_UPPER puts
 /// `floor(total/2)` at the beginning, SAME_LOWER and NOTSET put `total - floor(total/2)`.
 pub fn onnx_adjoint_case() -> impl Strategy<Value = AdjointCase> {
     (

@@ -9,7 +9,7 @@
 //!
 //! 'same' has the shape of the first argument; 'valid' needs one argument at least as large as
 //! the other on every axis and swaps them when the second is the larger (scipy's rule). The
-//! second argument of the correlations is conjugated (SEMANTICS.md section 1). Empty inputs are
+//! second argument of the correlations is conjugated (docs/semantics.md section 1). Empty inputs are
 //! refused, as numpy.convolve refuses them ("a cannot be empty").
 
 use crate::engine::{ConvEngine, ReferenceEngine};

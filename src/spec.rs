@@ -2,7 +2,7 @@
 
 /// Whether the kernel is reversed: true convolution or cross-correlation.
 ///
-/// SEMANTICS.md section 1: numpy/scipy `convolve` flip; PyTorch, ONNX, TF, JAX `conv` do not.
+/// docs/semantics.md section 1: numpy/scipy `convolve` flip; PyTorch, ONNX, TF, JAX `conv` do not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Flip {
     /// Cross-correlation: `y[p] = sum_k w[k] x[p*s + k*d - lo]` (deep-learning "convolution").
@@ -13,7 +13,7 @@ pub enum Flip {
 
 /// A padding rule, resolved per axis to explicit `(lo, hi)` pads by [`crate::geometry`].
 ///
-/// SEMANTICS.md section 2 gives the output length each rule produces and the peer it matches.
+/// docs/semantics.md section 2 gives the output length each rule produces and the peer it matches.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Padding {
     /// Explicit `(lo, hi)` per spatial axis (PyTorch int padding, ONNX `pads`, JAX pairs).
@@ -34,7 +34,7 @@ pub enum Padding {
 /// How the input is extended beyond its edges (numpy.pad names in brackets).
 ///
 /// Each mode reproduces numpy.pad for any pad length, including pads longer than the input
-/// (SEMANTICS.md section 4): reflect, symmetric and circular repeat periodically.
+/// (docs/semantics.md section 4): reflect, symmetric and circular repeat periodically.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Boundary<T> {
     /// Zeros (`constant` with 0; PyTorch `zeros`).

@@ -704,7 +704,7 @@ fn onnx_conv() -> Value {
     let s = ConvSpec::<f32>::new;
     let groups: Vec<ConvGroup<f32>> = vec![
         (
-            "auto_pad NOTSET, pads [1, 2] (begin, end), dilation 2, stride 3 (SEMANTICS.md: n = 8 gives 3)",
+            "auto_pad NOTSET, pads [1, 2] (begin, end), dilation 2, stride 3 (docs/semantics.md: n = 8 gives 3)",
             vec![1, 1, 8],
             vec![1, 1, 3],
             false,
@@ -779,7 +779,7 @@ fn onnx_transpose() -> Value {
     type Transposed = (&'static str, Vec<usize>, Vec<usize>, bool, TransposeSpec);
     let cases: Vec<Transposed> = vec![
         (
-            "stride 2, no pads (SEMANTICS.md: [1 2 3] * [1 10 100] = [1 10 102 20 203 30 300])",
+            "stride 2, no pads (docs/semantics.md: [1 2 3] * [1 10 100] = [1 10 102 20 203 30 300])",
             vec![1, 1, 3],
             vec![1, 1, 3],
             false,
@@ -877,7 +877,7 @@ fn onnx_transpose() -> Value {
             weight: ws,
             bias: bias.then_some(ws[1] * spec.groups),
         };
-        // SEMANTICS.md's worked example is the integer test of the first four groups.
+        // the worked example of docs/semantics.md section 2 is the integer test of the first four groups.
         let worked: Option<(&[f64], &[f64])> =
             (i < 4).then_some((&[1.0, 2.0, 3.0], &[1.0, 10.0, 100.0]));
         let spec_json = transpose_spec_json(spec, xs.len() - 2);

@@ -397,7 +397,7 @@ fn rtol_atol_just_inside_and_outside() {
 // ---------------------------------------------------------------------------------------------
 // Presets
 
-/// SEMANTICS.md section 7, transcribed: (name, rtol, atol).
+/// docs/semantics.md section 7, transcribed: (name, rtol, atol).
 const PEER_DEFAULTS: [(&str, f64, f64); 9] = [
     ("torch-f32", 1.3e-6, 1e-5),
     ("torch-f64", 1e-7, 1e-7),

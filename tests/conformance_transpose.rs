@@ -311,7 +311,7 @@ fn spec_strategy(rank: usize) -> impl Strategy<Value = (Vec<usize>, Vec<usize>, 
 proptest! {
     #![proptest_config(common::cfg(256))]
 
-    /// The zero-stuffed direct convolution (SEMANTICS.md section 6) has exactly the literal
+    /// The zero-stuffed direct convolution (docs/semantics.md section 6) has exactly the literal
     /// formula's output, in the integers (no rounding anywhere), for every padding rule,
     /// pads that crop (negative totals of output_shape) included.
     #[test]

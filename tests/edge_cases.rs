@@ -1,5 +1,5 @@
 //! Numeric edge cases, defined and pinned for every engine (issue 8, item 5): NaN and infinity
-//! propagation (the exact-sum rule of NUMERICS.md), the sign of zero results, subnormal inputs
+//! propagation (the exact-sum rule of docs/numerics.md section 5), the sign of zero results, subnormal inputs
 //! and outputs, overflow to infinity, and empty arrays. The "Numeric edge cases" table meant for
 //! README summarises what is pinned here, one row per section of this file.
 //!

@@ -52,7 +52,7 @@ fn pow2(e: i32) -> f64 {
 
 #[test]
 fn double_rounding_trap_f32() {
-    // NUMERICS.md: 1 + 2^-24 + 2^-80 rounds to 1 + 2^-23 in f32; its f64 sum is the tie
+    // docs/numerics.md section 4: 1 + 2^-24 + 2^-80 rounds to 1 + 2^-23 in f32; its f64 sum is the tie
     // 1 + 2^-24, which rounds to 1.0.
     let x = [1.0f32, pow2(-24) as f32, pow2(-80) as f32];
     let w = [1.0f32; 3];

@@ -254,7 +254,7 @@ impl Request {
         })
     }
 
-    /// ONNX's definition (SEMANTICS.md section 6), as conv-oracle implements it.
+    /// ONNX's definition (docs/semantics.md section 6), as conv-oracle implements it.
     fn transpose_spec(&self) -> Result<TransposeSpec, String> {
         let padding = match (&self.output_shape, self.auto_pad.as_str()) {
             (Some(shape), a @ ("NOTSET" | "SAME_UPPER" | "SAME_LOWER")) => {
@@ -342,7 +342,7 @@ struct Refusal {
 /// Which peer refusals are documented, and when they happen (`None`: the peer computes).
 ///
 /// 1. onnxruntime Conv rejects any dilation > 1 together with SAME_UPPER / SAME_LOWER
-///    (SEMANTICS.md section 8); onnx.reference computes those.
+///    (docs/semantics.md section 8); onnx.reference computes those.
 /// 2. onnxruntime ConvTranspose checks that a forward Conv of its output gives back the input
 ///    extent: with its padding clamped at zero it needs `output_padding + max(0, -total) <
 ///    stride` on every axis (so `output_padding >= stride` is refused even where PyTorch's

@@ -1,4 +1,4 @@
-//! Snapshot tests a person checks by eye against SEMANTICS.md sections 2-4: padding with
+//! Snapshot tests a person checks by eye against docs/semantics.md sections 2-4: padding with
 //! symbolic letters, the input index each output tap reads, resolved SAME pads, and which peers
 //! accept a pad. Every table is integers and letters; no float dumps.
 //!

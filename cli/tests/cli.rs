@@ -649,7 +649,7 @@ fn conv_command_matches_the_layer_api() {
         expected.view()
     );
 
-    // ONNX SAME_UPPER, int64: SEMANTICS.md section 2 example.
+    // ONNX SAME_UPPER, int64: docs/semantics.md section 2 example.
     let x8 = ArrayD::from_shape_vec(IxDyn(&[1, 1, 8]), (1..=8i64).collect()).expect("shape");
     let w3 = ArrayD::from_shape_vec(IxDyn(&[1, 1, 3]), vec![1i64, 10, 100]).expect("shape");
     let (x8p, w3p) = (write(d, "x8.npy", &x8), write(d, "w3.npy", &w3));
@@ -680,7 +680,7 @@ fn conv_command_matches_the_layer_api() {
 
 #[test]
 fn conv_transpose_command() {
-    // SEMANTICS.md section 6 (onnxruntime 1.32): x=[1,2,3], w=[1,10,100], s=2.
+    // docs/semantics.md section 6 (onnxruntime 1.32): x=[1,2,3], w=[1,10,100], s=2.
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 3]), vec![1i64, 2, 3]).expect("shape");

@@ -4,7 +4,7 @@
 //!
 //! | section | what |
 //! |---|---|
-//! | [`Section::Catalogue`] | fixed problems: SEMANTICS.md's worked example (`x = [1 2 3]`, `w = [1 10 100]`, stride 2) with explicit pads, `SAME_UPPER`, `SAME_LOWER` and `output_shape`; output padding; stride, dilation, groups, bias, batch, rank 2 and 3; `output_shape` totals that are odd, zero and negative under every `auto_pad` |
+//! | [`Section::Catalogue`] | fixed problems: the worked example of docs/semantics.md section 6 (`x = [1 2 3]`, `w = [1 10 100]`, stride 2) with explicit pads, `SAME_UPPER`, `SAME_LOWER` and `output_shape`; output padding; stride, dilation, groups, bias, batch, rank 2 and 3; `output_shape` totals that are odd, zero and negative under every `auto_pad` |
 //! | [`Section::Oracle`] | random problems inside the capabilities, judged against the correctly rounded result ([`crate::compare::judge_transpose`]), shrunk on failure |
 //! | [`Section::Invalid`] | problems every engine must refuse (channel mismatch, groups, zero stride, output too small, ...) |
 //! | [`Section::Metamorphic`] | adjointness: `<conv_transpose(x), z> == <x, conv(z)>` for the forward convolution with the same stride, dilation, pads and groups, exact in rationals; the engine's side may be off by what the tolerance allows per element times `\|z\|` |
@@ -267,7 +267,7 @@ fn catalogue<T: Element>() -> Vec<Entry<T>> {
         )
         .unwrap_or_else(|_| ArrayD::from_elem(IxDyn(&[1, 1, 1]), T::from_f64(0.0))))
     };
-    // SEMANTICS.md section 6: x = [1 2 3], w = [1 10 100], stride 2.
+    // docs/semantics.md section 6: x = [1 2 3], w = [1 10 100], stride 2.
     use TransposePadding as P;
     for (name, padding, op) in [
         ("worked example, no padding", P::Explicit(vec![(0, 0)]), 0),

@@ -35,7 +35,7 @@
 //!    `d = s - r` (exact: Sterbenz), the output is `r` when `|d| + E` is below half the gap
 //!    from `r` to its neighbours (a quarter of `r`'s ulp when `r` is a power of two: the
 //!    smaller gap below); then every real in the interval rounds to `r`. Rounding `s` to
-//!    `f32` without this check would be the double-rounding trap of NUMERICS.md
+//!    `f32` without this check would be the double-rounding trap of docs/numerics.md section 4
 //!    (`1 + 2^-24 + 2^-80`).
 //!
 //!    On x86-64 with AVX-512F this tier computes four output channels of a group at a time:

@@ -4,7 +4,7 @@
 //!    symmetric and wrap fill a pad longer than the input *iteratively*, copying chunks of the
 //!    already-padded array outwards, which is a different algorithm from the modulo index map in
 //!    `src/boundary.rs`. Done on 1-D lanes, axis by axis, as numpy does.
-//! 2. Translate the padding rule into explicit pads with our own arithmetic from SEMANTICS.md
+//! 2. Translate the padding rule into explicit pads with our own arithmetic from docs/semantics.md
 //!    section 2 (not `geometry.rs`).
 //! 3. Count the window positions that fit in the padded input (no output-length formula), cut
 //!    each window with ndarray slicing (step = dilation), reverse it for true convolution,
@@ -128,7 +128,7 @@ pub fn compare<T: Elem>(case: &Case<T>, mutant: Mutant) -> Result<(), String> {
     }
 }
 
-/// The pads a padding rule asks for on one axis, from SEMANTICS.md section 2.
+/// The pads a padding rule asks for on one axis, from docs/semantics.md section 2.
 ///
 /// `span` is the distance from the first to the last tap plus one, `d*(k-1) + 1`.
 pub fn rule_pads(
@@ -493,7 +493,7 @@ fn set_wrap_both<T: Clone>(
     (new_left_pad as usize, new_right_pad as usize)
 }
 
-/// numpy.pad's own documented examples and SEMANTICS.md section 4, on the transcription.
+/// numpy.pad's own documented examples and docs/semantics.md section 4, on the transcription.
 #[test]
 fn numpy_pad_1d_matches_numpy_examples() {
     let pad = |x: &[i64], lo, hi, mode: Boundary<i64>| numpy_pad_1d(x, lo, hi, &mode, Mutant::None);
@@ -519,7 +519,7 @@ fn numpy_pad_1d_matches_numpy_examples() {
         pad(&a, 2, 3, Boundary::Constant(7)),
         [7, 7, 1, 2, 3, 4, 5, 7, 7, 7]
     );
-    // SEMANTICS.md section 4, [a b c d] = [1 2 3 4] padded by 6 each side.
+    // docs/semantics.md section 4, [a b c d] = [1 2 3 4] padded by 6 each side.
     let d = [1, 2, 3, 4];
     assert_eq!(
         pad(&d, 6, 6, Boundary::Reflect),

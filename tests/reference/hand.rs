@@ -48,7 +48,7 @@ fn one_d_stride_and_dilation() {
     let spec = ConvSpec::new().stride([2]).dilation([2]);
     assert_eq!(flat(run(one_to_eight(), w.clone(), spec)), [531, 753]);
 
-    // SEMANTICS.md section 2: n = 8, pads (1, 2), d = 2, s = 3 gives 3 outputs.
+    // docs/semantics.md section 2: n = 8, pads (1, 2), d = 2, s = 3 gives 3 outputs.
     // xb = [0 1 2 3 4 5 6 7 8 0 0] (11 long); taps at p*3 + {0, 2, 4}:
     //   y[0] = xb[0] + 10*xb[2] + 100*xb[4]  = 0 + 20 + 400 = 420
     //   y[1] = xb[3] + 10*xb[5] + 100*xb[7]  = 3 + 50 + 700 = 753
@@ -72,7 +72,7 @@ fn one_d_stride_and_dilation() {
 
 #[test]
 fn same_upper_and_lower_match_onnxruntime() {
-    // SEMANTICS.md section 2, measured on onnxruntime. n = 8, k = 3, s = 2:
+    // docs/semantics.md section 2, measured on onnxruntime. n = 8, k = 3, s = 2:
     // out = ceil(8/2) = 4, P = (4-1)*2 + 3 - 8 = 1.
     // SAME_UPPER (0, 1): xb = [1 2 3 4 5 6 7 8 0], taps at 2p + {0,1,2}:
     //   1+20+300 = 321, 3+40+500 = 543, 5+60+700 = 765, 7+80+0 = 87
@@ -184,7 +184,7 @@ fn two_d_asymmetric_pads_every_boundary_mode() {
 
 #[test]
 fn pads_longer_than_the_input() {
-    // SEMANTICS.md section 4, n = 4, [a b c d] = [1 2 3 4], pad 6 each side, 1-tap kernel of 1:
+    // docs/semantics.md section 4, n = 4, [a b c d] = [1 2 3 4], pad 6 each side, 1-tap kernel of 1:
     //   reflect   a b c d c b | a b c d | c b a b c d
     //   symmetric c d d c b a | a b c d | d c b a a b
     //   wrap      c d a b c d | a b c d | a b c d a b

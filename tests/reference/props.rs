@@ -191,7 +191,7 @@ pub fn small_complex() -> impl Strategy<Value = Complex<f64>> + Clone {
     (-9i32..=9, -9i32..=9).prop_map(|(re, im)| Complex::new(f64::from(re), f64::from(im)))
 }
 
-/// The output length SEMANTICS.md section 2 states for a rule, where it states one.
+/// The output length docs/semantics.md section 2 states for a rule, where it states one.
 fn stated_output_len(rule: &Padding, n: usize, k: usize, s: usize, d: usize) -> Option<usize> {
     match rule {
         Padding::SameUpper | Padding::SameLower => Some(n.div_ceil(s)),
@@ -216,7 +216,7 @@ proptest! {
     #![proptest_config(config(128))]
 
     /// Valid, Full, SAME_UPPER, SAME_LOWER and PyTorch 'same', translated to explicit pads
-    /// with our own arithmetic; the output lengths SEMANTICS.md states are checked as well.
+    /// with our own arithmetic; the output lengths docs/semantics.md states are checked as well.
     #[test]
     fn padding_rules_match_own_arithmetic(case in cases(shape(3, 5, RULES.to_vec()), small_i64())) {
         compare(&case, Mutant::None).map_err(TestCaseError::fail)?;
@@ -279,7 +279,7 @@ proptest! {
 /// The definition agrees with itself on a hand case: keeps the helpers honest.
 #[test]
 fn definition_reproduces_a_hand_case() {
-    // SAME_UPPER on x = 1..8, w = [1 10 100], s = 2: [321 543 765 87] (SEMANTICS.md section 2).
+    // SAME_UPPER on x = 1..8, w = [1 10 100], s = 2: [321 543 765 87] (docs/semantics.md section 2).
     let case = Case {
         batch: 1,
         groups: 1,
