@@ -12,8 +12,8 @@ use conv_oracle::engine::ConvEngine;
 use conv_oracle::engine::direct::DirectEngine;
 use conv_oracle::engine::fft::FftEngine;
 use conv_oracle::engine::method::CostModel;
-use conv_oracle::reference::Problem;
-use conv_oracle::spec::{ConvSpec, Flip, Limits, Padding};
+use conv_oracle::problem::Problem;
+use conv_oracle::problem::{ConvSpec, Flip, Limits, Padding};
 use std::hint::black_box;
 use std::time::Instant;
 

@@ -17,10 +17,11 @@
 //! [`commutativity`] (11), [`convolution_theorem`] (12). Their index, `proofs/README.md`:
 #![doc = include_str!("../proofs/README.md")]
 
-use crate::layer::{InputLayout, KernelLayout, LayerSpec, PaddingMode};
+use crate::api::layer::{LayerSpec, PaddingMode};
+use crate::api::signal::{Boundary2d, Mode, convolve, convolve2d, correlate};
+use crate::problem::Padding;
+use crate::problem::{InputLayout, KernelLayout};
 use crate::scalar::Ring;
-use crate::signal::{Boundary2d, Mode, convolve, convolve2d, correlate};
-use crate::spec::Padding;
 use crate::symbolic::{Poly, variables};
 use ndarray::{Array1, Array2, ArrayD, Axis, Ix1, Ix2, IxDyn};
 
@@ -409,7 +410,7 @@ type Op1d = fn(
     ndarray::ArrayView1<'_, Poly>,
     ndarray::ArrayView1<'_, Poly>,
     Mode,
-) -> Result<Array1<Poly>, crate::ConvError>;
+) -> Result<Array1<Poly>, crate::problem::ConvError>;
 
 fn full_1d(op: Op1d, a: &Array1<Poly>, b: &Array1<Poly>) -> Vec<Poly> {
     op(a.view(), b.view(), Mode::Full)
@@ -502,7 +503,7 @@ fn layer(
     b: Option<&Array1<Poly>>,
     spec: &LayerSpec,
 ) -> Vec<Poly> {
-    crate::layer::conv(x.view(), w.view(), b.map(|b| b.view()), spec)
+    crate::api::layer::conv(x.view(), w.view(), b.map(|b| b.view()), spec)
         .map(|y| y.iter().cloned().collect())
         .unwrap_or_default()
 }
@@ -531,7 +532,7 @@ fn circular_equivariance() -> Vec<Sides> {
         for (p, q) in (1..=3).flat_map(|a| (1..=3).map(move |b| (a, b))) {
             let x = variables("x", &[1, 1, h, w]);
             let k = variables("w", &[1, 1, p, q]);
-            if crate::layer::conv(x.view(), k.view(), None, &spec).is_err() {
+            if crate::api::layer::conv(x.view(), k.view(), None, &spec).is_err() {
                 continue; // a circular pad wider than the input: refused, not covered
             }
             for shift in (0..h).flat_map(|a| (0..w).map(move |b| [a, b])) {
@@ -625,7 +626,7 @@ fn multichannel_cases() -> Vec<Sides> {
                     .permuted_axes(IxDyn(&[3, 2, 0, 1]))
                     .as_standard_layout()
                     .to_owned();
-                let y = crate::layer::conv(
+                let y = crate::api::layer::conv(
                     nchw.view(),
                     oihw.view(),
                     Some(b.view()),
@@ -737,7 +738,7 @@ fn stacked_cases() -> Vec<Sides> {
                 let mut y = variables("x", &[1, 1, n]);
                 for l in 0..layers {
                     let w = variables(&format!("w{l}"), &[1, 1, k]);
-                    y = crate::layer::conv(y.view(), w.view(), None, &LayerSpec::default())
+                    y = crate::api::layer::conv(y.view(), w.view(), None, &LayerSpec::default())
                         .unwrap_or_else(|_| ArrayD::from_elem(IxDyn(&[1, 1, 0]), Poly::zero()));
                 }
                 let left = y.iter().map(|p| inputs_read(&[p])).collect();
@@ -981,7 +982,7 @@ fn drop_frames(x: &ArrayD<Poly>, s: usize) -> ArrayD<Poly> {
 fn time_shift(x_shape: &[usize], w_shape: &[usize], s: usize) -> Option<Sides> {
     let x = variables("x", x_shape);
     let w = variables("w", w_shape);
-    let y = crate::layer::conv(x.view(), w.view(), None, &channels_last()).ok()?;
+    let y = crate::api::layer::conv(x.view(), w.view(), None, &channels_last()).ok()?;
     Some(Sides {
         shapes: format!("x: {:?}, w: {w_shape:?}, s = {s}", &x_shape[1..]),
         left: layer(&drop_frames(&x, s), &w, None, &channels_last()),

@@ -11,7 +11,7 @@
 //! conjugate (any commutative ring with an involution).
 //!
 //! What it does not cover: floating point, whose addition is not associative (a float result
-//! depends on the order of the sum; the crate bounds that error in [`crate::compare`]); shapes
+//! depends on the order of the sum; the crate bounds that error in [`crate::tolerance`]); shapes
 //! other than the ones run (a symbolic run is a proof for its shapes only, and `proofs/` states
 //! the bounds it covers); and non-commutative rings (matrices as elements).
 //!

@@ -13,20 +13,21 @@
 //! number, which is exact for an `f64`), and the group carries `terms` (`K`) and the format's
 //! `unitRoundoff` `u` and `subnormalMin` `eta`: the bound is
 //! `(gamma_K A + u |y| + (K + 2)(1 + gamma_K) eta)(1 + 2^-48)` with `gamma_K = K u / (1 - K u)`
-//! ([`crate::compare::componentwise_bound_cr`]).
+//! ([`crate::tolerance::componentwise_bound_cr`]).
 //!
-//! Suites: `core` (every padding rule, boundary and flip of [`crate::ConvSpec`], stride,
+//! Suites: `core` (every padding rule, boundary and flip of [`crate::problem::ConvSpec`], stride,
 //! dilation, groups, bias, ranks 1 to 3, float32 and float64) and `onnx` (ONNX `Conv` with
 //! `auto_pad` and `ConvTranspose` with `output_padding`, `output_shape` and `auto_pad`,
 //! float32). [`write_suite`] writes them deterministically: the same build writes the same
 //! bytes.
 
-use crate::compare::{Float, abs_sums, exact_transpose, transpose_terms};
 use crate::engine::ConvEngine;
 use crate::engine::exact::{ExactElement, ExactEngine};
-use crate::layer::{AutoPad, TransposePadding, TransposeProblem, TransposeSpec};
-use crate::reference::Problem;
-use crate::spec::{Boundary, ConvSpec, Flip, Padding};
+use crate::oracle::{abs_sums, exact_transpose, transpose_terms};
+use crate::problem::Problem;
+use crate::problem::{AutoPad, TransposePadding, TransposeProblem, TransposeSpec};
+use crate::problem::{Boundary, ConvSpec, Flip, Padding};
+use crate::tolerance::Float;
 use ndarray::{Array1, ArrayD, IxDyn};
 use serde_json::{Value, json};
 

@@ -4,7 +4,7 @@
 //! Expected values are derived here from the definitions (bit patterns, `next_up` steps,
 //! `gamma_K` written out), never read back from the code under test.
 
-use conv_oracle::compare::{
+use conv_oracle::tolerance::{
     Aggregate, Failure, Model, Preset, Report, Verdict, judge_elements, ulp_distance_f32,
     ulp_distance_f64,
 };

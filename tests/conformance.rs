@@ -6,7 +6,6 @@
 
 mod common;
 use common::{Num, fft_model};
-use conv_oracle::compare::Model;
 use conv_oracle::conformance::{
     BoundaryRule, Capabilities, Config, ConformanceReport, PaddingRule, Section, Tolerance, check,
     check_sections,
@@ -16,6 +15,7 @@ use conv_oracle::engine::direct::DirectEngine;
 use conv_oracle::engine::exact::ExactEngine;
 use conv_oracle::engine::fft::FftEngine;
 use conv_oracle::engine::{ConvEngine, ReferenceEngine};
+use conv_oracle::tolerance::Model;
 use conv_oracle::{Boundary, ConvError, Flip, Padding, Problem};
 use ndarray::{ArrayD, IxDyn};
 
@@ -600,7 +600,7 @@ fn conv_oracle_counterexample(engine: &dyn conv_oracle::engine::ConvEngine<f64>)
     let spec = conv_oracle::ConvSpec::new().padding(conv_oracle::Padding::SameUpper).boundary(conv_oracle::Boundary::Zeros).flip(conv_oracle::Flip::Correlation);
     let p = conv_oracle::Problem::new(input.view(), weight.view()).spec(spec);
     let got = engine.conv(&p).expect("a valid problem");
-    let report = conv_oracle::compare::judge(&p, got.view(), &conv_oracle::compare::Model::Componentwise).unwrap();
+    let report = conv_oracle::oracle::judge(&p, got.view(), &conv_oracle::tolerance::Model::Componentwise).unwrap();
     assert!(report.passed(), "{report}");
 }
 

@@ -9,7 +9,6 @@
 mod common;
 use common::{Num, fft_model};
 use conv_oracle::ConvError;
-use conv_oracle::compare::{Model, exact_transpose, judge_transpose};
 use conv_oracle::conformance::transpose::{TransposeCapabilities, check_transpose};
 use conv_oracle::conformance::{Config, Section, Tolerance};
 use conv_oracle::engine::direct::DirectEngine;
@@ -19,6 +18,8 @@ use conv_oracle::engine::{ConvTransposeEngine, ReferenceEngine, Stuffed};
 use conv_oracle::layer::{
     AutoPad, TransposePadding, TransposeProblem, TransposeSpec, transpose_literal,
 };
+use conv_oracle::oracle::{exact_transpose, judge_transpose};
+use conv_oracle::tolerance::Model;
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 

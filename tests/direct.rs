@@ -8,13 +8,14 @@
 mod common;
 use common::{SEED, cfg};
 
-use conv_oracle::compare::{U32, U64, componentwise};
 use conv_oracle::engine::ConvEngine;
 use conv_oracle::engine::direct::{
     CHUNK, DirectElement, DirectEngine, DirectFallback, DirectPath, Mutation, SHORT_ROW,
 };
-use conv_oracle::fft_properties::{LayoutSizes, layout_with};
-use conv_oracle::properties::{Arr, search};
+use conv_oracle::testing::cases::Arr;
+use conv_oracle::testing::cases::{LayoutSizes, layout_with};
+use conv_oracle::testing::search;
+use conv_oracle::tolerance::{U32, U64, componentwise};
 use conv_oracle::{Boundary, ConvError, ConvSpec, Flip, Limits, Padding, Problem, Ring, conv};
 use ndarray::{Array1, ArrayD, Axis, IxDyn, Slice};
 use num_complex::Complex;
@@ -789,7 +790,7 @@ fn paths_are_printable_values() {
 /// `Ok` equal to the reference where that is cheap to compute.
 #[test]
 fn absurd_requests_do_not_panic() {
-    use conv_oracle::properties::{AbsurdCase, absurd_case};
+    use conv_oracle::verify::signal::{AbsurdCase, absurd_case};
     use ndarray::Dimension;
     use std::panic::{AssertUnwindSafe, catch_unwind};
     let check = |c: &AbsurdCase| -> Result<(), String> {

@@ -20,12 +20,11 @@
 //! - exact: the exact sum of the terms rounded once (`-0` when every term is `-0`);
 //! - FFT: non-finite data goes to the reference; otherwise only the normwise bound is
 //!   promised, so FFT values are pinned where a derivation fixes them and otherwise judged by
-//!   the engine's own model (`compare::judge` with `FftEngine::normwise_model`).
+//!   the engine's own model (`conv_oracle::oracle::judge` with `FftEngine::normwise_model`).
 //!
 //! The last section holds the two FFT bugs this file found (both fixed): their tests fail on
 //! the code before the fix.
 
-use conv_oracle::compare::{Float, Model, judge, judge_elements, judge_transpose};
 use conv_oracle::engine::dense::DenseEngine;
 use conv_oracle::engine::direct::{DirectElement, DirectEngine};
 use conv_oracle::engine::exact::{ExactElement, ExactEngine};
@@ -33,6 +32,8 @@ use conv_oracle::engine::fft::{Blocking, FftElement, FftEngine};
 use conv_oracle::engine::method::{Method, MethodEngine};
 use conv_oracle::engine::{ConvEngine, ConvTransposeEngine, ReferenceEngine, Stuffed};
 use conv_oracle::layer::{LayerSpec, TransposeProblem, TransposeSpec, conv_transpose};
+use conv_oracle::oracle::{judge, judge_transpose};
+use conv_oracle::tolerance::{Float, Model, judge_elements};
 use conv_oracle::{Boundary, ConvError, ConvSpec, Padding, Problem, Ring};
 use ndarray::{Array1, ArrayD, IxDyn};
 use std::cell::RefCell;
@@ -279,7 +280,7 @@ impl<T: El> Runs<T> {
         }
     }
 
-    /// These engines' results pass `compare::judge` under `model` (`None`: the FFT engine's
+    /// These engines' results pass `conv_oracle::oracle::judge` under `model` (`None`: the FFT engine's
     /// own normwise model).
     fn judged(&self, engines: &[Eng], model: Option<&Model>) {
         let p = self.data.problem();
@@ -838,7 +839,7 @@ fn empty_arrays_elsewhere() {
     let lit = conv_transpose(x.view(), w.view(), None, &TransposeSpec::default()).unwrap();
     assert_eq!(lit.shape(), &[0, 1, 4]);
     assert_eq!(
-        conv_oracle::compare::exact_transpose(&p).unwrap().shape(),
+        conv_oracle::oracle::exact_transpose(&p).unwrap().shape(),
         &[0, 1, 4]
     );
     let stuffed = Stuffed::new(DirectEngine::new())
@@ -865,7 +866,7 @@ fn empty_arrays_elsewhere() {
             conv_transpose(x.view(), w.view(), None, &spec).unwrap_err(),
             want
         );
-        assert_eq!(conv_oracle::compare::exact_transpose(&p).unwrap_err(), want);
+        assert_eq!(conv_oracle::oracle::exact_transpose(&p).unwrap_err(), want);
         assert_eq!(
             Stuffed::new(DirectEngine::new())
                 .conv_transpose(&p)
@@ -923,7 +924,7 @@ fn transposed_outputs_without_terms() {
         let w = ArrayD::from_shape_vec(IxDyn(&[1, 1, 1]), vec![w]).unwrap();
         let p = TransposeProblem::new(x.view(), w.view()).spec(spec.clone());
         let lit = conv_transpose(x.view(), w.view(), None, &spec).unwrap();
-        let exact = conv_oracle::compare::exact_transpose(&p).unwrap();
+        let exact = conv_oracle::oracle::exact_transpose(&p).unwrap();
         let stuffed = Stuffed::new(DirectEngine::new())
             .conv_transpose(&p)
             .unwrap();
@@ -958,7 +959,7 @@ fn transposed_outputs_without_terms() {
 
 // ------------------------------------------------------------------------------ the judge's rules
 
-/// `compare::judge_elements` (the CLI's `judge`): special values first, for every model.
+/// `tolerance::judge_elements` (the CLI's `judge`): special values first, for every model.
 #[test]
 fn judge_rules_for_special_values() {
     let models = [
@@ -1006,8 +1007,8 @@ fn judge_rules_for_special_values() {
     assert!(!verdict(&Model::Exact, INF, f64::MAX, f64::MAX));
     // The ULP line through zero: +-eta are 2 apart, +-0 are 0 apart.
     let eta = f64::from_bits(1);
-    assert_eq!(conv_oracle::compare::ulp_distance_f64(eta, -eta), 2);
-    assert_eq!(conv_oracle::compare::ulp_distance_f64(0.0, -0.0), 0);
+    assert_eq!(conv_oracle::tolerance::ulp_distance_f64(eta, -eta), 2);
+    assert_eq!(conv_oracle::tolerance::ulp_distance_f64(0.0, -0.0), 0);
     assert!(verdict(&Model::Ulp(2), -eta, eta, 0.0));
     assert!(!verdict(&Model::Ulp(1), -eta, eta, 0.0));
 }
@@ -1045,7 +1046,7 @@ fn fft_overflow_fallback_is_within_its_own_model() {
 /// final rounding to `f32` as relative (`u |y|`) only; in the subnormal range it is absolute,
 /// up to `2^-150`. Here the exact value is `2^-150 + 2^-298`, the FFT (correctly, within its
 /// transform error) lands on the f32 tie `2^-150` and rounds to 0: an error of `2^-150`
-/// against a stated bound of about `4e-53`. (`compare::judge` still passes it: its `sqrt(T)
+/// against a stated bound of about `4e-53`. (`conv_oracle::oracle::judge` still passes it: its `sqrt(T)
 /// eta` term for the reference's own rounding is twice what that needs.)
 #[test]
 fn fft_f32_bound_covers_subnormal_output_rounding() {

@@ -10,12 +10,13 @@ use common::{cfg, qc};
 use conv_oracle::engine::ConvEngine;
 use conv_oracle::engine::direct::DirectEngine;
 use conv_oracle::engine::exact::{ExactEngine, Mutation, Superacc};
-use conv_oracle::exact_properties::{
-    Data, ExactSample, Format, MUTANTS, block_case, case, check_correctly_rounded, check_rounding,
-    mutant_row,
+use conv_oracle::testing::DEFAULT_SEED;
+use conv_oracle::testing::cases::Arr;
+use conv_oracle::testing::cases::Case;
+use conv_oracle::testing::exact_data::{
+    Data, ExactSample, Format, block_case, case, check_rounding,
 };
-use conv_oracle::fft_properties::Case;
-use conv_oracle::properties::{Arr, DEFAULT_SEED};
+use conv_oracle::verify::exact::{MUTANTS, check_correctly_rounded, mutant_row};
 use conv_oracle::{Boundary, ConvSpec, Flip, Padding, Problem};
 use ndarray::{Array1, ArrayD, IxDyn, array};
 use num_bigint::BigInt;
@@ -475,8 +476,9 @@ fn quickcheck_truncating_engine_fails() {
 
 #[test]
 fn judge_uses_the_correctly_rounded_result_and_reports_the_worst_terms() {
-    use conv_oracle::compare::{Model, judge};
     use conv_oracle::engine::direct::Mutation as DirectMutation;
+    use conv_oracle::oracle::judge;
+    use conv_oracle::tolerance::Model;
     let mut state = DEFAULT_SEED;
     let mut next = || {
         state = state

@@ -1,27 +1,28 @@
-//! The FFT engine against the reference: the normwise bound of `compare::fft` holds on random,
+//! The FFT engine against the reference: the normwise bound of `tolerance::fft` holds on random,
 //! many-decade and cancelling data (proptest and quickcheck); integers come back exact (and
 //! the engine says which path it took); non-finite data gives exactly the reference's result;
 //! the bound is not vacuous; deliberately wrong FFT engines fail; and the transform error
-//! model the bound assumes (assumption T in `compare::fft`) is measured against a
+//! model the bound assumes (assumption T in `tolerance::fft`) is measured against a
 //! double-double DFT.
 //!
 //! Case strategies, the independent bound and both checks (against the f64 reference and
-//! against the exact result) live in `conv_oracle::fft_properties`, shared with `verify`.
+//! against the exact result) live in `conv_oracle::verify::fft`, shared with `verify`.
 
 mod common;
 use common::{SEED, cfg, qc};
 
-use conv_oracle::compare::fft::{TWIDDLE_ERROR, TransformPrecision, distance, transform_error};
-use conv_oracle::compare::judge;
-use conv_oracle::compare::{U32, U64};
 use conv_oracle::engine::ConvEngine;
 use conv_oracle::engine::fft::{Blocking, Fallback, FftEngine, FftPath, Mutation, fast_len};
-use conv_oracle::fft_properties::{
-    Case, Dist, FftSample, MUTATIONS, OVERLAP_ADD_CAP, RATIO_FLOOR, array, block_parts,
-    boundary_of, case, check_against_reference, check_exact, exact_conv, fft_bounds, layout,
-    mutant_engine, reference_bounds, run_fft_battery, transform,
+use conv_oracle::oracle::judge;
+use conv_oracle::testing::cases::Arr;
+use conv_oracle::testing::cases::{Case, Dist, FftSample, array, boundary_of, case, layout};
+use conv_oracle::testing::search;
+use conv_oracle::tolerance::fft::{TWIDDLE_ERROR, TransformPrecision, distance, transform_error};
+use conv_oracle::tolerance::{U32, U64};
+use conv_oracle::verify::fft::{
+    MUTATIONS, OVERLAP_ADD_CAP, RATIO_FLOOR, block_parts, check_against_reference, check_exact,
+    exact_conv, fft_bounds, mutant_engine, reference_bounds, run_fft_battery, transform,
 };
-use conv_oracle::properties::{Arr, search};
 use conv_oracle::{Boundary, ConvError, ConvSpec, Flip, Padding, Problem, conv};
 use ndarray::{Array1, ArrayD, Axis, Dimension, IxDyn};
 use num_complex::Complex;
@@ -933,7 +934,7 @@ fn vectors(n: usize, seed: u64) -> Vec<Vec<C64>> {
     out
 }
 
-/// Assumption (T) of `compare::fft`: for every 3-smooth length up to 1296 (and c2c forward at
+/// Assumption (T) of `tolerance::fft`: for every 3-smooth length up to 1296 (and c2c forward at
 /// 2048, 2304, 3456, 4096), rustfft's c2c
 /// (forward and inverse) and realfft's r2c / c2r (even lengths) are within `phi_n` of the
 /// exact transform, normwise (`phi_n sqrt(n) ||x||`, half spectra in the h-norm) and, for the
@@ -1051,7 +1052,7 @@ fn transform_error_model() {
     );
 }
 
-/// The twiddle error `mu` bounded in `compare::fft` (16.5 u): rustfft's and realfft's formula
+/// The twiddle error `mu` bounded in `tolerance::fft` (16.5 u): rustfft's and realfft's formula
 /// (`theta = (-2 PI / n) k`, then cos and sin) against double-double values, every `k < n`
 /// for every 3-smooth `n` up to 4096.
 #[test]
@@ -1117,8 +1118,13 @@ fn single_fft_conv(p: &Problem<'_, f32>, bug: SingleBug) -> Option<ArrayD<f32>> 
     let geo = p.validate().ok()?;
     let mut pads = vec![(0, 0), (0, 0)];
     pads.extend(geo.pads());
-    let xb =
-        conv_oracle::boundary::pad(p.input.view(), &pads, &p.spec.boundary, &p.spec.limits).ok()?;
+    let xb = conv_oracle::problem::boundary::pad(
+        p.input.view(),
+        &pads,
+        &p.spec.boundary,
+        &p.spec.limits,
+    )
+    .ok()?;
     let (batch, c_in) = (xb.shape()[0], xb.shape()[1]);
     let (c_out, cg) = (p.weight.shape()[0], p.weight.shape()[1]);
     let og = c_out / p.spec.groups;
@@ -1398,7 +1404,7 @@ fn single_precision_transform_error_model() {
 /// error, never a panic, and `Ok` equal to the reference.
 #[test]
 fn absurd_requests_do_not_panic() {
-    use conv_oracle::properties::{AbsurdCase, absurd_case};
+    use conv_oracle::verify::signal::{AbsurdCase, absurd_case};
     use ndarray::Dimension;
     use std::panic::{AssertUnwindSafe, catch_unwind};
     let check = |c: &AbsurdCase| -> Result<(), String> {
@@ -1439,7 +1445,7 @@ trait AbsurdF64 {
     fn case_f64_spec(&self) -> ConvSpec<f64>;
 }
 
-impl AbsurdF64 for conv_oracle::properties::AbsurdCase {
+impl AbsurdF64 for conv_oracle::verify::signal::AbsurdCase {
     fn case_f64_spec(&self) -> ConvSpec<f64> {
         let s = &self.spec;
         ConvSpec {

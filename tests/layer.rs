@@ -1,4 +1,4 @@
-//! The layer battery (`conv_oracle::layer_properties`) driven through proptest's macro (fixed
+//! The layer battery (`conv_oracle::verify::layer`) driven through proptest's macro (fixed
 //! seed) and quickcheck (seeded `Gen`), hand-computed transposed convolutions and dense
 //! matrices, the chapter's parameter counts, and a deliberately wrong engine or operator for
 //! every property, each caught.
@@ -11,10 +11,13 @@ use conv_oracle::engine::{ConvEngine, ReferenceEngine};
 use conv_oracle::layer::{
     self, InputLayout, KernelLayout, LayerSpec, TransposePadding, TransposeSpec, conv_transpose,
 };
-use conv_oracle::layer_properties::{
-    self as lp, AdjointCase, ConvCase, DenseLayerCase, LayerOps, PointwiseCase, ShiftCase,
-    adjoint_case, circular_same_shift_case, circular_shift_case, conv_case,
-    conv_transpose_is_adjoint, cube_layout_case, dense_layer_case, dense_layer_commutes_with_shift,
+use conv_oracle::testing::cases::Arr;
+use conv_oracle::testing::search;
+use conv_oracle::verify::layer as lp;
+use conv_oracle::verify::layer::{
+    AdjointCase, ConvCase, DenseLayerCase, LayerOps, PointwiseCase, ShiftCase, adjoint_case,
+    circular_same_shift_case, circular_shift_case, conv_case, conv_transpose_is_adjoint,
+    cube_layout_case, dense_layer_case, dense_layer_commutes_with_shift,
     dense_matrix_commutes_with_shift, depthwise_case, engine_equals_reference, general_layout_case,
     groups_are_independent, interior_shift_case, interior_shift_equivariance, layout_case,
     layouts_are_permutations, locality_inside, locality_outside, parameter_counts,
@@ -23,7 +26,6 @@ use conv_oracle::layer_properties::{
     run_operator_battery, some_output_shift_matches, stride_two_shift_one_case, strided_shift_case,
     zero_padding_shift_case,
 };
-use conv_oracle::properties::{Arr, search};
 use conv_oracle::{Boundary, ConvError, ConvSpec, Flip, Padding, Problem, conv};
 use ndarray::{Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, IxDyn, Slice, array};
 use proptest::prelude::*;
@@ -1209,7 +1211,12 @@ fn dense_form_over_padded_input(p: &Problem<'_, i64>) -> Result<DenseForm<i64>, 
     let geo = p.validate()?;
     let mut pads = vec![(0, 0), (0, 0)];
     pads.extend(geo.pads());
-    let xp = conv_oracle::boundary::pad(p.input.view(), &pads, &p.spec.boundary, &p.spec.limits)?;
+    let xp = conv_oracle::problem::boundary::pad(
+        p.input.view(),
+        &pads,
+        &p.spec.boundary,
+        &p.spec.limits,
+    )?;
     let mut q = reborrow(p);
     q.input = xp.view();
     q.spec.padding = Padding::Valid;

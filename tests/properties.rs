@@ -1,19 +1,21 @@
 //! Property suites on exact element types, in proptest and in quickcheck, plus deliberately
 //! wrong engines that each property must catch.
 //!
-//! The checks themselves live in `conv_oracle::properties` (the battery `verify` runs); this
+//! The checks themselves live in `conv_oracle::verify::signal` (the battery `verify` runs); this
 //! file drives them through proptest's macro (fixed seed, committed regressions) and through
 //! quickcheck (seeded `Gen`), and shows that every property can fail.
 
 mod common;
 use common::{SEED, cfg, qc, to_result};
 
-use conv_oracle::properties::{
-    self, Arr, SignalEngine, arrays, associative, bilinear, bilinear_case, commutative,
-    convolve_is_correlate_reversed, correlate_swap, correlation_commutes, delta_case, delta_shift,
-    pair_and_mode, search,
-};
 use conv_oracle::signal::{Mode, convolve, correlate};
+use conv_oracle::testing::cases::Arr;
+use conv_oracle::testing::search;
+use conv_oracle::verify::signal::{
+    SignalEngine, arrays, associative, bilinear, bilinear_case, commutative,
+    convolve_is_correlate_reversed, correlate_swap, correlation_commutes, delta_case, delta_shift,
+    pair_and_mode,
+};
 use conv_oracle::{ConvError, Ring};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
 use num_complex::Complex;
@@ -99,8 +101,8 @@ proptest! {
     #![proptest_config(cfg(1024))]
 
     #[test]
-    fn proptest_no_panic(c in properties::absurd_case()) {
-        ok(properties::no_panic(&c))?;
+    fn proptest_no_panic(c in conv_oracle::verify::signal::absurd_case()) {
+        ok(conv_oracle::verify::signal::no_panic(&c))?;
     }
 }
 
@@ -134,7 +136,7 @@ fn proptest_finds_that_correlation_does_not_commute() {
 /// The battery `verify` runs passes on the reference, and covers every property.
 #[test]
 fn battery_passes_on_reference() {
-    let outcomes = properties::run_battery(32, SEED);
+    let outcomes = conv_oracle::verify::signal::run_battery(32, SEED);
     let names: std::collections::BTreeSet<_> = outcomes.iter().map(|o| o.property).collect();
     assert_eq!(
         names.into_iter().collect::<Vec<_>>(),
@@ -260,7 +262,7 @@ fn quickcheck_bilinear() {
         let g2 = ArrayD::from_shape_fn(g1.0.raw_dim(), |i| {
             q.0[1].0.get(i.clone()).copied().unwrap_or(-2)
         });
-        let case = properties::BilinearCase {
+        let case = conv_oracle::verify::signal::BilinearCase {
             f: [f1.clone(), Arr(f2)],
             g: [g1.clone(), Arr(g2)],
             ab: [i64::from(a), i64::from(b)],
@@ -376,8 +378,8 @@ fn correlate_is_convolve<T: Ring>(
     convolve(f, g, m)
 }
 
-fn failing<T: properties::Sample>(e: SignalEngine<T>) -> Vec<&'static str> {
-    properties::run_signal_battery(&e, 128, SEED)
+fn failing<T: conv_oracle::verify::signal::Sample>(e: SignalEngine<T>) -> Vec<&'static str> {
+    conv_oracle::verify::signal::run_signal_battery(&e, 128, SEED)
         .into_iter()
         .filter(|o| !o.passed)
         .map(|o| o.property)
@@ -463,7 +465,7 @@ fn wrong_engines_are_caught() {
 #[test]
 fn no_panic_harness_catches_a_panic() {
     // The no-panic property reports a panic as a failure (with the message), not a crash.
-    let r = search(properties::absurd_case(), 64, SEED, |c| {
+    let r = search(conv_oracle::verify::signal::absurd_case(), 64, SEED, |c| {
         std::panic::catch_unwind(|| {
             assert!(c.input.len() < 3, "planted panic");
         })
@@ -479,8 +481,8 @@ fn no_panic_harness_catches_a_panic() {
 /// `lo + hi` inside `pad` (a panic in debug builds). It must be a clean error.
 #[test]
 fn pad_of_empty_axis_by_usize_max_is_an_error() {
-    use conv_oracle::boundary::pad;
-    use conv_oracle::spec::{Boundary, Limits};
+    use conv_oracle::problem::boundary::pad;
+    use conv_oracle::problem::{Boundary, Limits};
     let x = ArrayD::<i64>::zeros(IxDyn(&[1, 1, 0]));
     let r = pad(
         x.view(),

@@ -6,10 +6,10 @@
 //! convolved result names the input index it read, and `0` can only mean the zero pad.
 
 use conv_oracle::ConvError;
-use conv_oracle::boundary::{Peer, pad, peer_acceptance, source_index};
-use conv_oracle::geometry::{output_len, resolve_pads};
+use conv_oracle::problem::boundary::{Peer, pad, peer_acceptance, source_index};
+use conv_oracle::problem::geometry::{output_len, resolve_pads};
+use conv_oracle::problem::{Boundary, Limits, Padding};
 use conv_oracle::signal::{Boundary2d, Mode, convolve, convolve2d, correlate, correlate2d};
-use conv_oracle::spec::{Boundary, Limits, Padding};
 use ndarray::{Array1, Array2, ArrayD, ArrayView2, Axis, IxDyn};
 use std::fmt::Write as _;
 

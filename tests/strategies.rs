@@ -1,12 +1,13 @@
-//! The public generators (`conv_oracle::strategies`): drawn problems stay inside the
+//! The public generators (`conv_oracle::testing::strategies`): drawn problems stay inside the
 //! capabilities, the reference passes the oracle on them, and a failing property shrinks to a
 //! problem that is still well formed; the quickcheck types (feature `quickcheck`) likewise.
 
 mod common;
-use conv_oracle::compare::{Model, judge, judge_transpose};
 use conv_oracle::conformance::Capabilities;
 use conv_oracle::conformance::transpose::TransposeCapabilities;
-use conv_oracle::strategies::{problems, transpose_problems};
+use conv_oracle::oracle::{judge, judge_transpose};
+use conv_oracle::testing::strategies::{problems, transpose_problems};
+use conv_oracle::tolerance::Model;
 use proptest::prelude::*;
 use proptest::test_runner::TestError;
 
@@ -50,7 +51,7 @@ proptest! {
 #[test]
 fn shrinking_keeps_problems_well_formed() {
     // The suite's fixed seed (deterministic), shrinking as the battery does.
-    let mut runner = conv_oracle::properties::runner(256, conv_oracle::properties::DEFAULT_SEED);
+    let mut runner = conv_oracle::testing::runner(256, conv_oracle::testing::DEFAULT_SEED);
     let strategy = problems::<f64>(&Capabilities {
         special_values: false,
         ..Capabilities::all()
@@ -76,7 +77,7 @@ fn shrinking_keeps_problems_well_formed() {
 #[cfg(feature = "quickcheck")]
 mod quick {
     use super::*;
-    use conv_oracle::strategies::arbitrary::{AnyProblem, AnyTransposeProblem};
+    use conv_oracle::testing::strategies::arbitrary::{AnyProblem, AnyTransposeProblem};
     use quickcheck::Arbitrary;
 
     #[test]

@@ -1,17 +1,19 @@
 //! Issue 5: every direct summation order satisfies the componentwise bound
 //! `|y_hat - y| <= gamma_K(u) A` (judged exactly against rational outputs), and planted wrong
 //! engines violate it. The engine, the exact check and the battery rows live in
-//! `conv_oracle::summation_properties`.
+//! `conv_oracle::verify::summation`.
 
 mod common;
 use common::{SEED, cfg};
 
-use conv_oracle::compare::{U32, U64, gamma};
 use conv_oracle::engine::ConvEngine;
 use conv_oracle::engine::exact::ExactEngine;
-use conv_oracle::fft_properties::{Case, Dist, case, exact_conv};
-use conv_oracle::properties::{Arr, search};
-use conv_oracle::summation_properties::{
+use conv_oracle::testing::cases::Arr;
+use conv_oracle::testing::cases::{Case, Dist, case};
+use conv_oracle::testing::search;
+use conv_oracle::tolerance::{U32, U64, gamma};
+use conv_oracle::verify::fft::exact_conv;
+use conv_oracle::verify::summation::{
     MAX_RANK, ORDERS, OrderedEngine, SumElement, SummationOrder, WRONG, Wrong, check_componentwise,
     check_componentwise_with, mixed_case, order_row, run_summation_battery, wrong_case, wrong_row,
 };
@@ -434,7 +436,7 @@ fn an_order_row_can_fail() {
     // The row machinery reports a failing engine (not only the refutation rows).
     let row = order_row::<f64>(SummationOrder::Forward, 8, SEED);
     assert!(row.passed, "{}", row.detail);
-    let bad = conv_oracle::properties::timed("x", "y".into(), 8, false, || {
+    let bad = conv_oracle::testing::timed("x", "y".into(), 8, false, || {
         search(mixed_case(1), 64, SEED, |c| {
             check_componentwise::<f64>(
                 &OrderedEngine::new(SummationOrder::Forward).with_wrong(Wrong::F32Accumulate),

@@ -3,10 +3,11 @@
 //! correctly rounded engine computes, every bound scale is `sum |w||x|`, the bound formula of
 //! the schema accepts the literal formula's float result, and every invalid spec is refused.
 
-use conv_oracle::compare::{abs_sums, exact_transpose, gamma};
 use conv_oracle::engine::ConvEngine;
 use conv_oracle::engine::exact::ExactEngine;
 use conv_oracle::layer::{AutoPad, TransposePadding, TransposeProblem, TransposeSpec};
+use conv_oracle::oracle::{abs_sums, exact_transpose};
+use conv_oracle::tolerance::gamma;
 use conv_oracle::vectors::{SCHEMA_FILE, Suite, suite_files, write_suite};
 use conv_oracle::{Boundary, ConvSpec, Flip, Padding, Problem};
 use ndarray::{Array1, ArrayD, IxDyn};
@@ -56,7 +57,7 @@ fn write_suite_never_replaces_a_different_file_without_force() {
 // ---------------------------------------------------------------- a reader from the schema
 
 trait Elem:
-    conv_oracle::compare::Float + conv_oracle::engine::exact::ExactElement + conv_oracle::Ring
+    conv_oracle::tolerance::Float + conv_oracle::engine::exact::ExactElement + conv_oracle::Ring
 {
     fn parse(h: &str) -> Self;
 }

@@ -506,7 +506,7 @@ macro_rules! cli_float {
             fn exact_transpose(
                 p: &conv_oracle::layer::TransposeProblem<'_, $t>,
             ) -> Option<Result<ndarray::ArrayD<$t>, conv_oracle::ConvError>> {
-                Some(conv_oracle::compare::exact_transpose(p))
+                Some(conv_oracle::oracle::exact_transpose(p))
             }
         }
     )*};

@@ -6,12 +6,12 @@
 
 use crate::cli_io::{Data, one_line};
 use clap::ValueEnum;
-use conv_oracle::compare::fft::TransformPrecision;
-use conv_oracle::compare::{Model, Preset};
 use conv_oracle::layer::{
     AutoPad, InputLayout, KernelLayout, LayerSpec, PaddingMode, TransposePadding, TransposeSpec,
 };
-use conv_oracle::spec::Padding;
+use conv_oracle::problem::Padding;
+use conv_oracle::tolerance::fft::TransformPrecision;
+use conv_oracle::tolerance::{Model, Preset};
 use ndarray::ArrayD;
 use std::path::{Path, PathBuf};
 

@@ -6,9 +6,6 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use conv_oracle::ConvError;
-use conv_oracle::boundary::{Peer, pad, peer_acceptance};
-use conv_oracle::compare::Model;
-use conv_oracle::compare::fft::TransformPrecision;
 use conv_oracle::engine::dense::DenseEngine;
 use conv_oracle::engine::exact::ExactEngine;
 use conv_oracle::engine::method::{Method, MethodEngine};
@@ -16,11 +13,15 @@ use conv_oracle::engine::{ConvEngine, ReferenceEngine};
 use conv_oracle::layer::{
     InputLayout, TransposeProblem, conv_using, input_as_nchw, transpose_literal,
 };
-use conv_oracle::properties::{DEFAULT_SEED, Outcome, VERIFY_ROWS, run_verify_observed};
+use conv_oracle::problem::boundary::{Peer, pad, peer_acceptance};
+use conv_oracle::problem::{Boundary, Limits};
 use conv_oracle::signal::{
     Boundary2d, Mode, Options, convolve_opts, convolve2d_opts, correlate_opts, correlate2d_opts,
 };
-use conv_oracle::spec::{Boundary, Limits};
+use conv_oracle::testing::{DEFAULT_SEED, Outcome};
+use conv_oracle::tolerance::Model;
+use conv_oracle::tolerance::fft::TransformPrecision;
+use conv_oracle::verify::{VERIFY_ROWS, run_verify_observed};
 use ndarray::{Array1, ArrayD, Ix2};
 use std::path::{Path, PathBuf};
 
@@ -1221,7 +1222,7 @@ fn judge_typed<T>(
     bar: &progress::Handle,
 ) -> Result<Judgement, String>
 where
-    T: conv_oracle::compare::Float + conv_oracle::engine::exact::ExactElement + Clone,
+    T: conv_oracle::tolerance::Float + conv_oracle::engine::exact::ExactElement + Clone,
     T: conv_oracle::engine::fft::FftElement,
 {
     let layer = &args.layer;
@@ -1269,7 +1270,7 @@ where
             got.shape()
         ));
     }
-    let dtype = <T as conv_oracle::compare::Float>::NAME;
+    let dtype = <T as conv_oracle::tolerance::Float>::NAME;
     bar.message("error model");
     let model = match tolerance_model(&args.tolerance, dtype)? {
         Ok(m) => m,
@@ -1301,7 +1302,7 @@ where
         serde_json::json!({
             "verdict": if report.passed() { "pass" } else { "fail" },
             "reason": match &report.verdict {
-                conv_oracle::compare::Verdict::Fail(r) => Some(r.to_string()),
+                conv_oracle::tolerance::Verdict::Fail(r) => Some(r.to_string()),
                 _ => None,
             },
             "model": report.model.to_string(),
@@ -1351,7 +1352,7 @@ where
         let (exact, abs, terms) = problem.parts().map_err(context)?;
         let got: Vec<T> = got.iter().copied().collect();
         let exact: Vec<T> = exact.iter().copied().collect();
-        let ratios = conv_oracle::compare::element_ratios(&model, &got, &exact, &abs, terms);
+        let ratios = conv_oracle::tolerance::element_ratios(&model, &got, &exact, &abs, terms);
         let title = format!(
             "{}: {} ({} under {})",
             output.display(),
@@ -1381,17 +1382,17 @@ enum Judged<'a, T> {
 
 impl<T> Judged<'_, T>
 where
-    T: conv_oracle::compare::Float + conv_oracle::engine::exact::ExactElement + Clone,
+    T: conv_oracle::tolerance::Float + conv_oracle::engine::exact::ExactElement + Clone,
     T: conv_oracle::engine::fft::FftElement,
 {
     fn judge(
         &self,
         got: ndarray::ArrayViewD<'_, T>,
         model: &Model,
-    ) -> Result<conv_oracle::compare::Report, ConvError> {
+    ) -> Result<conv_oracle::tolerance::Report, ConvError> {
         match self {
-            Judged::Conv(p) => conv_oracle::compare::judge(p, got, model),
-            Judged::Transpose(p) => conv_oracle::compare::judge_transpose(p, got, model),
+            Judged::Conv(p) => conv_oracle::oracle::judge(p, got, model),
+            Judged::Transpose(p) => conv_oracle::oracle::judge_transpose(p, got, model),
         }
     }
 
@@ -1422,7 +1423,7 @@ where
 
     /// The correctly rounded output, `sum |w||x|` per output and the terms per output.
     fn parts(&self) -> Result<(ArrayD<T>, Vec<f64>, usize), ConvError> {
-        use conv_oracle::compare::{abs_sums, exact_transpose, transpose_terms};
+        use conv_oracle::oracle::{abs_sums, exact_transpose, transpose_terms};
         match self {
             Judged::Conv(p) => Ok((
                 ExactEngine::new().conv(p)?,

@@ -4,16 +4,17 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
-use conv_oracle::compare::{U64, componentwise};
 use conv_oracle::engine::fft::FftEngine;
 use conv_oracle::engine::method::{Method, MethodEngine};
 use conv_oracle::engine::{ConvEngine, ReferenceEngine};
-use conv_oracle::fft_properties::{Case, check_against_reference};
 use conv_oracle::layer::{LayerSpec, conv_using};
-use conv_oracle::properties::Arr;
 use conv_oracle::signal::{
     Boundary2d, Mode, Options, convolve, convolve_opts, convolve2d, correlate, correlate_opts,
 };
+use conv_oracle::testing::cases::Arr;
+use conv_oracle::testing::cases::Case;
+use conv_oracle::tolerance::{U64, componentwise};
+use conv_oracle::verify::fft::check_against_reference;
 use conv_oracle::{Boundary, ConvError, Limits, Padding, Problem, Ring};
 use ndarray::{ArrayD, IxDyn, array};
 use ndarray_npy::{ReadableElement, read_npy, write_npy};
@@ -232,7 +233,7 @@ fn verify_passes_and_reports() {
             && last.ends_with("cases, all passed"),
         "{last}"
     );
-    assert_eq!(ROWS, conv_oracle::properties::VERIFY_ROWS);
+    assert_eq!(ROWS, conv_oracle::verify::VERIFY_ROWS);
     // With --progress always, progress lines go to stderr (not a terminal here: a line per
     // redraw, at most 5 a second and only when the count or the row changed, then a last one),
     // and stdout is the same JSON document.
@@ -552,7 +553,7 @@ fn flat<T: Copy>(a: &ArrayD<T>) -> Vec<T> {
 #[test]
 fn conv_command_matches_the_layer_api() {
     use conv_oracle::layer::{InputLayout, KernelLayout, LayerSpec, conv};
-    use conv_oracle::spec::Padding;
+    use conv_oracle::problem::Padding;
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     // (N=1, C=2, H=4, W=5), weight (O=4, C/groups=1, 2, 3), groups 2, bias.
@@ -1032,7 +1033,7 @@ fn abs_sums(p: &Problem<'_, f64>) -> (Vec<f64>, usize) {
 /// The crate's error model for `got`, what `engine` returned for `case`, against the
 /// reference: the direct method within the componentwise bound of `compare`, element by
 /// element; FFT and overlap-add every output block within the normwise bound, by the shared
-/// checker `fft_properties::check_against_reference` on the FFT engine the plan names (whose
+/// checker `conv_oracle::verify::fft::check_against_reference` on the FFT engine the plan names (whose
 /// bits `got` must be).
 fn within_error_model(
     engine: &MethodEngine,
@@ -1661,8 +1662,8 @@ fn judge_symmetric_padding_mode() {
 /// precision is a one-line usage error.
 #[test]
 fn judge_single_precision_fft_tolerance() {
-    use conv_oracle::compare::U32;
-    use conv_oracle::compare::fft::TransformPrecision;
+    use conv_oracle::tolerance::U32;
+    use conv_oracle::tolerance::fft::TransformPrecision;
     let dir = tempfile::tempdir().expect("tempdir");
     let x = floats(&[1, 2, 40], 11).mapv(|v| v as f32);
     let w = floats(&[3, 2, 5], 12).mapv(|v| v as f32);
@@ -1671,7 +1672,7 @@ fn judge_single_precision_fft_tolerance() {
         .conv(&p)
         .unwrap();
     let bound = |precision| match FftEngine::new().normwise_model_in(&p, precision).unwrap() {
-        conv_oracle::compare::Model::Normwise { bound } => bound,
+        conv_oracle::tolerance::Model::Normwise { bound } => bound,
         other => panic!("{other:?}"),
     };
     let (double, single) = (

@@ -15,7 +15,7 @@ mod flags;
 use clap::Parser;
 use conv_oracle::engine::ReferenceEngine;
 use conv_oracle::layer::{TransposeProblem, conv_using, input_as_nchw};
-use conv_oracle::spec::Limits;
+use conv_oracle::problem::Limits;
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use ndarray::{ArrayD, IxDyn};

@@ -9,7 +9,8 @@
 //! tests/edge_cases.rs).
 #![no_main]
 
-use conv_oracle::compare::{Float, Model, judge};
+use conv_oracle::tolerance::{Float, Model};
+use conv_oracle::oracle::{judge};
 use conv_oracle::engine::dense::DenseEngine;
 use conv_oracle::engine::direct::DirectEngine;
 use conv_oracle::engine::exact::{ExactElement, ExactEngine};
@@ -17,7 +18,7 @@ use conv_oracle::engine::fft::{FftElement, FftEngine};
 use conv_oracle::engine::method::{Method, MethodEngine};
 use conv_oracle::engine::{ConvEngine, ReferenceEngine};
 use conv_oracle::layer::{TransposePadding, TransposeProblem, TransposeSpec, transpose_literal};
-use conv_oracle::spec::{Boundary, ConvSpec, Flip, Limits, Padding};
+use conv_oracle::problem::{Boundary, ConvSpec, Flip, Limits, Padding};
 use conv_oracle::{ConvError, Problem};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
@@ -291,7 +292,7 @@ fn transpose(
         p = p.bias(bias.view());
     }
     let literal = transpose_literal(&p);
-    let exact = conv_oracle::compare::exact_transpose(&p);
+    let exact = conv_oracle::oracle::exact_transpose(&p);
     same_outcome("exact_transpose", &literal, &exact);
     let stuffed = p
         .as_conv()

@@ -5,145 +5,30 @@
 //! | section | what |
 //! |---|---|
 //! | [`Section::Catalogue`] | fixed problems: the worked example of docs/semantics.md section 6 (`x = [1 2 3]`, `w = [1 10 100]`, stride 2) with explicit pads, `SAME_UPPER`, `SAME_LOWER` and `output_shape`; output padding; stride, dilation, groups, bias, batch, rank 2 and 3; `output_shape` totals that are odd, zero and negative under every `auto_pad` |
-//! | [`Section::Oracle`] | random problems inside the capabilities, judged against the correctly rounded result ([`crate::compare::judge_transpose`]), shrunk on failure |
+//! | [`Section::Oracle`] | random problems inside the capabilities, judged against the correctly rounded result ([`crate::oracle::judge_transpose`]), shrunk on failure |
 //! | [`Section::Invalid`] | problems every engine must refuse (channel mismatch, groups, zero stride, output too small, ...) |
 //! | [`Section::Metamorphic`] | adjointness: `<conv_transpose(x), z> == <x, conv(z)>` for the forward convolution with the same stride, dilation, pads and groups, exact in rationals; the engine's side may be off by what the tolerance allows per element times `\|z\|` |
 //!
 //! A [`Tolerance::PerProblem`] is given the direct convolution with the same exact output
-//! ([`crate::layer::TransposeProblem::as_conv`]).
+//! ([`crate::problem::TransposeProblem::as_conv`]).
 
 use super::{
     Config, ConformanceReport, Counterexample, Element, Section, SectionReport, Tolerance,
-    array_code, check_code, decades, fixed_section, found, guarded, random_section, refusal,
-    report_of, search, small_ints, specials, verdict_of,
+    array_code, check_code, fixed_section, found, guarded, random_section, refusal, report_of,
+    search, small_ints, verdict_of,
 };
-use crate::compare::{self, Float, Model, judge_transpose};
 use crate::engine::ConvTransposeEngine;
-use crate::error::ConvError;
-use crate::exact_properties::{Data, value};
-use crate::layer::{AutoPad, TransposePadding, TransposeProblem, TransposeSpec};
-use crate::properties::Arr;
-use ndarray::{Array1, ArrayD, IxDyn};
+pub use crate::engine::{TransposeCapabilities, TransposePaddingRule};
+use crate::oracle::judge_transpose;
+use crate::problem::ConvError;
+use crate::problem::{AutoPad, TransposePadding, TransposeProblem, TransposeSpec};
+use crate::testing::cases::Arr;
+pub use crate::testing::transpose_problems::TransposeCase;
+use crate::testing::transpose_problems::cases;
+use crate::tolerance::{self, Float, Model};
+use ndarray::{ArrayD, IxDyn};
 use num_rational::BigRational;
 use num_traits::{FromPrimitive, Signed, ToPrimitive, Zero};
-use proptest::prelude::*;
-use std::ops::RangeInclusive;
-
-/// A transposed padding rule without its numbers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum TransposePaddingRule {
-    /// [`TransposePadding::Explicit`].
-    Explicit,
-    /// [`TransposePadding::SameUpper`].
-    SameUpper,
-    /// [`TransposePadding::SameLower`].
-    SameLower,
-    /// [`TransposePadding::OutputShape`].
-    OutputShape,
-}
-
-impl TransposePaddingRule {
-    /// Every rule.
-    pub const ALL: [TransposePaddingRule; 4] = [
-        TransposePaddingRule::Explicit,
-        TransposePaddingRule::SameUpper,
-        TransposePaddingRule::SameLower,
-        TransposePaddingRule::OutputShape,
-    ];
-
-    /// The rule of a padding.
-    pub fn of(p: &TransposePadding) -> Self {
-        match p {
-            TransposePadding::Explicit(_) => TransposePaddingRule::Explicit,
-            TransposePadding::SameUpper => TransposePaddingRule::SameUpper,
-            TransposePadding::SameLower => TransposePaddingRule::SameLower,
-            TransposePadding::OutputShape { .. } => TransposePaddingRule::OutputShape,
-        }
-    }
-}
-
-/// What a transposed engine supports; the battery draws only problems inside it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TransposeCapabilities {
-    /// Spatial ranks (the battery draws ranks 1 to 3 of these).
-    pub ranks: RangeInclusive<usize>,
-    /// Padding rules.
-    pub paddings: Vec<TransposePaddingRule>,
-    /// Strides other than 1.
-    pub stride: bool,
-    /// Dilations other than 1.
-    pub dilation: bool,
-    /// More than one group.
-    pub groups: bool,
-    /// A bias.
-    pub bias: bool,
-    /// Output padding other than 0.
-    pub output_padding: bool,
-    /// Whether the engine refuses invalid problems with an error.
-    pub validates: bool,
-    /// Whether NaN and infinities give what IEEE arithmetic on the literal terms gives.
-    pub special_values: bool,
-}
-
-impl TransposeCapabilities {
-    /// Everything the reference does.
-    pub fn all() -> Self {
-        TransposeCapabilities {
-            ranks: 1..=3,
-            paddings: TransposePaddingRule::ALL.to_vec(),
-            stride: true,
-            dilation: true,
-            groups: true,
-            bias: true,
-            output_padding: true,
-            validates: true,
-            special_values: true,
-        }
-    }
-
-    /// Whether a problem with this spec, rank and bias is inside.
-    pub fn allows(&self, spec: &TransposeSpec, rank: usize, bias: bool) -> bool {
-        let ones = |v: &[usize]| v.iter().all(|&s| s == 1);
-        self.ranks.contains(&rank)
-            && self
-                .paddings
-                .contains(&TransposePaddingRule::of(&spec.padding))
-            && (self.stride || ones(&spec.stride))
-            && (self.dilation || ones(&spec.dilation))
-            && (self.groups || spec.groups == 1)
-            && (self.output_padding || spec.output_padding.iter().all(|&p| p == 0))
-            && (self.bias || !bias)
-    }
-}
-
-/// A transposed problem with its data: input `(N, C_in, s...)`, weight
-/// `(C_in, C_out/groups, k...)`.
-#[derive(Clone, Debug)]
-pub struct TransposeCase<T> {
-    /// The input.
-    pub input: Arr<T>,
-    /// The weight.
-    pub weight: Arr<T>,
-    /// One value per output channel.
-    pub bias: Option<Vec<T>>,
-    /// Everything else.
-    pub spec: TransposeSpec,
-}
-
-impl<T: Clone> TransposeCase<T> {
-    /// Runs `f` on the case as a [`TransposeProblem`].
-    pub fn with<R>(&self, f: impl FnOnce(&TransposeProblem<'_, T>) -> R) -> R {
-        let bias = self.bias.clone().map(Array1::from);
-        let mut p = TransposeProblem::new(self.input.0.view(), self.weight.0.view())
-            .spec(self.spec.clone());
-        p.bias = bias.as_ref().map(|b| b.view());
-        f(&p)
-    }
-
-    fn size(&self) -> usize {
-        self.input.0.len() + self.weight.0.len()
-    }
-}
 
 // ------------------------------------------------------------------------------ check
 
@@ -420,155 +305,6 @@ fn catalogue_section<T: Element>(
 
 // ------------------------------------------------------------------------------ oracle
 
-#[derive(Clone, Debug)]
-struct Layout {
-    batch: usize,
-    groups: usize,
-    cig: usize,
-    cog: usize,
-    input: Vec<usize>,
-    kernel: Vec<usize>,
-    spec: TransposeSpec,
-    bias: bool,
-}
-
-/// Random layouts inside `caps`: ranks 1 to 3 (inputs up to 8, 5, 3 per axis; kernels up to
-/// 4, 3, 2), strides up to 3, dilations up to 2, output padding below `max(stride,
-/// dilation)` (PyTorch's rule), explicit pads up to 3 per side, `output_shape` within two of
-/// the full extent and below it by up to the kernel's reach.
-fn layouts(caps: &TransposeCapabilities) -> Option<BoxedStrategy<Layout>> {
-    let lo = (*caps.ranks.start()).max(1);
-    let hi = (*caps.ranks.end()).min(3);
-    if lo > hi || caps.paddings.is_empty() {
-        return None;
-    }
-    let caps = caps.clone();
-    let s = (lo..=hi)
-        .prop_flat_map(move |rank| {
-            let r = rank - 1;
-            let (n, k) = ([8usize, 5, 3][r], [4usize, 3, 2][r]);
-            let max_stride: usize = if caps.stride { 3 } else { 1 };
-            let max_dilation: usize = if caps.dilation { 2 } else { 1 };
-            let max_groups: usize = if caps.groups { 3 } else { 1 };
-            let op = caps.output_padding;
-            (
-                (1usize..=2, 1usize..=max_groups, 1usize..=3, 1usize..=3),
-                proptest::collection::vec(1..=n, rank),
-                proptest::collection::vec(1..=k, rank),
-                proptest::collection::vec(1..=max_stride, rank),
-                proptest::collection::vec(1..=max_dilation, rank),
-                proptest::collection::vec(if op { 0usize..=2 } else { 0usize..=0 }, rank),
-                prop::sample::select(caps.paddings.clone()),
-                proptest::collection::vec((0usize..=3, 0usize..=3), rank),
-                proptest::collection::vec(-2i64..=4, rank),
-                prop::sample::select(vec![
-                    AutoPad::NotSet,
-                    AutoPad::SameUpper,
-                    AutoPad::SameLower,
-                ]),
-                if caps.bias {
-                    any::<bool>().boxed()
-                } else {
-                    Just(false).boxed()
-                },
-            )
-        })
-        .prop_map(
-            |(
-                (batch, groups, cig, cog),
-                input,
-                kernel,
-                stride,
-                dilation,
-                op,
-                rule,
-                pads,
-                below,
-                auto_pad,
-                bias,
-            )| {
-                let output_padding: Vec<usize> = op
-                    .iter()
-                    .zip(stride.iter().zip(&dilation))
-                    .map(|(&p, (&s, &d))| p % s.max(d))
-                    .collect();
-                let padding = match rule {
-                    TransposePaddingRule::Explicit => TransposePadding::Explicit(pads),
-                    TransposePaddingRule::SameUpper => TransposePadding::SameUpper,
-                    TransposePaddingRule::SameLower => TransposePadding::SameLower,
-                    TransposePaddingRule::OutputShape => TransposePadding::OutputShape {
-                        shape: (0..input.len())
-                            .map(|a| {
-                                let full = stride[a] * (input[a] - 1)
-                                    + dilation[a] * (kernel[a] - 1)
-                                    + 1
-                                    + output_padding[a];
-                                (full as i64 - below[a]).max(1) as usize
-                            })
-                            .collect(),
-                        auto_pad,
-                    },
-                };
-                Layout {
-                    batch,
-                    groups,
-                    cig,
-                    cog,
-                    spec: TransposeSpec {
-                        stride,
-                        dilation,
-                        padding,
-                        output_padding,
-                        groups,
-                        ..TransposeSpec::default()
-                    },
-                    input,
-                    kernel,
-                    bias,
-                }
-            },
-        );
-    Some(s.boxed())
-}
-
-/// Cases over `layouts`: uniform data in `[-1, 1)`, twelve decades, and (with `specials`)
-/// NaN, infinities and signed zeros among ordinary values.
-pub(crate) fn cases<T: Element>(
-    caps: &TransposeCapabilities,
-    specials: bool,
-) -> Option<BoxedStrategy<TransposeCase<T>>> {
-    let kinds = if specials { 3u8 } else { 2 };
-    let s = (layouts(caps)?, 0..kinds)
-        .prop_flat_map(|(l, kind)| {
-            let v = match kind {
-                0 => value::<T>(Data::Uniform),
-                1 => decades::<T>(),
-                _ => self::specials::<T>(),
-            };
-            let mut xs = vec![l.batch, l.cig * l.groups];
-            xs.extend(&l.input);
-            let mut ws = vec![l.cig * l.groups, l.cog];
-            ws.extend(&l.kernel);
-            let (nx, nw): (usize, usize) = (xs.iter().product(), ws.iter().product());
-            let nb = if l.bias { l.cog * l.groups } else { 0 };
-            (
-                Just((l, xs, ws)),
-                proptest::collection::vec(v.clone(), nx),
-                proptest::collection::vec(v.clone(), nw),
-                proptest::collection::vec(v, nb),
-            )
-        })
-        .prop_map(|((l, xs, ws), x, w, b)| TransposeCase {
-            input: Arr(ArrayD::from_shape_vec(IxDyn(&xs), x)
-                .unwrap_or_else(|_| ArrayD::from_elem(IxDyn(&[0]), T::from_f64(0.0)))),
-            weight: Arr(ArrayD::from_shape_vec(IxDyn(&ws), w)
-                .unwrap_or_else(|_| ArrayD::from_elem(IxDyn(&[0]), T::from_f64(0.0)))),
-            bias: l.bias.then_some(b),
-            spec: l.spec,
-        });
-    Some(s.boxed())
-}
-
 fn oracle_section<T: Element>(
     engine: &dyn ConvTransposeEngine<T>,
     caps: &TransposeCapabilities,
@@ -788,7 +524,7 @@ fn adjoint_exact<T: Element>(
 /// of the output, `RtolAtol` by its rule (plus the rounding to the output format).
 fn element_allowance<T: Element>(model: &Model, terms: usize, abs_sum: f64, got: f64) -> f64 {
     let u = T::UNIT_ROUNDOFF;
-    let g = compare::gamma(terms, u);
+    let g = tolerance::gamma(terms, u);
     let direct = g * abs_sum + (terms as f64 + 2.0) * (1.0 + g) * T::SUBNORMAL_MIN;
     let spacing = (2.0 * u * got.abs()).max(T::SUBNORMAL_MIN);
     let other = match model {
@@ -832,8 +568,8 @@ fn adjoint<T: Element>(
         let diff = (lhs - rhs).abs().to_f64().unwrap_or(f64::INFINITY);
         let model = model_of(config, &q).map_err(|e| e.to_string())?;
         let eq = q.as_conv().map_err(|e| e.to_string())?;
-        let abs = compare::abs_sums(&eq.problem()).map_err(|e| e.to_string())?;
-        let terms = compare::transpose_terms(&q).map_err(|e| e.to_string())?;
+        let abs = crate::oracle::abs_sums(&eq.problem()).map_err(|e| e.to_string())?;
+        let terms = crate::oracle::transpose_terms(&q).map_err(|e| e.to_string())?;
         let allowed = match &model {
             Model::Normwise { bound } => {
                 let z2 = z.iter().map(|v| v.to_f64().powi(2)).sum::<f64>().sqrt();

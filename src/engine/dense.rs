@@ -13,12 +13,12 @@
 //! wrapping for circular), rather than by the reference's modular index map.
 
 use super::ConvEngine;
-use crate::error::ConvError;
-use crate::geometry::product;
-use crate::layer::{KernelLayout, weight_as_oihw};
-use crate::reference::Problem;
+use crate::problem::Boundary;
+use crate::problem::ConvError;
+use crate::problem::Problem;
+use crate::problem::geometry::product;
+use crate::problem::{KernelLayout, weight_as_oihw};
 use crate::scalar::Ring;
-use crate::spec::Boundary;
 use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, IxDyn};
 
 /// A convolution as an affine map `y = matrix * x + offset` on one flattened sample.
@@ -141,7 +141,7 @@ pub fn dense_form<T: Ring>(p: &Problem<'_, T>) -> Result<DenseForm<T>, ConvError
     let (is, os) = (strides(&in_shape), strides(&out_shape));
     let w = p.weight.as_standard_layout();
     let kernel: Vec<usize> = ws[2..].to_vec();
-    let flip = p.spec.flip == crate::spec::Flip::Convolution;
+    let flip = p.spec.flip == crate::problem::Flip::Convolution;
     let mut matrix = Array2::from_elem((rows, cols), T::zero());
     let mut offset = Array1::from_shape_fn(rows, |r| match &p.bias {
         Some(b) => b[r / os[0]].clone(),
@@ -253,10 +253,10 @@ impl<T: Ring> ConvEngine<T> for DenseEngine {
     /// Everything but special values: the matrix multiplies every input element (`0 * inf`
     /// where the formula has no term), so NaN and infinities in the input reach outputs that
     /// do not read them; boundary terms, zeros included, are formed like the formula's.
-    fn capabilities(&self) -> crate::conformance::Capabilities {
-        crate::conformance::Capabilities {
+    fn capabilities(&self) -> crate::engine::Capabilities {
+        crate::engine::Capabilities {
             special_values: false,
-            ..crate::conformance::Capabilities::all()
+            ..crate::engine::Capabilities::all()
         }
     }
 }

@@ -12,8 +12,8 @@
 //!
 //! - **Rows.** The last spatial axis is the row. Every other spatial axis is index
 //!   arithmetic: for each outer output position and outer kernel tap, the input row it reads
-//!   comes from [`crate::boundary::source_index`] (the boundary map the reference and
-//!   [`crate::boundary::pad`] use), or is a row of the boundary constant.
+//!   comes from [`crate::problem::boundary::source_index`] (the boundary map the reference and
+//!   [`crate::problem::boundary::pad`] use), or is a row of the boundary constant.
 //! - **Stride 1 on the last axis** ([`DirectPath::InPlace`]): outputs whose window lies inside
 //!   the input read the input row in place. Outputs whose window crosses an edge read short
 //!   padded strips, built once per input row: the left strip holds padded positions
@@ -47,19 +47,19 @@
 //!   operations in the same order, so the same values as the reference (NaN payloads aside).
 //!   The contract this module promises is the weaker one of any direct summation: the
 //!   result differs from the reference only by rounding, within the componentwise bound
-//!   [`crate::compare::componentwise_bound`] (`tests/direct.rs` checks both, with
-//!   [`crate::compare::componentwise`]).
+//!   [`crate::tolerance::componentwise_bound`] (`tests/direct.rs` checks both, with
+//!   [`crate::tolerance::componentwise`]).
 //! - `f32` and `Complex<f32>`: widened exactly to `f64` / `Complex<f64>`, summed there in
 //!   the same order, rounded once at the end: the result is the f64 reference of the
 //!   widened data rounded to f32. It differs from the reference only by rounding: within the
-//!   componentwise bound with the f32 unit roundoff, [`crate::compare::U32`].
+//!   componentwise bound with the f32 unit roundoff, [`crate::tolerance::U32`].
 //! - NaN and infinity: the same products are formed, and a sum of the same terms is NaN,
 //!   `+inf` or `-inf` whatever the order unless finite terms overflow, so non-finite data
 //!   gives the reference's NaN and infinity pattern. (The f64 accumulator of the f32 types
 //!   does not overflow where the f32 reference may.)
 //!
 //! **Fallback.** The strips or phased rows, plus the constant row, must fit in
-//! [`crate::Limits::max_elements`]; they may not (huge pads, strides or dilations around a
+//! [`crate::problem::Limits::max_elements`]; they may not (huge pads, strides or dilations around a
 //! small input), and a problem may have no spatial axis. Then the engine computes
 //! [`crate::reference::conv`] instead: the reference never pads, so it accepts such
 //! problems, and the direct engine gives the same result rather than a new error.
@@ -71,11 +71,12 @@
 //! reference takes 190-220 ms.
 
 use super::ConvEngine;
-use crate::boundary::{fill_value, source_index};
-use crate::error::ConvError;
-use crate::geometry::{AxisGeometry, Geometry, product};
-use crate::reference::{self, Problem};
-use crate::spec::{Boundary, Flip};
+use crate::problem::ConvError;
+use crate::problem::Problem;
+use crate::problem::boundary::{fill_value, source_index};
+use crate::problem::geometry::{AxisGeometry, Geometry, product};
+use crate::problem::{Boundary, Flip};
+use crate::reference;
 use ndarray::{ArrayD, IxDyn};
 use num_complex::Complex;
 use std::fmt;
@@ -97,7 +98,7 @@ pub const SHORT_ROW: usize = 64;
 pub enum DirectFallback {
     /// No spatial axis: a plain channel mix.
     NoSpatialAxes,
-    /// The padded strips or rows would exceed [`crate::Limits::max_elements`] (or overflow).
+    /// The padded strips or rows would exceed [`crate::problem::Limits::max_elements`] (or overflow).
     Memory,
 }
 
@@ -1065,7 +1066,7 @@ fn units_into<K: Kernel>(s: &Shared<'_, K>, range: std::ops::Range<usize>, out: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{ConvSpec, Padding};
+    use crate::problem::{ConvSpec, Padding};
     use ndarray::array;
 
     #[test]

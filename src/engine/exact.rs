@@ -1,91 +1,26 @@
 //! The correctly rounded engine: every output is the exact value of `bias + sum of w * x`
 //! over its taps, rounded once to nearest-even.
 //!
-//! The exact value of an output is a finite sum of products of binary floats: a dyadic
-//! rational. [`ExactEngine`] returns it rounded once to the element type (round to nearest,
-//! ties to even), for every spec the reference supports (rank, channels, groups, stride,
-//! dilation, padding rules, boundary modes, flip). `Complex<f32>` and `Complex<f64>` are
-//! rounded component by component: the real part is the exact sum of the terms
-//! `b.re, w.re * x.re, -(w.im * x.im)` and the imaginary part of `b.im, w.re * x.im,
-//! w.im * x.re`.
-//!
-//! # Special values
-//!
-//! The result is what IEEE arithmetic gives for the exact sum of the terms: a NaN term (a NaN
-//! factor, or `inf * 0`) or infinite terms of both signs give NaN; otherwise an infinite term
-//! gives that infinity; a finite exact sum beyond the largest finite value rounds to infinity
-//! as round-to-nearest does (from `max + ulp/2` on); results below the normal range are
-//! rounded on the subnormal grid (a tiny negative sum rounds to `-0`). An exact zero sum is
-//! `+0`, unless every term is `-0` (the sign IEEE addition gives a sum of zeros); without a
-//! bias the terms are the products only. The reference starts its sums at `+0` and so never
-//! returns `-0` there: conformance verdicts in [`crate::compare`] ignore the sign of zero.
-//!
-//! # How
-//!
-//! Two tiers per output, both running through the direct engine's row loops
-//! ([`super::direct`]) and split over threads by output rows:
-//!
-//! 1. **Certified fast sum.** `f32` (and `Complex<f32>`): each product of two floats is exact
-//!    in `f64` (48 significant bits; exponents from `2^-298` up, inside `f64`'s normal range),
-//!    so the sum `s` of the products and the sum `a` of their magnitudes are accumulated in
-//!    `f64`. Recursive summation of `m` terms in any order is within `gamma_(m-1) * sum |t_i|`
-//!    of the exact sum (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed.,
-//!    section 3.1) and `sum |t_i| <= a / (1 - gamma_(m-1))`, so the exact value lies in
-//!    `[s - E, s + E]`, `E = gamma_(m-1) a / (1 - gamma_(m-1))`. With `r = round_f32(s)` and
-//!    `d = s - r` (exact: Sterbenz), the output is `r` when `|d| + E` is below half the gap
-//!    from `r` to its neighbours (a quarter of `r`'s ulp when `r` is a power of two: the
-//!    smaller gap below); then every real in the interval rounds to `r`. Rounding `s` to
-//!    `f32` without this check would be the double-rounding trap of docs/numerics.md section 4
-//!    (`1 + 2^-24 + 2^-80`).
-//!
-//!    On x86-64 with AVX-512F this tier computes four output channels of a group at a time:
-//!    each vector of 8 inputs (widened to `f64`) and its magnitude are loaded once for the
-//!    four channels, whose 16 or 8 consecutive outputs keep `s` and `a` in registers while
-//!    every tap is added (`fma(w, x, s)` equals `s + w x` rounded, the product being exact).
-//!    Each output's sum takes the same steps in the same order as one channel at a time, so
-//!    the results and the tier counts do not depend on the CPU.
-//!
-//!    `f64` (and `Complex<f64>`): error-free transformations. Each product is split exactly
-//!    as `p + e` (`p = w * x`, `e = fma(w, x, -p)`), `p` is added to the running sum `s` by
-//!    TwoSum (`s + p = s' + sigma` exactly), and `z = fl(sigma + e)` is added to a correction
-//!    `c` and `|z|` to `R`. The exact value is `s + sum (sigma_i + e_i)`; summing the `n`
-//!    corrections costs at most `u sum |z_i|` (forming `z`) plus `gamma_(n-1) sum |z_i|`
-//!    (the recursive sum), so with `sum |z_i| <= R / (1 - gamma_(n-1))` the exact value is
-//!    within `E = gamma_n R / (1 - gamma_(n-1))` of `s + c`. When a product can underflow
-//!    (smallest nonzero `|w|` times smallest nonzero `|x|` below `2^-960`: `e` may not be
-//!    representable) each tap adds up to `2^-1075`, and `E` grows by `n 2^-1074`. Finally
-//!    `s + c = y + t` exactly (TwoSum) and the output is `y` when `|t| + E` is below half of
-//!    the smaller gap next to `y`. The check is evaluated in floating point with margins
-//!    (`E` from a `gamma` rounded up by `2^-40` relative, `|t| + E` by `2^-50`).
-//!
-//!    An overflow anywhere makes `y` or `E` non-finite: not certified. Results in the
-//!    lowest binades (`|y| < 2^-963` for `f64`) are not certified either.
-//! 2. **Exact fallback.** An output the fast sum cannot certify (non-finite data, massive
-//!    cancellation, a result within the error bound of a rounding boundary, overflow,
-//!    underflow) is recomputed with a long (Kulisch) accumulator: every term `m 2^e` (the
-//!    integer significands' product, 106 bits at most) is added into a fixed-point integer of
-//!    140 signed 64-bit digits holding 32 bits each (weights `2^-2208` to `2^2272`: every
-//!    product of two `f64`, `2^-2148` and up, and sums of `2^64` of the largest), carries
-//!    deferred for `2^29` terms. It is rounded once from the exact integer: the leading bit,
-//!    the `p` bits below it (fewer in the subnormal range), a guard bit and a sticky bit,
-//!    nearest-even, overflow to infinity.
-//!
-//! Both tiers give the correctly rounded result; the first is only a faster way to prove it.
-//! [`ExactEngine::conv_with_stats`] reports how many outputs each tier produced;
-//! [`ExactEngine::fallback_only`] computes every output in the second tier (tests compare
-//! the two).
-//!
-//! The exact fallback walks each output's taps with its own index arithmetic
-//! ([`crate::boundary::source_index`] per axis), not the direct engine's row layout, so the
-//! two tiers do not share indexing code beyond the boundary map.
+//! [`ExactEngine`] computes it for `f32`, `f64`, `Complex<f32>` and `Complex<f64>` (complex
+//! outputs component by component) for every spec the reference supports, with the special
+//! values IEEE arithmetic gives for the exact sum (an exact zero sum is `+0` unless every term
+//! is `-0`; overflow is decided by the exact sum, not by a summation order). Each output is
+//! computed in two tiers: a fast sum with an error certificate (`f32` products, exact in `f64`,
+//! summed in `f64`; `f64` products by error-free transformations), and, for every output the
+//! certificate cannot prove, the long accumulator [`Superacc`]; both give the same results.
+//! [`ExactEngine::conv_with_stats`] reports how many outputs each tier produced
+//! ([`ExactStats`]), [`ExactEngine::fallback_only`] computes every output in the second tier,
+//! [`output_terms`] lists the terms of one output, and [`exact_transpose`] is the correctly
+//! rounded transposed convolution. The derivation is in docs/numerics.md section 9 (special
+//! values and the sign of zero in section 5).
 
 use super::ConvEngine;
 use super::direct::{self, Element, Kernel, Run};
-use crate::boundary::{fill_value, source_index};
-use crate::error::ConvError;
-use crate::geometry::Geometry;
-use crate::reference::Problem;
-use crate::spec::Flip;
+use crate::problem::ConvError;
+use crate::problem::Flip;
+use crate::problem::Problem;
+use crate::problem::boundary::{fill_value, source_index};
+use crate::problem::geometry::Geometry;
 use ndarray::ArrayD;
 use num_complex::Complex;
 use std::borrow::Cow;
@@ -110,7 +45,8 @@ pub enum Mutation {
     BlockWeights,
 }
 
-/// The correctly rounded engine (see the module docs). Plain `Copy` data.
+/// The correctly rounded engine (see the module docs; docs/numerics.md section 9). Plain
+/// `Copy` data.
 #[derive(Clone, Copy, Debug)]
 pub struct ExactEngine {
     threads: usize,
@@ -364,7 +300,7 @@ fn products<T>(p: &Problem<'_, T>) -> usize {
 /// Whether some product of a weight and an input (or boundary) value may be too small for
 /// `fma(w, x, -w*x)` to be exact: smallest nonzero `|w|` times smallest nonzero `|x|` below
 /// `2^-960` (products from `2^-969` up are exact as `p + e`; `2^-960` leaves margin for the
-/// rounding of the test itself).
+/// rounding of the test itself). docs/numerics.md section 9.3.
 fn tiny_products<T: Element>(p: &Problem<'_, T>, parts: impl Fn(T) -> [f64; 2]) -> bool {
     let min_nonzero = |it: &mut dyn Iterator<Item = T>| {
         it.flat_map(&parts)
@@ -412,7 +348,7 @@ const fn pow2(e: i32) -> f64 {
 const SUBNORMAL_MIN: f64 = f64::from_bits(1);
 
 /// `gamma_m / (1 - gamma_m)`, rounded up by a relative `2^-40` (the few roundings of this
-/// evaluation are below `2^-49`); infinite when `m u >= 1/2`.
+/// evaluation are below `2^-49`); infinite when `m u >= 1/2`. docs/numerics.md section 9.2.
 fn growth(m: usize, u: f64) -> f64 {
     let mu = m as f64 * u;
     if mu >= 0.5 {
@@ -496,7 +432,7 @@ fn dd_pass<const L: usize>(
     j
 }
 
-/// The `f64` fast tier.
+/// The `f64` fast tier (docs/numerics.md section 9.3).
 pub(crate) struct DdKernel {
     /// `gamma_n / (1 - gamma_(n-1))` rounded up (`n` products).
     grow: f64,
@@ -508,7 +444,7 @@ impl DdKernel {
     fn new(n: usize, tiny: bool) -> Self {
         DdKernel {
             // gamma_n / (1 - gamma_(n-1)) <= gamma_n / (1 - gamma_n).
-            grow: growth(n, crate::compare::U64),
+            grow: growth(n, crate::tolerance::U64),
             underflow: if tiny { n as f64 * SUBNORMAL_MIN } else { 0.0 },
         }
     }
@@ -635,7 +571,7 @@ fn wide_pass<const L: usize>(
     j
 }
 
-/// The `f32` fast tier.
+/// The `f32` fast tier (docs/numerics.md section 9.2).
 pub(crate) struct WideKernel {
     /// `gamma_(m-1) / (1 - gamma_(m-1))` rounded up (`m` terms, bias included).
     grow: f64,
@@ -649,7 +585,7 @@ pub(crate) struct WideKernel {
 impl WideKernel {
     fn new(terms: usize, simd: bool, mutation: Mutation) -> Self {
         WideKernel {
-            grow: growth(terms.saturating_sub(1), crate::compare::U64),
+            grow: growth(terms.saturating_sub(1), crate::tolerance::U64),
             simd,
             block_bug: mutation == Mutation::BlockWeights,
         }
@@ -1002,7 +938,8 @@ const DIGITS: usize = 140;
 const RENORMALISE: u32 = 1 << 29;
 
 /// A long (Kulisch) accumulator for sums of products of floats: exact, with the IEEE
-/// special-value rules kept as flags.
+/// special-value rules kept as flags, rounded once to `f64` or `f32` at the end.
+/// docs/numerics.md section 9.4.
 #[derive(Clone, Debug)]
 pub struct Superacc {
     digits: Vec<i64>,
@@ -1335,7 +1272,7 @@ pub struct Walker<'a, T: Clone> {
     w: Cow<'a, [T]>,
     bias: Option<Vec<T>>,
     fill: T,
-    mode: &'a crate::spec::Boundary<T>,
+    mode: &'a crate::problem::Boundary<T>,
     geo: Geometry,
     flip: bool,
     x_shape: Vec<usize>,
@@ -1444,4 +1381,54 @@ impl<'a, T: Element> Walker<'a, T> {
             }
         }
     }
+}
+
+/// The correctly rounded result of a transposed convolution: every output's exact value
+/// (the sum of its literal terms, [`crate::reference::conv_transpose`]) rounded once to
+/// nearest-even.
+///
+/// Finite outputs come from [`crate::engine::exact::ExactEngine`] on the direct convolution
+/// with the same exact output ([`crate::problem::TransposeProblem::as_conv`]), with NaN and
+/// infinities set to 0 there. Which outputs are NaN or infinite, and their sign, follows from
+/// the literal terms alone (IEEE sums of infinities do not depend on the order): the literal
+/// formula in `f64` on the data with every finite nonzero value replaced by its sign decides
+/// them, so a stuffed zero never meets an infinite weight. docs/numerics.md section 8.4.
+pub fn exact_transpose<F>(
+    p: &crate::problem::TransposeProblem<'_, F>,
+) -> Result<ndarray::ArrayD<F>, crate::problem::ConvError>
+where
+    F: crate::tolerance::Float + ExactElement,
+{
+    let finite = |v: &F| v.to_f64().is_finite();
+    let all_finite = p.input.iter().all(finite)
+        && p.weight.iter().all(finite)
+        && p.bias.as_ref().is_none_or(|b| b.iter().all(finite));
+    if all_finite {
+        return ExactEngine::new().conv(&p.as_conv()?.problem());
+    }
+    let zeroed = |v: &F| if finite(v) { *v } else { F::from_f64(0.0) };
+    let (x, w) = (p.input.map(zeroed), p.weight.map(zeroed));
+    let b = p.bias.as_ref().map(|b| b.map(zeroed));
+    let mut q = crate::problem::TransposeProblem::new(x.view(), w.view()).spec(p.spec.clone());
+    q.bias = b.as_ref().map(|b| b.view());
+    let mut exact = ExactEngine::new().conv(&q.as_conv()?.problem())?;
+    let sign = |v: &F| {
+        let v = v.to_f64();
+        if !v.is_finite() || v == 0.0 {
+            v
+        } else {
+            v.signum()
+        }
+    };
+    let (xs, ws) = (p.input.map(sign), p.weight.map(sign));
+    let bs = p.bias.as_ref().map(|b| b.map(sign));
+    let mut r = crate::problem::TransposeProblem::new(xs.view(), ws.view()).spec(p.spec.clone());
+    r.bias = bs.as_ref().map(|b| b.view());
+    let specials = crate::reference::transpose_literal(&r)?;
+    for (e, s) in exact.iter_mut().zip(specials.iter()) {
+        if !s.is_finite() {
+            *e = F::from_f64(*s);
+        }
+    }
+    Ok(exact)
 }

@@ -1,82 +1,36 @@
 //! The FFT engine: convolution through the convolution theorem, with rustfft and realfft.
 //!
-//! For every sample `n` and output channel `o`, the engine computes
+//! [`FftEngine`] computes, for every sample `n` and output channel `o`,
 //! `y[n, o] = bias[o] + sum_c IFFT(FFT(x[n, c]) .* FFT(g[o, c])) / N`, cropped and subsampled,
-//! where `g[o, c]` is the kernel `w[o, c]` laid out for a linear convolution: zero-stuffed for
-//! dilation and reversed on every axis for cross-correlation (the kernel is used as given:
-//! correlation does not conjugate, like [`crate::reference::conv`]). Each input channel and
-//! each kernel is transformed once per call; products are accumulated in the frequency
-//! domain, so one inverse transform serves each output channel.
-//!
-//! - **Boundary modes**: a non-zero boundary is applied first with [`crate::boundary::pad`];
-//!   the padded input is then convolved in "valid" fashion. Zero padding is never
-//!   materialised: the zero pads become an index shift.
-//! - **Transform lengths**: per axis, the smallest 3-smooth length (`2^a 3^b`; even on the
-//!   last axis of real data) at which the circular convolution equals the linear one at
-//!   every element read. That is at most `signal + extent - 1` and only `signal` for
-//!   valid-style reads, where `extent = d (k - 1) + 1` (and never below the signal or the
-//!   extent, so neither is placed with aliasing). Measured here (2-core AVX2/FMA machine,
-//!   rustfft 6.4.1 with its AVX planner, best of 5 runs, summing the time of the chosen length
-//!   over every needed length in four bands from 8 to 70000, c2c and realfft r2c, repeated):
-//!   3-smooth lengths took 0.88-1.03x the time of 5-smooth ones (median 0.94), 7-smooth
-//!   0.96-1.06x, powers of two 0.94-1.44x (padding waste). rustfft's Bluestein and Rader
-//!   algorithms are never used for these lengths.
-//! - **Real data** (f64, f32, i64) goes through realfft (r2c on the last axis, c2c on the
-//!   others; the inverse zeroes the imaginary parts of the DC and Nyquist bins before c2r);
-//!   complex data through rustfft. Everything is computed in f64; f32 and `Complex<f32>`
-//!   are widened exactly and rounded once at the end.
-//! - **Scaling**: input and kernel are scaled by powers of two so that their largest
-//!   magnitudes are in `(1/2, 1]`, so no spectrum can overflow (exact barring underflow,
-//!   undone at the end).
-//! - **Overlap-add** ([`Blocking::OverlapAdd`], [`FftEngine::overlap_add`]): on each axis the
-//!   signal may be split into blocks of `B` samples, each convolved at a transform length
-//!   `L >= B + extent - 1` (no aliasing) and its outputs added where the windows overlap;
-//!   an axis may also stay whole. The per-axis block lengths (`L` among `2^a` and `3 * 2^a`
-//!   from twice the extent) are chosen jointly by the [`CostModel`]; [`Blocking::Capped`]
-//!   bounds `L` (memory, and how tests force blocks on small problems). A block whose
-//!   window feeds no output is skipped. The bound of [`crate::compare::fft`] covers blocks.
-//! - **N-D transforms** are 1-D passes over contiguous rows: the last axis first (r2c for
-//!   real data), then a cache-blocked transpose brings the next axis last, and so on; the
-//!   spectrum stays in that rotated order (products are per bin) and the inverse undoes the
-//!   rotations. Rows known to be zero (outside the data or the kernel) are not transformed.
-//! - **Normalisation**: inverse results are multiplied by the rounded `1/N` (two roundings,
-//!   counted in the bound).
-//! - **Plans, scratch and buffers** live in the engine (behind a mutex): keep one engine to
-//!   reuse them across calls (repeated calls of one size allocate only the result).
-//!
-//! The result obeys the normwise bound of [`crate::compare::fft`] (derivation there), not a
-//! per-element one. Where the FFT cannot give what the direct definition gives, the engine
-//! computes [`crate::reference::conv`] instead and records why ([`Fallback`]):
-//!
-//! - **Non-finite data** (NaN or infinity in input, weight, bias or boundary constant): an
-//!   FFT spreads one NaN to every output; the direct definition does not. The reference is
-//!   used, so NaN positions and infinities are exactly the reference's.
-//! - **Integers** (`i64`): computed in f64 only when every padded input and weight value has
-//!   magnitude at most `2^53`, `sum_c ||w[o, c]||_1 * max|x[n, c]| <= 2^53` for every block
-//!   (so every exact result is an f64 integer and no wrapping can occur), and the bound of
-//!   every block is below 0.5, so rounding recovers the exact integer; the bias is then
-//!   added in integer arithmetic (wrapping, like the reference). Otherwise the reference.
-//!   A wrong integer is never returned.
-//! - **A non-finite result** (overflow when scaling back): floats take the correctly rounded
-//!   engine ([`crate::engine::exact::ExactEngine`]), whose overflow is decided by the exact
-//!   sum, not by a summation order (the reference's partial sums overflow for `[MAX, ulp/2,
-//!   -s]` where the exact result is finite).
-//! - No spatial axis, or spectra that would exceed [`crate::Limits::max_elements`].
-//!
-//! [`FftEngine::plan`] says in advance which path a problem takes; [`FftEngine::last_path`]
-//! says which path the last call took (including a non-finite-result fallback).
+//! with `g[o, c]` the kernel `w[o, c]` laid out for a linear convolution (zero-stuffed for
+//! dilation, reversed for cross-correlation, never conjugated, like
+//! [`crate::reference::conv`]). Everything is computed in `f64`, at 3-smooth transform lengths
+//! ([`fast_len`]) at which the circular convolution equals the linear one at every element
+//! read, each axis transformed whole or in overlap-add blocks ([`Blocking`], chosen with the
+//! [`CostModel`]). The result obeys the normwise bound of [`crate::tolerance::fft`]
+//! ([`FftEngine::error_bounds`], [`FftEngine::normwise_model`]), not a per-element one; `i64`
+//! results go through the transforms only when the bound proves that rounding recovers them
+//! exactly. Where the transforms cannot give what the direct definition gives (non-finite
+//! data, integers out of range, a non-finite result, no spatial axis, memory) the engine
+//! computes the reference, or for a non-finite float result
+//! [`crate::engine::exact::ExactEngine`], and records why ([`Fallback`]); [`FftEngine::plan`]
+//! says in advance which path a problem takes and [`FftEngine::last_path`] which path the last
+//! call took. Plans and buffers live in the engine: keep one engine to reuse them. The
+//! derivation is in docs/numerics.md section 11 (the error bound in section 10, integers in
+//! section 7).
 
 use super::ConvEngine;
-use super::method::{CostModel, FftShape};
-use crate::boundary::pad;
-use crate::compare::U32;
-use crate::compare::fft::{
+use super::cost::{CostModel, FftShape};
+use crate::problem::ConvError;
+use crate::problem::Problem;
+use crate::problem::boundary::pad;
+use crate::problem::geometry::{Geometry, product};
+use crate::problem::{Boundary, Flip};
+use crate::reference;
+use crate::tolerance::U32;
+use crate::tolerance::fft::{
     FftTerms, TransformPrecision, l1_upper, l1_upper_complex, l2_upper, mass, pow2,
 };
-use crate::error::ConvError;
-use crate::geometry::{Geometry, product};
-use crate::reference::{self, Problem};
-use crate::spec::{Boundary, Flip};
 use ndarray::{ArrayD, ArrayViewD, Axis, CowArray, IxDyn, Slice};
 use num_complex::Complex;
 use realfft::RealFftPlanner;
@@ -86,7 +40,9 @@ use std::sync::{Mutex, MutexGuard};
 
 type C64 = Complex<f64>;
 
-/// Why the engine used the reference instead of transforms.
+/// Why the engine did not return the result of its transforms: it computed the reference
+/// instead, or, for [`Fallback::NonFiniteResult`] on floats, the correctly rounded result
+/// (docs/numerics.md section 11).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Fallback {
@@ -95,13 +51,17 @@ pub enum Fallback {
     /// No spatial axis: nothing to transform.
     NoSpatialAxes,
     /// Integers: a value above `2^53` in magnitude, or a block whose `sum |w| |x|` may exceed
-    /// `2^53`.
+    /// `2^53` (docs/numerics.md section 7).
     IntegerRange,
-    /// Integers: the error bound of some block is not below 0.5.
+    /// Integers: the error bound of some block is not below 0.5 (docs/numerics.md section 7).
     IntegerBound,
-    /// The spectra would exceed [`crate::Limits::max_elements`].
+    /// A transform length, the spectra and buffers, or the input padded by its boundary mode
+    /// would exceed the problem's limits ([`crate::problem::Limits::max_elements`]).
     Memory,
-    /// The transforms gave a non-finite value (overflow); the reference was computed instead.
+    /// The transforms gave a non-finite value (overflow when scaling back). Floats are then
+    /// computed by [`crate::engine::exact::ExactEngine`], whose overflow is decided by the
+    /// exact sum rather than by a summation order; integers never reach it (they take the
+    /// transforms only when the result is bounded).
     NonFiniteResult,
     /// A transform refused its buffers (an internal error; the reference was computed).
     Transform,
@@ -386,7 +346,7 @@ impl FftEngine {
     pub fn normwise_model<T: FftElement>(
         &self,
         p: &Problem<'_, T>,
-    ) -> Result<crate::compare::Model, ConvError> {
+    ) -> Result<crate::tolerance::Model, ConvError> {
         self.normwise_model_in(p, TransformPrecision::Double)
     }
 
@@ -398,17 +358,20 @@ impl FftEngine {
         &self,
         p: &Problem<'_, T>,
         precision: TransformPrecision,
-    ) -> Result<crate::compare::Model, ConvError> {
+    ) -> Result<crate::tolerance::Model, ConvError> {
         let bounds = self.error_bounds_in(p, precision)?;
         let bound = bounds.iter().map(|b| b * b).sum::<f64>().sqrt() * (1.0 + 2f64.powi(-40));
-        Ok(crate::compare::Model::Normwise { bound })
+        Ok(crate::tolerance::Model::Normwise { bound })
     }
 
     /// The normwise error bound of every output block `(n, o)` for this problem, shape
-    /// `(N, O)`, as [`crate::compare::fft::FftTerms::bound`] evaluates it for the transform
-    /// lengths and blocks this engine uses (bias and output rounding of `T` included; for
-    /// integers, the bound before rounding). Infinite entries where the problem takes the
-    /// reference path for non-finite data.
+    /// `(N, O)`, in the units of the data, as [`crate::tolerance::fft::FftTerms::bound`]
+    /// evaluates it for the transform lengths and blocks this engine uses (bias and output
+    /// rounding of `T` included; for integers, the bound before rounding). Every entry is
+    /// infinite when the problem takes a reference path decided before the transforms (the
+    /// path [`FftEngine::plan`] reports: non-finite data, no spatial axis, memory, and for
+    /// integers [`Fallback::IntegerRange`] or [`Fallback::IntegerBound`]). Errors are those of
+    /// [`Problem::validate_geometry`]. docs/numerics.md section 10.14.
     pub fn error_bounds<T: FftElement>(
         &self,
         p: &Problem<'_, T>,
@@ -509,8 +472,8 @@ impl<T: FftElement> ConvEngine<T> for FftEngine {
 
 mod sealed {
     use super::C64;
-    use crate::error::ConvError;
-    use crate::reference::Problem;
+    use crate::problem::ConvError;
+    use crate::problem::Problem;
     use crate::scalar::Ring;
     use ndarray::ArrayD;
     use num_complex::Complex;
@@ -1086,8 +1049,9 @@ fn transpose(src: &[C64], dst: &mut [C64], rows: usize, cols: usize) {
     }
 }
 
-/// The smallest `2^a 3^b >= n`: the transform lengths the engine uses (see the module docs
-/// for the measurement behind the choice). `usize::MAX` if there is none in `usize`.
+/// The smallest `2^a 3^b >= n`: the transform lengths the engine uses (docs/numerics.md
+/// section 11 gives the measurement behind the choice). `usize::MAX` if there is none in
+/// `usize`.
 pub fn fast_len(n: usize) -> usize {
     let mut best = usize::MAX;
     let mut p2 = 1usize;
@@ -1163,7 +1127,7 @@ impl AxisPlan {
         self.signal.div_ceil(self.block)
     }
 
-    /// Most blocks whose windows cover one output (`k_a` of [`crate::compare::fft`]).
+    /// Most blocks whose windows cover one output (`k_a` of docs/numerics.md section 10.8).
     fn overlap(&self) -> usize {
         if self.blocks() == 1 {
             1
@@ -1205,7 +1169,7 @@ impl AxisPlan {
 /// `max_len` (then the engine uses the reference). All length arithmetic is done in `i128`:
 /// absurd dilations and pads pass validation and must not overflow here.
 fn axis_plan(
-    geo: &crate::geometry::AxisGeometry,
+    geo: &crate::problem::geometry::AxisGeometry,
     zero_boundary: bool,
     real_last: bool,
     mutation: Mutation,
@@ -1807,7 +1771,7 @@ impl<T: FftElement> Prepared<'_, T> {
                     .map_err(|()| Fallback::Transform)?;
             }
         }
-        // Multiplying by the rounded reciprocal of N: two roundings (compare::fft, step 6).
+        // Multiplying by the rounded reciprocal of N: two roundings (tolerance::fft, step 6).
         let recip = if self.mutation == Mutation::NoNormalisation {
             1.0
         } else {
@@ -2039,7 +2003,7 @@ fn scale<W: Work>(v: W, e: i32, f: Option<f64>) -> W {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{ConvSpec, Padding};
+    use crate::problem::{ConvSpec, Padding};
     use ndarray::array;
 
     #[test]

@@ -1,29 +1,35 @@
 //! Engines: implementations of convolution behind one object-safe trait, [`ConvEngine`].
 //!
 //! Every engine takes a [`Problem`] (channels-first input, OIHW weight, optional bias and a
-//! [`crate::ConvSpec`]) and returns `(N, O, out...)`. The reference is the definition; the
+//! [`crate::problem::ConvSpec`]) and returns `(N, O, out...)`. The reference is the definition; the
 //! others are checked against it.
 //!
 //! | engine | file | how |
 //! |---|---|---|
 //! | [`ReferenceEngine`] | `reference.rs` | the literal formula |
 //! | [`dense::DenseEngine`] | `engine/dense.rs` | the convolution as a dense (Toeplitz) matrix times the flattened input |
-//! | [`fft::FftEngine`] | `engine/fft.rs` | the convolution theorem: zero-padded N-D FFTs (rustfft, realfft), products summed over channels in the frequency domain, whole or in overlap-add blocks per axis ([`fft::Blocking`]); within the normwise bound of `compare::fft` |
+//! | [`fft::FftEngine`] | `engine/fft.rs` | the convolution theorem: zero-padded N-D FFTs (rustfft, realfft), products summed over channels in the frequency domain, whole or in overlap-add blocks per axis ([`fft::Blocking`]); within the normwise bound of `tolerance::fft` |
 //! | [`direct::DirectEngine`] | `engine/direct.rs` | sums of products in the reference's order, vectorised (AVX2 when the CPU has it); f64 results equal the reference's |
 //! | [`exact::ExactEngine`] | `engine/exact.rs` | correctly rounded: the exact value of every output rounded once to nearest-even (certified error-free sums on the direct engine's rows, an exact long accumulator where the certificate fails), over threads |
 //! | [`method::MethodEngine`] | `engine/method.rs` | runs a [`method::Method`]: direct, FFT, overlap-add, or the one the fitted [`method::CostModel`] predicts fastest (`Auto`) |
 
+mod capabilities;
+mod cost;
 pub mod dense;
 pub mod direct;
 pub mod exact;
 pub mod fft;
 pub mod method;
 
-use crate::conformance::Capabilities;
-use crate::conformance::transpose::TransposeCapabilities;
-use crate::error::ConvError;
-use crate::layer::{TransposeProblem, transpose_literal};
-use crate::reference::{self, Problem};
+pub use capabilities::{
+    BoundaryRule, Capabilities, PaddingRule, TransposeCapabilities, TransposePaddingRule,
+};
+
+use crate::problem::ConvError;
+use crate::problem::Problem;
+use crate::problem::TransposeProblem;
+use crate::reference;
+use crate::reference::transpose_literal;
 use crate::scalar::Ring;
 use ndarray::ArrayD;
 
@@ -57,7 +63,7 @@ impl<T: Ring> ConvEngine<T> for ReferenceEngine {
 }
 
 /// A transposed convolution implementation (PyTorch / ONNX `ConvTranspose`) that can be
-/// checked against the reference ([`crate::conformance::transpose`]).
+/// checked against the reference (the conformance battery).
 ///
 /// Object safe, like [`ConvEngine`].
 pub trait ConvTransposeEngine<T> {
@@ -71,7 +77,7 @@ pub trait ConvTransposeEngine<T> {
     }
 }
 
-/// The literal scatter formula ([`crate::layer::conv_transpose`]).
+/// The literal scatter formula ([`crate::reference::conv_transpose`]).
 impl<T: Ring> ConvTransposeEngine<T> for ReferenceEngine {
     fn name(&self) -> &str {
         "reference"
@@ -81,13 +87,15 @@ impl<T: Ring> ConvTransposeEngine<T> for ReferenceEngine {
     }
 }
 
-/// Correctly rounded ([`crate::compare::exact_transpose`]).
-impl<T: exact::ExactElement + crate::compare::Float> ConvTransposeEngine<T> for exact::ExactEngine {
+/// Correctly rounded ([`crate::engine::exact::exact_transpose`]).
+impl<T: exact::ExactElement + crate::tolerance::Float> ConvTransposeEngine<T>
+    for exact::ExactEngine
+{
     fn name(&self) -> &str {
         "exact"
     }
     fn conv_transpose(&self, p: &TransposeProblem<'_, T>) -> Result<ArrayD<T>, ConvError> {
-        crate::compare::exact_transpose(p)
+        crate::engine::exact::exact_transpose(p)
     }
 }
 

@@ -5,11 +5,11 @@ use proptest::test_runner::Config;
 use quickcheck::{Gen, QuickCheck, TestResult};
 
 /// The fixed seed of every suite (the library's default, so `verify` replays the same cases).
-pub const SEED: u64 = conv_oracle::properties::DEFAULT_SEED;
+pub const SEED: u64 = conv_oracle::testing::DEFAULT_SEED;
 
 /// proptest: `cases` cases from [`SEED`].
 pub fn cfg(cases: u32) -> Config {
-    conv_oracle::properties::fixed_config(cases)
+    conv_oracle::testing::fixed_config(cases)
 }
 
 /// quickcheck: `tests` cases from a generator seeded with [`SEED`].
@@ -55,10 +55,10 @@ impl Num for f32 {
 
 /// The FFT engine's tolerance: the 2-norm of its own per-block normwise bounds (no bound for
 /// a problem it cannot bound).
-pub fn fft_model(p: &conv_oracle::Problem<'_, f64>) -> conv_oracle::compare::Model {
+pub fn fft_model(p: &conv_oracle::Problem<'_, f64>) -> conv_oracle::tolerance::Model {
     conv_oracle::engine::fft::FftEngine::default()
         .normwise_model(p)
-        .unwrap_or(conv_oracle::compare::Model::Normwise {
+        .unwrap_or(conv_oracle::tolerance::Model::Normwise {
             bound: f64::INFINITY,
         })
 }

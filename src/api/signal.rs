@@ -13,10 +13,10 @@
 //! refused, as numpy.convolve refuses them ("a cannot be empty").
 
 use crate::engine::{ConvEngine, ReferenceEngine};
-use crate::error::ConvError;
-use crate::reference::Problem;
+use crate::problem::ConvError;
+use crate::problem::Problem;
+use crate::problem::{Boundary, ConvSpec, Flip, Limits, Padding};
 use crate::scalar::Ring;
-use crate::spec::{Boundary, ConvSpec, Flip, Limits, Padding};
 use ndarray::{Array, ArrayD, ArrayView, Axis, Dimension, IxDyn, Slice};
 
 /// Output size rule, as scipy's `mode`.

@@ -7,13 +7,13 @@
 //! |---|---|---|
 //! | explicit | as given | `floor((n + lo + hi - eff) / s) + 1` |
 //! | valid | `(0, 0)` | `floor((n - eff) / s) + 1` |
-//! | full | `(eff - 1, eff - 1)` | `floor((n + eff - 1) / s) + 1`, i.e. `n + k - 1` at s = d = 1 |
+//! | full | `(eff - 1, eff - 1)` | `floor((n + eff - 2) / s) + 1`, i.e. `n + k - 1` at s = d = 1 |
 //! | SAME_UPPER | `P = max((ceil(n/s) - 1)*s + eff - n, 0)`, `lo = P/2` | `ceil(n/s)` |
 //! | SAME_LOWER | same `P`, `hi = P/2` | `ceil(n/s)` |
 //! | PyTorch same | `P = d*(k-1)`, `lo = P/2` (stride 1 only) | `n` |
 
-use crate::error::ConvError;
-use crate::spec::{ConvSpec, Padding};
+use crate::problem::ConvError;
+use crate::problem::{ConvSpec, Padding};
 use std::fmt;
 
 /// The resolved geometry of one spatial axis.

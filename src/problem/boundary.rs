@@ -14,10 +14,10 @@
 //! [`peer_acceptance`] reports which of PyTorch, TensorFlow and onnxruntime would accept the
 //! same pad: they refuse long pads that numpy extends.
 
-use crate::error::ConvError;
-use crate::geometry::product;
+use crate::problem::ConvError;
+use crate::problem::geometry::product;
+use crate::problem::{Boundary, Limits};
 use crate::scalar::Ring;
-use crate::spec::{Boundary, Limits};
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
 /// The input index that position `i` reads in an axis of length `n >= 1`, or `None` when the

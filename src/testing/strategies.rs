@@ -12,9 +12,10 @@
 //! | [`transpose_problems`] | [`TransposeCase`]s inside a [`TransposeCapabilities`] (explicit pads, `SAME_*`, `output_shape`, output padding) |
 //!
 //! ```
-//! use conv_oracle::compare::{Model, judge};
+//! use conv_oracle::tolerance::{Model};
+//! use conv_oracle::oracle::{judge};
 //! use conv_oracle::conformance::Capabilities;
-//! use conv_oracle::strategies::problems;
+//! use conv_oracle::testing::strategies::problems;
 //! use proptest::prelude::*;
 //! use proptest::test_runner::{Config, TestRunner};
 //!
@@ -34,17 +35,18 @@
 //!     .expect("every drawn problem passes");
 //! ```
 
-use crate::conformance::transpose::TransposeCapabilities;
-pub use crate::conformance::transpose::TransposeCase;
-use crate::conformance::{Capabilities, Element};
-pub use crate::fft_properties::Case;
+use super::problems::{Element, cases};
+pub use super::transpose_problems::TransposeCase;
+use super::transpose_problems::cases as transpose_cases;
+use crate::engine::{Capabilities, TransposeCapabilities};
+pub use crate::testing::cases::Case;
 use proptest::prelude::*;
 
 /// Problems inside `caps` (an empty strategy is impossible: with no rank, rule, boundary or
 /// flip to draw, the problems are the reference's, [`Capabilities::all`]).
 pub fn problems<T: Element>(caps: &Capabilities) -> BoxedStrategy<Case<T>> {
-    crate::conformance::cases::<T>(caps, caps.special_values)
-        .or_else(|| crate::conformance::cases::<T>(&Capabilities::all(), caps.special_values))
+    cases::<T>(caps, caps.special_values)
+        .or_else(|| cases::<T>(&Capabilities::all(), caps.special_values))
         .unwrap_or_else(|| Just(empty_case()).boxed())
 }
 
@@ -52,13 +54,8 @@ pub fn problems<T: Element>(caps: &Capabilities) -> BoxedStrategy<Case<T>> {
 pub fn transpose_problems<T: Element>(
     caps: &TransposeCapabilities,
 ) -> BoxedStrategy<TransposeCase<T>> {
-    crate::conformance::transpose::cases::<T>(caps, caps.special_values)
-        .or_else(|| {
-            crate::conformance::transpose::cases::<T>(
-                &TransposeCapabilities::all(),
-                caps.special_values,
-            )
-        })
+    transpose_cases::<T>(caps, caps.special_values)
+        .or_else(|| transpose_cases::<T>(&TransposeCapabilities::all(), caps.special_values))
         .unwrap_or_else(|| {
             let c = empty_case::<T>();
             Just(TransposeCase {
@@ -73,7 +70,7 @@ pub fn transpose_problems<T: Element>(
 
 fn empty_case<T: Element>() -> Case<T> {
     let one = |shape: &[usize]| {
-        crate::properties::Arr(ndarray::ArrayD::from_elem(
+        crate::testing::cases::Arr(ndarray::ArrayD::from_elem(
             ndarray::IxDyn(shape),
             T::from_f64(1.0),
         ))
@@ -82,7 +79,7 @@ fn empty_case<T: Element>() -> Case<T> {
         input: one(&[1, 1, 1]),
         weight: one(&[1, 1, 1]),
         bias: None,
-        spec: crate::ConvSpec::new(),
+        spec: crate::problem::ConvSpec::new(),
     }
 }
 
@@ -104,7 +101,7 @@ pub mod arbitrary {
 
     /// One draw of `strategy`, seeded from `g`.
     fn draw<V: std::fmt::Debug>(strategy: BoxedStrategy<V>, g: &mut Gen) -> Option<V> {
-        let mut runner = crate::properties::runner(1, u64::arbitrary(g));
+        let mut runner = crate::testing::runner(1, u64::arbitrary(g));
         strategy.new_tree(&mut runner).ok().map(|t| t.current())
     }
 
@@ -154,8 +151,8 @@ pub mod arbitrary {
             let steps = shrink_data(&c.input.0, &c.weight.0, c.bias.is_some());
             Box::new(steps.into_iter().map(move |(x, w, b)| {
                 AnyProblem(Case {
-                    input: crate::properties::Arr(x),
-                    weight: crate::properties::Arr(w),
+                    input: crate::testing::cases::Arr(x),
+                    weight: crate::testing::cases::Arr(w),
                     bias: if b { c.bias.clone() } else { None },
                     spec: c.spec.clone(),
                 })
@@ -186,8 +183,8 @@ pub mod arbitrary {
             let steps = shrink_data(&c.input.0, &c.weight.0, c.bias.is_some());
             Box::new(steps.into_iter().map(move |(x, w, b)| {
                 AnyTransposeProblem(TransposeCase {
-                    input: crate::properties::Arr(x),
-                    weight: crate::properties::Arr(w),
+                    input: crate::testing::cases::Arr(x),
+                    weight: crate::testing::cases::Arr(w),
                     bias: if b { c.bias.clone() } else { None },
                     spec: c.spec.clone(),
                 })

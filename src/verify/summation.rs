@@ -17,7 +17,7 @@
 //! ```
 //!
 //! (`k' = k` for cross-correlation, `K_a - 1 - k_a` on every axis for true convolution; `xb`
-//! reads through [`crate::boundary::source_index`], or the boundary constant) and sums them in
+//! reads through [`crate::problem::boundary::source_index`], or the boundary constant) and sums them in
 //! the engine's [`SummationOrder`], in the element type's arithmetic: each product is rounded
 //! (`w * x`) or fused into the addition that consumes it (`mul_add`, the FMA orders). The
 //! geometry comes from [`Problem::validate`], so the engine refuses exactly what the
@@ -48,7 +48,7 @@
 //! error). There are at most `K` such steps (one per product or fused step), and each such
 //! absolute error passes through at most `K - 1` later roundings, so the model adds at most
 //! `K (1 + u)^(K-1) eta / 2 <= K (1 + gamma_K) eta / 2` (the same term as
-//! [`crate::compare`]'s derivation). The rule checked is therefore
+//! [`crate::tolerance`]'s derivation). The rule checked is therefore
 //!
 //! ```text
 //! |y_hat - y| <= gamma_K A + K (1 + gamma_K) eta / 2 = K (u A + eta / 2) / (1 - K u)
@@ -66,7 +66,7 @@
 //! Nothing in the verdict is evaluated in floating point. Every quantity is a dyadic rational
 //! `m 2^e` (`m` a big integer):
 //!
-//! - `y`, the exact output: [`crate::fft_properties::exact_conv`], the reference run on big
+//! - `y`, the exact output: [`crate::verify::fft::exact_conv`], the reference run on big
 //!   integers after scaling every value by a power of two. It does not trust any float
 //!   engine (in particular not [`crate::engine::exact::ExactEngine`], whose correctly
 //!   rounded `y_cr` would add its own `u |y_cr|` to the comparison; the tests use it the
@@ -92,16 +92,15 @@
 //! output shows. The ratio `|d| / bound` in [`ComponentwiseStats`] is computed from the same
 //! exact numbers but converted to `f64` for reporting; it decides nothing.
 
-use crate::boundary::{fill_value, source_index};
 use crate::engine::ConvEngine;
-use crate::error::ConvError;
-use crate::fft_properties::{
-    Case, Dist, LayoutSizes, array, case, exact_conv, layout_with, real_value,
-};
-use crate::properties::{Outcome, search, timed};
-use crate::reference::Problem;
+use crate::problem::ConvError;
+use crate::problem::Problem;
+use crate::problem::boundary::{fill_value, source_index};
+use crate::problem::{Boundary, Flip};
 use crate::scalar::Ring;
-use crate::spec::{Boundary, Flip};
+use crate::testing::cases::{Case, Dist, LayoutSizes, array, case, layout_with, real_value};
+use crate::testing::{Outcome, search, timed};
+use crate::verify::fft::exact_conv;
 use ndarray::{ArrayD, IxDyn};
 use num_bigint::BigInt;
 use num_traits::{Signed, ToPrimitive, Zero};
@@ -630,7 +629,7 @@ pub fn check_componentwise<T: SumElement>(
 }
 
 /// [`check_componentwise`] with the unit roundoff `u` of the bound given explicitly (a power
-/// of two in `(0, 1/2]`, such as [`crate::compare::U32`] or [`crate::compare::U64`]); the
+/// of two in `(0, 1/2]`, such as [`crate::tolerance::U32`] or [`crate::tolerance::U64`]); the
 /// underflow term still uses `T`'s smallest subnormal.
 pub fn check_componentwise_with<T: SumElement>(
     engine: &(impl ConvEngine<T> + ?Sized),
@@ -769,7 +768,7 @@ fn index_of<T>(y: &ArrayD<T>, i: usize) -> String {
 /// Largest rank the battery draws (the exact results are the reference on big integers).
 pub const MAX_RANK: usize = 2;
 
-/// Strategy: [`crate::fft_properties::case`] cases of rank up to `max_rank` (every padding
+/// Strategy: [`crate::testing::cases::case`] cases of rank up to `max_rank` (every padding
 /// rule, boundary mode, stride, dilation, groups, flip, bias or not; up to 33 terms) and, one
 /// case in four, a long 1-D sum ([`long_case`]: up to 81 terms), with data uniform in
 /// `[-1, 1]`, twelve-decade (`+-10^e`, `e` in `[-6, 6]`) or cancelling (`1e6 + U(-1, 1)`
@@ -797,7 +796,7 @@ pub const LONG: LayoutSizes = LayoutSizes {
 };
 
 /// Strategy: a 1-D case of [`LONG`] extents (every padding rule, boundary mode, groups,
-/// flip, bias or not) with data from `d`, generated as [`crate::fft_properties::case`]
+/// flip, bias or not) with data from `d`, generated as [`crate::testing::cases::case`]
 /// generates it (for [`Dist::Cancelling`]: kernels uniform, the last tap of each minus the
 /// sum of the others).
 pub fn long_case(d: Dist) -> impl Strategy<Value = Case<f64>> {

@@ -11,7 +11,7 @@ pub enum Flip {
     Convolution,
 }
 
-/// A padding rule, resolved per axis to explicit `(lo, hi)` pads by [`crate::geometry`].
+/// A padding rule, resolved per axis to explicit `(lo, hi)` pads by [`crate::problem::geometry`](mod@crate::problem::geometry).
 ///
 /// docs/semantics.md section 2 gives the output length each rule produces and the peer it matches.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

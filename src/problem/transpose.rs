@@ -1,236 +1,14 @@
-//! Deep-learning convolution: PyTorch / ONNX / TF / JAX semantics over batched, channelled
-//! tensors, as views onto the one reference.
-//!
-//! [`conv`] is cross-correlation (as every deep-learning framework computes it) with stride,
-//! dilation, groups (depthwise when `groups == C`), bias, any padding rule and the padding modes
-//! zeros, reflect, replicate and circular. PyTorch pads first with `F.pad` and then convolves
-//! with padding 0 (docs/semantics.md section 4); that is the reference's boundary-extended input, so
-//! nothing here is a second implementation: layouts are axis permutations (zero-copy views) in
-//! front of [`crate::reference::conv`] and behind it.
-//!
-//! | layout | input | weight |
-//! |---|---|---|
-//! | [`InputLayout::ChannelsFirst`] (PyTorch, ONNX, JAX default) | `(N, C, s...)` | |
-//! | [`InputLayout::ChannelsLast`] (TF, JAX `NHWC`) | `(N, s..., C)` | |
-//! | [`KernelLayout::Oihw`] (PyTorch, ONNX) | | `(O, C/groups, k...)` |
-//! | [`KernelLayout::Hwio`] (TF, JAX `HWIO`, the chapter's `[k_h, k_w, C_in, C_out]`) | | `(k..., C/groups, O)` |
-//! | [`KernelLayout::Ohwi`] | | `(O, k..., C/groups)` |
-//!
-//! The output has the input's layout. [`conv_transpose`] is the adjoint (PyTorch
-//! `ConvTranspose`, ONNX `ConvTranspose`), written as its own literal scatter formula.
+//! Transposed convolution problems (PyTorch / ONNX `ConvTranspose`, channels-first): the
+//! request, its padding rules, the validated geometry, and the direct convolution with the
+//! same exact output (docs/semantics.md section 6). The literal scatter formula that computes
+//! them is [`crate::reference::transpose_literal`].
 
-use crate::engine::{ConvEngine, ReferenceEngine};
-use crate::error::ConvError;
-use crate::geometry::{check_axis, effective_kernel, per_axis, product};
-use crate::reference::Problem;
+use super::geometry::{check_axis, effective_kernel, per_axis, product};
+use super::layout::need_rank;
+use super::spec::Boundary;
+use super::{ConvError, ConvSpec, Flip, Limits, Padding, Problem};
 use crate::scalar::Ring;
-use crate::spec::{Boundary, ConvSpec, Flip, Limits, Padding};
 use ndarray::{Array1, ArrayD, ArrayView1, ArrayViewD, Dimension, IxDyn};
-
-/// Where the channel axis of the input (and output) is.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum InputLayout {
-    /// `(N, C, spatial...)`: NCHW.
-    #[default]
-    ChannelsFirst,
-    /// `(N, spatial..., C)`: NHWC.
-    ChannelsLast,
-}
-
-/// How the weight's axes are ordered.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum KernelLayout {
-    /// `(O, C/groups, k...)`: OIHW.
-    #[default]
-    Oihw,
-    /// `(k..., C/groups, O)`: HWIO.
-    Hwio,
-    /// `(O, k..., C/groups)`: OHWI.
-    Ohwi,
-}
-
-/// PyTorch's `padding_mode` (the values PyTorch accepts), plus symmetric.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum PaddingMode {
-    /// Zero padding.
-    #[default]
-    Zeros,
-    /// Mirror without repeating the edge.
-    Reflect,
-    /// Repeat the edge value.
-    Replicate,
-    /// Periodic.
-    Circular,
-    /// Mirror repeating the edge: not a PyTorch mode; TF `SYMMETRIC`, numpy `symmetric`,
-    /// scipy.ndimage `reflect`, scipy.signal `symm`.
-    Symmetric,
-}
-
-impl PaddingMode {
-    /// The boundary this mode extends the input with.
-    pub fn boundary<T>(self) -> Boundary<T> {
-        match self {
-            PaddingMode::Zeros => Boundary::Zeros,
-            PaddingMode::Reflect => Boundary::Reflect,
-            PaddingMode::Replicate => Boundary::Replicate,
-            PaddingMode::Circular => Boundary::Circular,
-            PaddingMode::Symmetric => Boundary::Symmetric,
-        }
-    }
-}
-
-/// A deep-learning convolution request (everything but the data).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LayerSpec {
-    /// Per spatial axis (empty: all 1).
-    pub stride: Vec<usize>,
-    /// Per spatial axis (empty: all 1).
-    pub dilation: Vec<usize>,
-    /// Padding rule (explicit asymmetric, valid, SAME_UPPER, SAME_LOWER, PyTorch same, full).
-    pub padding: Padding,
-    /// How the padded region is filled.
-    pub padding_mode: PaddingMode,
-    /// Channel groups.
-    pub groups: usize,
-    /// Input (and output) layout.
-    pub input_layout: InputLayout,
-    /// Weight layout.
-    pub kernel_layout: KernelLayout,
-    /// Resource limits.
-    pub limits: Limits,
-}
-
-impl Default for LayerSpec {
-    fn default() -> Self {
-        LayerSpec {
-            stride: Vec::new(),
-            dilation: Vec::new(),
-            padding: Padding::Valid,
-            padding_mode: PaddingMode::Zeros,
-            groups: 1,
-            input_layout: InputLayout::ChannelsFirst,
-            kernel_layout: KernelLayout::Oihw,
-            limits: Limits::default(),
-        }
-    }
-}
-
-impl LayerSpec {
-    /// The conv spec of the reference this request maps to.
-    pub fn conv_spec<T>(&self) -> ConvSpec<T> {
-        ConvSpec {
-            stride: self.stride.clone(),
-            dilation: self.dilation.clone(),
-            padding: self.padding.clone(),
-            boundary: self.padding_mode.boundary(),
-            groups: self.groups,
-            flip: Flip::Correlation,
-            limits: self.limits,
-        }
-    }
-}
-
-/// Axis permutation taking channels-last `(N, s..., C)` to channels-first `(N, C, s...)`.
-fn nhwc_to_nchw(ndim: usize) -> Vec<usize> {
-    let mut p = vec![0, ndim - 1];
-    p.extend(1..ndim - 1);
-    p
-}
-
-/// Axis permutation taking channels-first to channels-last.
-fn nchw_to_nhwc(ndim: usize) -> Vec<usize> {
-    let mut p = vec![0];
-    p.extend(2..ndim);
-    p.push(1);
-    p
-}
-
-fn need_rank<T>(a: &ArrayViewD<'_, T>, what: &'static str, min: usize) -> Result<(), ConvError> {
-    if a.ndim() < min {
-        return Err(ConvError::RankMismatch {
-            what,
-            expected: min,
-            got: a.ndim(),
-        });
-    }
-    Ok(())
-}
-
-/// A view of `input` in `(N, C, s...)` order.
-pub fn input_as_nchw<'a, T>(
-    input: ArrayViewD<'a, T>,
-    layout: InputLayout,
-) -> Result<ArrayViewD<'a, T>, ConvError> {
-    need_rank(&input, "input (N, C, spatial...)", 2)?;
-    Ok(match layout {
-        InputLayout::ChannelsFirst => input,
-        InputLayout::ChannelsLast => {
-            let p = nhwc_to_nchw(input.ndim());
-            input.permuted_axes(IxDyn(&p))
-        }
-    })
-}
-
-/// A view of `weight` in `(O, C/groups, k...)` order.
-pub fn weight_as_oihw<'a, T>(
-    weight: ArrayViewD<'a, T>,
-    layout: KernelLayout,
-) -> Result<ArrayViewD<'a, T>, ConvError> {
-    need_rank(&weight, "weight", 2)?;
-    let nd = weight.ndim();
-    Ok(match layout {
-        KernelLayout::Oihw => weight,
-        KernelLayout::Hwio => {
-            // (k..., I, O) -> (O, I, k...)
-            let mut p = vec![nd - 1, nd - 2];
-            p.extend(0..nd - 2);
-            weight.permuted_axes(IxDyn(&p))
-        }
-        KernelLayout::Ohwi => {
-            // (O, k..., I) -> (O, I, k...)
-            let mut p = vec![0, nd - 1];
-            p.extend(1..nd - 1);
-            weight.permuted_axes(IxDyn(&p))
-        }
-    })
-}
-
-/// Deep-learning convolution (cross-correlation) with PyTorch/ONNX/TF/JAX semantics.
-///
-/// Returns the output in the input's layout: `(N, O, out...)` or `(N, out..., O)`.
-pub fn conv<T: Ring>(
-    input: ArrayViewD<'_, T>,
-    weight: ArrayViewD<'_, T>,
-    bias: Option<ArrayView1<'_, T>>,
-    spec: &LayerSpec,
-) -> Result<ArrayD<T>, ConvError> {
-    conv_using(&ReferenceEngine, input, weight, bias, spec)
-}
-
-/// [`conv`] evaluated by any engine (the layouts are permuted around the engine's
-/// channels-first call).
-pub fn conv_using<T: Ring>(
-    engine: &dyn ConvEngine<T>,
-    input: ArrayViewD<'_, T>,
-    weight: ArrayViewD<'_, T>,
-    bias: Option<ArrayView1<'_, T>>,
-    spec: &LayerSpec,
-) -> Result<ArrayD<T>, ConvError> {
-    let x = input_as_nchw(input, spec.input_layout)?;
-    let w = weight_as_oihw(weight, spec.kernel_layout)?;
-    let mut p = Problem::new(x, w).spec(spec.conv_spec());
-    p.bias = bias;
-    let y = engine.conv(&p)?;
-    Ok(match spec.input_layout {
-        InputLayout::ChannelsFirst => y,
-        InputLayout::ChannelsLast => {
-            let perm = nchw_to_nhwc(y.ndim());
-            y.permuted_axes(IxDyn(&perm))
-                .as_standard_layout()
-                .into_owned()
-        }
-    })
-}
 
 /// How a transposed convolution's padding is given.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -423,9 +201,9 @@ pub fn transpose_geometry(
 
 /// A transposed convolution problem (PyTorch / ONNX `ConvTranspose`, channels-first): input
 /// `(N, C_in, s...)`, weight `(C_in, C_out/groups, k...)`, optional bias `(C_out)`, and its
-/// spec. [`conv_transpose`] computes it by its literal formula; [`TransposeProblem::as_conv`]
+/// spec. [`conv_transpose`](crate::reference::conv_transpose) computes it by its literal formula; [`TransposeProblem::as_conv`]
 /// gives the direct convolution with the same exact output, which the correctly rounded
-/// engines and the error model take ([`crate::compare::judge_transpose`]).
+/// engines and the error model take ([`crate::oracle::judge_transpose`]).
 #[derive(Clone, Debug)]
 pub struct TransposeProblem<'a, T> {
     /// `(N, C_in, spatial...)`.
@@ -474,7 +252,7 @@ impl<'a, T: Clone> TransposeProblem<'a, T> {
         self
     }
 
-    /// Every check [`conv_transpose`] makes, without computing anything: ranks, empty axes,
+    /// Every check [`conv_transpose`](crate::reference::conv_transpose) makes, without computing anything: ranks, empty axes,
     /// channels, groups, bias length, per-axis geometry and the resource limits.
     pub fn validate(&self) -> Result<TransposeGeometry, ConvError> {
         let (xs, ws) = (self.input.shape(), self.weight.shape());
@@ -565,7 +343,7 @@ impl<T: Ring> TransposeProblem<'_, T> {
     /// multiply a stuffed or padded zero, which adds exactly 0 for finite data.
     ///
     /// With NaN or infinities the two differ (a stuffed zero times an infinite weight is
-    /// NaN, which the literal formula never computes); [`crate::compare::exact_transpose`]
+    /// NaN, which the literal formula never computes); [`crate::oracle::exact_transpose`]
     /// handles those. Resource limits: the equivalent's input is up to `s^rank` times the
     /// input; it is checked against `max_elements`.
     pub fn as_conv(&self) -> Result<ConvEquivalent<T>, ConvError> {
@@ -688,146 +466,5 @@ impl<T: Clone> ConvEquivalent<T> {
         let mut p = Problem::new(self.input.view(), self.weight.view()).spec(self.spec.clone());
         p.bias = self.bias.as_ref().map(|b| b.view());
         p
-    }
-}
-
-/// Transposed convolution (PyTorch / ONNX `ConvTranspose`), channels-first.
-///
-/// Input `(N, C_in, s...)`, weight `(C_in, C_out/groups, k...)`, optional bias `(C_out)`. The
-/// literal scatter formula (docs/semantics.md section 6): for every input element and tap,
-///
-/// ```text
-/// y[n, g*Cog + oc, i*s + k*d - begin] += x[n, g*Cig + ic, i] * w[g*Cig + ic, oc, k]
-/// ```
-///
-/// keeping only positions inside `0..out`; it is the adjoint of [`conv`] with the same stride,
-/// dilation, groups and (zero) padding. Checks as [`TransposeProblem::validate`].
-pub fn conv_transpose<T: Ring>(
-    input: ArrayViewD<'_, T>,
-    weight: ArrayViewD<'_, T>,
-    bias: Option<ArrayView1<'_, T>>,
-    spec: &TransposeSpec,
-) -> Result<ArrayD<T>, ConvError> {
-    let mut p = TransposeProblem::new(input, weight).spec(spec.clone());
-    p.bias = bias;
-    transpose_literal(&p)
-}
-
-/// [`conv_transpose`] of a [`TransposeProblem`].
-pub fn transpose_literal<T: Ring>(p: &TransposeProblem<'_, T>) -> Result<ArrayD<T>, ConvError> {
-    let geo = p.validate()?;
-    let (cig, cog) = (geo.in_per_group, geo.out_per_group);
-    let out_shape = &geo.output_shape;
-    let mut y = ArrayD::from_shape_fn(IxDyn(out_shape), |idx| match &p.bias {
-        Some(b) => b[idx[1]].clone(),
-        None => T::zero(),
-    });
-    let ws = p.weight.shape();
-    let kernel_shape = IxDyn(&ws[2..]);
-    let mut yi = vec![0usize; out_shape.len()];
-    let mut wi = vec![0usize; ws.len()];
-    for (xi, xv) in p.input.indexed_iter() {
-        let (n, ci) = (xi[0], xi[1]);
-        let g = ci / cig;
-        yi[0] = n;
-        for oc in 0..cog {
-            yi[1] = g * cog + oc;
-            for k in ndarray::indices(kernel_shape.clone()) {
-                let mut inside = true;
-                for (axis, a) in geo.axes.iter().enumerate() {
-                    let pos = (xi[2 + axis] * a.stride) as i128 + (k[axis] * a.dilation) as i128
-                        - a.pad_begin;
-                    if pos < 0 || pos >= a.output as i128 {
-                        inside = false;
-                        break;
-                    }
-                    yi[2 + axis] = pos as usize;
-                }
-                if inside {
-                    wi[0] = ci;
-                    wi[1] = oc;
-                    wi[2..].copy_from_slice(k.slice());
-                    let term = xv.times(&p.weight[IxDyn(&wi)]);
-                    let slot = &mut y[IxDyn(&yi)];
-                    *slot = slot.plus(&term);
-                }
-            }
-        }
-    }
-    Ok(y)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ndarray::array;
-
-    #[test]
-    fn onnxruntime_conv_transpose_example() {
-        // docs/semantics.md section 6 (onnxruntime 1.32): x=[1,2,3], w=[1,10,100], s=2:
-        // scatter y[2i + k] += x[i] w[k]: [1, 10, 100+2, 20, 200+3, 30, 300].
-        let x = array![[[1i64, 2, 3]]].into_dyn();
-        let w = array![[[1i64, 10, 100]]].into_dyn();
-        let run = |padding| {
-            let spec = TransposeSpec {
-                stride: vec![2],
-                padding,
-                ..TransposeSpec::default()
-            };
-            conv_transpose(x.view(), w.view(), None, &spec)
-                .unwrap()
-                .iter()
-                .copied()
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            run(TransposePadding::Explicit(vec![])),
-            [1, 10, 102, 20, 203, 30, 300]
-        );
-        // SAME_UPPER drops the last element, SAME_LOWER the first, output_shape=[6] the first.
-        assert_eq!(run(TransposePadding::SameUpper), [1, 10, 102, 20, 203, 30]);
-        assert_eq!(
-            run(TransposePadding::SameLower),
-            [10, 102, 20, 203, 30, 300]
-        );
-        let shape6 = TransposePadding::OutputShape {
-            shape: vec![6],
-            auto_pad: AutoPad::NotSet,
-        };
-        assert_eq!(run(shape6), [10, 102, 20, 203, 30, 300]);
-        // Negative total padding (output_shape 9, total -2): with NOTSET onnxruntime and
-        // onnx.reference put the two extra zero rows at the end; SAME_LOWER splits the total
-        // (floor), putting one at each end.
-        let shape9 = |auto_pad| TransposePadding::OutputShape {
-            shape: vec![9],
-            auto_pad,
-        };
-        assert_eq!(
-            run(shape9(AutoPad::NotSet)),
-            [1, 10, 102, 20, 203, 30, 300, 0, 0]
-        );
-        assert_eq!(
-            run(shape9(AutoPad::SameLower)),
-            [0, 1, 10, 102, 20, 203, 30, 300, 0]
-        );
-    }
-
-    #[test]
-    fn layouts_are_permutations() {
-        // NHWC input (1, 2, 2, 1) and HWIO weight (1, 1, 1, 2): two output channels scaling
-        // the single input channel by 3 and -1.
-        let x = array![[[[1i64], [2]], [[3], [4]]]].into_dyn();
-        let w = array![[[[3i64, -1]]]].into_dyn();
-        let spec = LayerSpec {
-            input_layout: InputLayout::ChannelsLast,
-            kernel_layout: KernelLayout::Hwio,
-            ..LayerSpec::default()
-        };
-        let y = conv(x.view(), w.view(), None, &spec).unwrap();
-        assert_eq!(y.shape(), &[1, 2, 2, 2]);
-        assert_eq!(
-            y.iter().copied().collect::<Vec<_>>(),
-            [3, -1, 6, -2, 9, -3, 12, -4]
-        );
     }
 }

@@ -20,24 +20,24 @@
 //! Integer cases use `i64` (wrapping arithmetic: the identities hold exactly in Z/2^64);
 //! complex cases use `Complex<f64>` with small integer parts, where every sum is exact.
 
-use crate::boundary::pad;
+use crate::api::layer::{self, LayerSpec, PaddingMode};
+use crate::api::signal::{Boundary2d, Mode, convolve, convolve2d, correlate};
 use crate::engine::ConvEngine;
 use crate::engine::dense::DenseEngine;
-use crate::error::ConvError;
-use crate::layer::{
-    self, InputLayout, KernelLayout, LayerSpec, PaddingMode, TransposePadding, TransposeSpec,
-};
-use crate::reference::{Problem, conv};
+use crate::problem::ConvError;
+use crate::problem::Problem;
+use crate::problem::boundary::pad;
+use crate::problem::{Boundary, ConvSpec, Flip, Limits, Padding};
+use crate::problem::{InputLayout, KernelLayout, TransposePadding, TransposeSpec};
+use crate::reference::conv;
 use crate::scalar::Ring;
-use crate::signal::{Boundary2d, Mode, convolve, convolve2d, correlate};
-use crate::spec::{Boundary, ConvSpec, Flip, Limits, Padding};
+use crate::testing::cases::{Arr, shape};
+use crate::testing::{Outcome, panic_message, search, timed};
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn, Slice};
 use num_complex::Complex;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::{Duration, Instant};
 
 /// The signature of a signal-level convolution or correlation.
 pub type SignalFn<T> =
@@ -55,7 +55,7 @@ pub struct SignalEngine<T> {
 }
 
 impl<T: Ring> SignalEngine<T> {
-    /// The reference ([`crate::signal`]).
+    /// The reference ([`crate::api::signal`]).
     pub fn reference() -> Self {
         SignalEngine {
             name: "reference",
@@ -89,28 +89,12 @@ impl Sample for Complex<f64> {
     }
 }
 
-/// An N-D array printed as `shape [..] data [..]`, ready to paste into a test.
-#[derive(Clone, PartialEq)]
-pub struct Arr<T>(pub ArrayD<T>);
-
-impl<T: fmt::Debug> fmt::Debug for Arr<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let data: Vec<&T> = self.0.iter().collect();
-        write!(f, "shape {:?} data {:?}", self.0.shape(), data)
-    }
-}
-
 /// Strategy: an array of the given shape with small values.
 pub fn array_of_shape<T: Sample>(shape: Vec<usize>) -> impl Strategy<Value = Arr<T>> {
     let len: usize = shape.iter().product();
     proptest::collection::vec(T::small(), len).prop_map(move |data| {
         Arr(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("length matches shape"))
     })
-}
-
-/// Strategy: a shape of the given rank with extents `1..=max`.
-pub fn shape(rank: usize, max: usize) -> impl Strategy<Value = Vec<usize>> {
-    proptest::collection::vec(1..=max, rank)
 }
 
 /// Strategy: `count` arrays of one common rank `1..=3`, each with its own shape (extents 1..=4).
@@ -360,11 +344,11 @@ pub struct AbsurdCase {
     pub pads: Vec<(usize, usize)>,
     /// Signal mode.
     pub mode: Mode,
-    /// Layer layouts and padding mode for [`crate::layer::conv`].
+    /// Layer layouts and padding mode for [`crate::api::layer::conv`].
     pub layer: (InputLayout, KernelLayout, PaddingMode),
-    /// Output padding for [`crate::layer::conv_transpose`].
+    /// Output padding for [`crate::reference::conv_transpose`].
     pub output_padding: Vec<usize>,
-    /// ONNX output_shape for [`crate::layer::conv_transpose`], if any.
+    /// ONNX output_shape for [`crate::reference::conv_transpose`], if any.
     pub output_shape: Option<Vec<usize>>,
 }
 
@@ -549,140 +533,6 @@ pub fn no_panic(c: &AbsurdCase) -> Result<(), String> {
     result.map_err(|p| format!("panicked: {}", panic_message(p.as_ref())))
 }
 
-/// The message of a panic payload (`String` or `&str`; empty otherwise).
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
-
-/// One row of a battery report.
-#[derive(Clone, Debug)]
-pub struct Outcome {
-    /// Property name.
-    pub property: &'static str,
-    /// Engine name and element type, e.g. `reference/i64`.
-    pub engine: String,
-    /// Cases generated.
-    pub cases: u32,
-    /// Whether the property held (for a refutation property: whether it was refuted).
-    pub passed: bool,
-    /// The minimal counterexample for a failure; the refuting example for a refutation.
-    pub detail: String,
-    /// Wall time.
-    pub elapsed: Duration,
-}
-
-/// The seed every seeded search uses unless told otherwise: `verify`'s default and the test
-/// suites' fixed seed (one place, so a run can be reproduced from one number).
-pub const DEFAULT_SEED: u64 = 20261127;
-
-/// The configuration of the `proptest!` suites: `cases` cases from [`DEFAULT_SEED`] with the
-/// ChaCha generator; failures are persisted to the suite's committed regressions file.
-pub fn fixed_config(cases: u32) -> Config {
-    Config {
-        cases,
-        rng_algorithm: RngAlgorithm::ChaCha,
-        rng_seed: proptest::test_runner::RngSeed::Fixed(DEFAULT_SEED),
-        ..Config::default()
-    }
-}
-
-/// A seeded proptest runner: the same seed gives the same cases.
-pub fn runner(cases: u32, seed: u64) -> TestRunner {
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let config = Config {
-        cases,
-        failure_persistence: None,
-        // Shrink long enough to print a genuinely small counterexample.
-        max_shrink_iters: 1 << 16,
-        ..Config::default()
-    };
-    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
-}
-
-/// Runs `check` on `cases` generated values; `Ok` when it held, `Err` with the shrunk
-/// counterexample otherwise.
-pub fn search<S: Strategy>(
-    strategy: S,
-    cases: u32,
-    seed: u64,
-    check: impl Fn(&S::Value) -> Result<(), String>,
-) -> Result<(), String> {
-    let mut r = runner(cases, seed);
-    match r.run(&strategy, |v| check(&v).map_err(TestCaseError::fail)) {
-        Ok(()) => Ok(()),
-        Err(TestError::Fail(reason, value)) => {
-            Err(format!("{reason}\n    minimal case: {value:?}"))
-        }
-        Err(TestError::Abort(reason)) => Err(format!("aborted: {reason}")),
-    }
-}
-
-/// Runs `f` and times it as one battery row; `refute` marks a claim the search must refute.
-pub fn timed(
-    property: &'static str,
-    engine: String,
-    cases: u32,
-    refute: bool,
-    f: impl FnOnce() -> Result<(), String>,
-) -> Outcome {
-    let start = Instant::now();
-    let r = f();
-    let (passed, detail) = match (refute, r) {
-        (false, Ok(())) => (true, String::new()),
-        (false, Err(e)) => (false, e),
-        (true, Ok(())) => (false, format!("no counterexample found in {cases} cases")),
-        (true, Err(e)) => (true, format!("refuted as expected: {e}")),
-    };
-    let outcome = Outcome {
-        property,
-        engine,
-        cases,
-        passed,
-        detail,
-        elapsed: start.elapsed(),
-    };
-    ON_ROW.with(|hook| {
-        if let Some(f) = hook.borrow_mut().as_mut() {
-            f(&outcome);
-        }
-    });
-    outcome
-}
-
-/// An observer of finished rows ([`run_verify_observed`]).
-type RowHook = Option<Box<dyn FnMut(&Outcome)>>;
-
-thread_local! {
-    /// The observer [`run_verify_observed`] installs for this thread's rows.
-    static ON_ROW: std::cell::RefCell<RowHook> = const { std::cell::RefCell::new(None) };
-}
-
-/// The number of rows [`run_verify`] returns (a test checks it), for progress displays.
-pub const VERIFY_ROWS: usize = 142;
-
-/// [`run_verify`], calling `on_row` with every row as soon as it is done (on this thread, in
-/// the order of the report). The observer is removed afterwards, also if a row panics.
-pub fn run_verify_observed(
-    cases: u32,
-    seed: u64,
-    on_row: impl FnMut(&Outcome) + 'static,
-) -> Vec<Outcome> {
-    struct Restore(RowHook);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let previous = self.0.take();
-            ON_ROW.with(|hook| *hook.borrow_mut() = previous);
-        }
-    }
-    let _restore = Restore(ON_ROW.with(|hook| hook.borrow_mut().replace(Box::new(on_row))));
-    run_verify(cases, seed)
-}
-
 /// Runs every signal property on one engine and element type.
 pub fn run_signal_battery<T: Sample>(e: &SignalEngine<T>, cases: u32, seed: u64) -> Vec<Outcome> {
     let name = format!("{}/{}", e.name, T::NAME);
@@ -735,22 +585,6 @@ pub fn run_battery(cases: u32, seed: u64) -> Vec<Outcome> {
         robust_cases,
         false,
         || search(absurd_case(), robust_cases, seed, no_panic),
-    ));
-    out
-}
-
-/// Everything `conv-oracle verify` runs: [`run_battery`] (signal properties and no-panic),
-/// the layer battery ([`crate::layer_properties::run_layer_battery`]: equivariance, locality,
-/// 1x1 = dense, dense engine = reference, adjointness, groups, layouts) and the FFT battery
-/// ([`crate::fft_properties::run_fft_battery`]: FFT within its normwise bound of the exact
-/// result on f64 and `Complex<f64>`, three distributions; wrong FFT engines refuted).
-pub fn run_verify(cases: u32, seed: u64) -> Vec<Outcome> {
-    let mut out = run_battery(cases, seed);
-    out.extend(crate::layer_properties::run_layer_battery(cases, seed));
-    out.extend(crate::fft_properties::run_fft_battery(cases, seed));
-    out.extend(crate::exact_properties::run_exact_battery(cases, seed));
-    out.extend(crate::summation_properties::run_summation_battery(
-        cases, seed,
     ));
     out
 }

@@ -7,12 +7,12 @@
 //!
 //! | section | what | how it can fail |
 //! |---|---|---|
-//! | [`Section::Catalogue`] | fixed problems: every padding rule, boundary and flip the engine supports on even and odd kernels, with stride, dilation, groups, bias, batch, pads wider than the input, `C == H == W` | the output is outside the tolerance of the correctly rounded result ([`crate::compare::judge`]), or a valid problem is refused |
+//! | [`Section::Catalogue`] | fixed problems: every padding rule, boundary and flip the engine supports on even and odd kernels, with stride, dilation, groups, bias, batch, pads wider than the input, `C == H == W` | the output is outside the tolerance of the correctly rounded result ([`crate::oracle::judge`]), or a valid problem is refused |
 //! | [`Section::Oracle`] | random problems inside the capabilities (proptest, seeded; uniform, cancelling and 12-decade data, special values) | as above; the failing problem is shrunk to a minimal one |
 //! | [`Section::Invalid`] | problems every engine must refuse (zero stride, channel mismatch, groups that do not divide, ...), when the engine claims to validate | an output instead of an error |
-//! | [`Section::Metamorphic`] | relations between two runs of the engine itself: translation equivariance (cropping the input by one stride shifts the output by one), commutativity of true convolution, a 1x1 convolution equals the per-pixel dense layer, samples of a batch are independent | the two runs disagree by more than twice the tolerance ([`crate::compare::judge_pair`]) |
+//! | [`Section::Metamorphic`] | relations between two runs of the engine itself: translation equivariance (cropping the input by one stride shifts the output by one), commutativity of true convolution, a 1x1 convolution equals the per-pixel dense layer, samples of a batch are independent | the two runs disagree by more than twice the tolerance ([`crate::tolerance::judge_pair`]) |
 //!
-//! The tolerance is a [`crate::compare::Model`] (default `Componentwise`: the error any order
+//! The tolerance is a [`crate::tolerance::Model`] (default `Componentwise`: the error any order
 //! of direct summation may make), or derived per problem ([`Tolerance::PerProblem`], e.g. the
 //! FFT engine's normwise bound). A failure carries the problem as a Rust function ready to
 //! paste into a test ([`Counterexample::code`]).
@@ -22,237 +22,34 @@
 //!
 //! Transposed convolution (PyTorch / ONNX `ConvTranspose`) has its own battery over the same
 //! sections, [`transpose::check_transpose`], for a [`crate::engine::ConvTransposeEngine`]:
-//! judged against the correctly rounded [`crate::compare::exact_transpose`], with
+//! judged against the correctly rounded [`crate::oracle::exact_transpose`], with
 //! adjointness as its metamorphic relation.
 //!
 //! Element types: `f32` and `f64` (the correctly rounded oracle,
 //! [`crate::engine::exact::ExactEngine`], is the reference).
 
-use crate::compare::{self, Float, Model, judge, judge_pair};
 use crate::engine::ConvEngine;
-use crate::engine::exact::ExactElement;
-use crate::error::ConvError;
-use crate::exact_properties::{Data, ExactSample, case_from};
-use crate::fft_properties::{Case, Layout, boundary_of, case_with_values};
-use crate::properties::{Arr, DEFAULT_SEED, panic_message, runner};
-use crate::reference::Problem;
-use crate::spec::{Boundary, ConvSpec, Flip, Padding};
+use crate::oracle::judge;
+use crate::problem::ConvError;
+use crate::problem::Problem;
+use crate::problem::{Boundary, ConvSpec, Flip, Padding};
+use crate::testing::cases::Arr;
+use crate::testing::cases::{Case, boundary_of};
+use crate::testing::{DEFAULT_SEED, panic_message, runner};
+use crate::tolerance::{Float, Model, judge_pair};
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use proptest::prelude::*;
 use proptest::test_runner::TestError;
 use std::fmt;
-use std::ops::RangeInclusive;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 pub mod transpose;
 
-// ------------------------------------------------------------------------------ capabilities
-
-/// A padding rule without its numbers (which [`Padding`] variants an engine takes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PaddingRule {
-    /// [`Padding::Explicit`].
-    Explicit,
-    /// [`Padding::Valid`].
-    Valid,
-    /// [`Padding::Full`].
-    Full,
-    /// [`Padding::SameUpper`].
-    SameUpper,
-    /// [`Padding::SameLower`].
-    SameLower,
-    /// [`Padding::TorchSame`].
-    TorchSame,
-}
-
-impl PaddingRule {
-    /// Every rule.
-    pub const ALL: [PaddingRule; 6] = [
-        PaddingRule::Explicit,
-        PaddingRule::Valid,
-        PaddingRule::Full,
-        PaddingRule::SameUpper,
-        PaddingRule::SameLower,
-        PaddingRule::TorchSame,
-    ];
-
-    /// The rule of a padding.
-    pub fn of(p: &Padding) -> PaddingRule {
-        match p {
-            Padding::Explicit(_) => PaddingRule::Explicit,
-            Padding::Valid => PaddingRule::Valid,
-            Padding::Full => PaddingRule::Full,
-            Padding::SameUpper => PaddingRule::SameUpper,
-            Padding::SameLower => PaddingRule::SameLower,
-            Padding::TorchSame => PaddingRule::TorchSame,
-        }
-    }
-}
-
-/// A boundary mode without its constant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BoundaryRule {
-    /// [`Boundary::Zeros`].
-    Zeros,
-    /// [`Boundary::Constant`].
-    Constant,
-    /// [`Boundary::Reflect`].
-    Reflect,
-    /// [`Boundary::Symmetric`].
-    Symmetric,
-    /// [`Boundary::Replicate`].
-    Replicate,
-    /// [`Boundary::Circular`].
-    Circular,
-}
-
-impl BoundaryRule {
-    /// Every mode, in the order of [`boundary_of`].
-    pub const ALL: [BoundaryRule; 6] = [
-        BoundaryRule::Zeros,
-        BoundaryRule::Constant,
-        BoundaryRule::Reflect,
-        BoundaryRule::Symmetric,
-        BoundaryRule::Replicate,
-        BoundaryRule::Circular,
-    ];
-
-    /// The mode of a boundary.
-    pub fn of<T>(b: &Boundary<T>) -> BoundaryRule {
-        match b {
-            Boundary::Zeros => BoundaryRule::Zeros,
-            Boundary::Constant(_) => BoundaryRule::Constant,
-            Boundary::Reflect => BoundaryRule::Reflect,
-            Boundary::Symmetric => BoundaryRule::Symmetric,
-            Boundary::Replicate => BoundaryRule::Replicate,
-            Boundary::Circular => BoundaryRule::Circular,
-        }
-    }
-
-    /// The index [`boundary_of`] maps to this mode.
-    fn index(self) -> u8 {
-        BoundaryRule::ALL
-            .iter()
-            .position(|&b| b == self)
-            .unwrap_or(0) as u8
-    }
-}
-
-/// What an engine supports. The battery draws only problems inside it (the invalid-input
-/// section excepted: those problems are invalid for every engine).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Capabilities {
-    /// Spatial ranks (the battery draws ranks 1 to 3 of these).
-    pub ranks: RangeInclusive<usize>,
-    /// Padding rules.
-    pub paddings: Vec<PaddingRule>,
-    /// Boundary modes.
-    pub boundaries: Vec<BoundaryRule>,
-    /// Cross-correlation (deep-learning "convolution") and/or true convolution.
-    pub flips: Vec<Flip>,
-    /// Strides other than 1.
-    pub stride: bool,
-    /// Dilations other than 1.
-    pub dilation: bool,
-    /// More than one group.
-    pub groups: bool,
-    /// A bias.
-    pub bias: bool,
-    /// Whether the engine refuses invalid problems with an error (checked by
-    /// [`Section::Invalid`]); an engine that does not claim it is never given one.
-    pub validates: bool,
-    /// Whether NaN and infinities in the data give what IEEE arithmetic on the formula's
-    /// terms gives (NaN for `0 * inf` at a zero-padded position, for instance); without it
-    /// the battery draws finite data only.
-    pub special_values: bool,
-}
-
-impl Capabilities {
-    /// Everything the reference does: ranks 1 to 3, every padding rule, boundary and flip,
-    /// stride, dilation, groups, bias, validation and special values. The default of
-    /// [`ConvEngine::capabilities`].
-    pub fn all() -> Self {
-        Capabilities {
-            ranks: 1..=3,
-            paddings: PaddingRule::ALL.to_vec(),
-            boundaries: BoundaryRule::ALL.to_vec(),
-            flips: vec![Flip::Correlation, Flip::Convolution],
-            stride: true,
-            dilation: true,
-            groups: true,
-            bias: true,
-            validates: true,
-            special_values: true,
-        }
-    }
-
-    /// A deep-learning layer (PyTorch / ONNX `Conv`): ranks 1 to 3, cross-correlation, zero
-    /// padding given explicitly, `valid`, ONNX `SAME_UPPER` / `SAME_LOWER` and PyTorch
-    /// `same`; stride, dilation, groups, bias; validation.
-    pub fn deep_learning() -> Self {
-        Capabilities {
-            paddings: vec![
-                PaddingRule::Explicit,
-                PaddingRule::Valid,
-                PaddingRule::SameUpper,
-                PaddingRule::SameLower,
-                PaddingRule::TorchSame,
-            ],
-            boundaries: vec![BoundaryRule::Zeros],
-            flips: vec![Flip::Correlation],
-            ..Capabilities::all()
-        }
-    }
-
-    /// Whether a problem with this spec, spatial rank, group count and bias is inside.
-    pub fn allows<T>(&self, spec: &ConvSpec<T>, rank: usize, bias: bool) -> bool {
-        let ones = |v: &[usize]| v.iter().all(|&s| s == 1);
-        self.ranks.contains(&rank)
-            && self.paddings.contains(&PaddingRule::of(&spec.padding))
-            && self.boundaries.contains(&BoundaryRule::of(&spec.boundary))
-            && self.flips.contains(&spec.flip)
-            && (self.stride || ones(&spec.stride))
-            && (self.dilation || ones(&spec.dilation))
-            && (self.groups || spec.groups == 1)
-            && (self.bias || !bias)
-    }
-
-    /// The ranks the battery draws: those of [`Capabilities::ranks`] from 1 to 3.
-    fn drawn_ranks(&self) -> Option<(usize, usize)> {
-        let lo = (*self.ranks.start()).max(1);
-        let hi = (*self.ranks.end()).min(3);
-        (lo <= hi).then_some((lo, hi))
-    }
-}
+pub use crate::engine::{BoundaryRule, Capabilities, PaddingRule};
+pub use crate::testing::problems::Element;
+use crate::testing::problems::cases;
 
 // ------------------------------------------------------------------------------ config
-
-/// An element type the battery checks: `f32` or `f64`.
-pub trait Element: ExactSample + ExactElement + Float + fmt::Debug {
-    /// The value as a Rust expression of this type (`f64::from_bits(..)` for non-finite
-    /// values).
-    fn literal(self) -> String;
-}
-
-impl Element for f64 {
-    fn literal(self) -> String {
-        if self.is_finite() {
-            format!("{self:?}")
-        } else {
-            format!("f64::from_bits({:#x})", self.to_bits())
-        }
-    }
-}
-
-impl Element for f32 {
-    fn literal(self) -> String {
-        if self.is_finite() {
-            format!("{self:?}")
-        } else {
-            format!("f32::from_bits({:#x})", self.to_bits())
-        }
-    }
-}
 
 /// How close an engine's output must be to the correctly rounded result.
 #[derive(Clone, Debug)]
@@ -472,7 +269,7 @@ pub(crate) fn verdict_of<T>(
     got: Result<ArrayD<T>, ConvError>,
     valid: Result<(), ConvError>,
     validates: bool,
-    judge_output: impl FnOnce(ArrayD<T>) -> Result<crate::compare::Report, String>,
+    judge_output: impl FnOnce(ArrayD<T>) -> Result<crate::tolerance::Report, String>,
 ) -> Result<bool, String> {
     match (got, valid) {
         (Ok(_), Err(e)) if validates => Err(format!(
@@ -783,135 +580,6 @@ pub(crate) fn fixed_section<V>(
 }
 
 // ------------------------------------------------------------------------------ oracle
-
-/// The layouts of random problems inside `caps`: ranks, rules and options the engine
-/// supports; extents as [`crate::fft_properties::LayoutSizes::SMALL`] (inputs up to 24, 8,
-/// 5 per axis by rank; kernels up to 6, 4, 3), channels per group up to 3, batch up to 2.
-fn layouts(caps: &Capabilities) -> Option<BoxedStrategy<Layout>> {
-    let (lo, hi) = caps.drawn_ranks()?;
-    if caps.paddings.is_empty() || caps.boundaries.is_empty() || caps.flips.is_empty() {
-        return None;
-    }
-    let caps = caps.clone();
-    let strategy = (lo..=hi)
-        .prop_flat_map(move |rank| {
-            let r = rank - 1;
-            let (n, k) = ([24usize, 8, 5][r], [6usize, 4, 3][r]);
-            let max_stride: usize = if caps.stride { 3 } else { 1 };
-            let max_dilation: usize = if caps.dilation { 2 } else { 1 };
-            let max_groups: usize = if caps.groups { 3 } else { 1 };
-            let padding = prop::sample::select(caps.paddings.clone()).prop_flat_map(
-                move |rule| -> BoxedStrategy<Padding> {
-                    match rule {
-                        PaddingRule::Explicit => {
-                            proptest::collection::vec((0usize..=3, 0usize..=3), rank)
-                                .prop_map(Padding::Explicit)
-                                .boxed()
-                        }
-                        PaddingRule::Valid => Just(Padding::Valid).boxed(),
-                        PaddingRule::Full => Just(Padding::Full).boxed(),
-                        PaddingRule::SameUpper => Just(Padding::SameUpper).boxed(),
-                        PaddingRule::SameLower => Just(Padding::SameLower).boxed(),
-                        PaddingRule::TorchSame => Just(Padding::TorchSame).boxed(),
-                    }
-                },
-            );
-            (
-                (1usize..=2, 1usize..=max_groups, 1usize..=3, 1usize..=3),
-                proptest::collection::vec(1..=n, rank),
-                proptest::collection::vec(1..=k, rank),
-                proptest::collection::vec(1..=max_stride, rank),
-                proptest::collection::vec(1..=max_dilation, rank),
-                padding,
-                prop::sample::select(caps.boundaries.clone()),
-                prop::sample::select(caps.flips.clone()),
-                if caps.bias {
-                    any::<bool>().boxed()
-                } else {
-                    Just(false).boxed()
-                },
-            )
-        })
-        .prop_map(
-            |(
-                (batch, groups, cg, og),
-                input,
-                kernel,
-                stride,
-                dilation,
-                padding,
-                boundary,
-                flip,
-                bias,
-            )| Layout {
-                batch,
-                groups,
-                cg,
-                og,
-                input,
-                kernel,
-                stride,
-                dilation,
-                padding,
-                boundary: boundary.index(),
-                flip,
-                bias,
-            },
-        );
-    Some(strategy.boxed())
-}
-
-/// `+-10^e`, `e` uniform in `[-6, 6]`: twelve decades, the range of real data (no overflow,
-/// no underflow in either format).
-pub(crate) fn decades<T: Element>() -> BoxedStrategy<T> {
-    (any::<bool>(), -6.0f64..=6.0)
-        .prop_map(|(neg, e)| {
-            let v = 10f64.powf(e);
-            T::from_f64(if neg { -v } else { v })
-        })
-        .boxed()
-}
-
-/// Values in `[-1, 1)` with NaN, infinities and signed zeros among them.
-pub(crate) fn specials<T: Element>() -> BoxedStrategy<T> {
-    prop_oneof![
-        12 => -1.0f64..1.0,
-        1 => Just(f64::NAN),
-        1 => Just(f64::INFINITY),
-        1 => Just(f64::NEG_INFINITY),
-        1 => Just(0.0),
-        1 => Just(-0.0),
-    ]
-    .prop_map(T::from_f64)
-    .boxed()
-}
-
-/// Random problems inside `caps`: uniform data in `[-1, 1)` mostly; inputs near `1e6` with
-/// kernels that sum to about zero (cancellation); twelve decades ([`decades`]); and (with
-/// `specials`) NaN, infinities and signed zeros among ordinary values ([`specials`]).
-pub(crate) fn cases<T: Element>(
-    caps: &Capabilities,
-    specials: bool,
-) -> Option<BoxedStrategy<Case<T>>> {
-    let l = layouts(caps)?;
-    let decades = case_with_values(l.clone(), decades::<T>, decades::<T>, false);
-    Some(if specials {
-        prop_oneof![
-            4 => case_from::<T>(Data::Uniform, l.clone()),
-            2 => case_from::<T>(Data::Cancelling, l.clone()),
-            2 => decades,
-            1 => case_with_values(l, self::specials::<T>, self::specials::<T>, false),
-        ]
-        .boxed()
-    } else {
-        prop_oneof![
-            4 => case_from::<T>(Data::Uniform, l.clone()),
-            2 => case_from::<T>(Data::Cancelling, l),
-            2 => decades,
-        ]
-        .boxed()
-    })
-}
 
 /// Runs `test` on `cases` problems from `strategy`; on failure, the shrunk problem (`None`
 /// when the search aborted) and the reason. Counts the problems run.
@@ -1387,7 +1055,7 @@ fn split_batch<T: Element>(c: &Case<T>) -> Option<Derived<T>> {
 /// `sum |w| |x| (+ |b|)` per output of a problem, rounded up, and the terms per output.
 fn abs_sums<T: Element>(p: &Problem<'_, T>) -> Option<(Vec<f64>, usize)> {
     let terms = p.weight.shape()[1..].iter().product::<usize>() + usize::from(p.bias.is_some());
-    Some((compare::abs_sums(p).ok()?, terms))
+    Some((crate::oracle::abs_sums(p).ok()?, terms))
 }
 
 /// Checks one relation on one case: `Ok(false)` when it does not apply.
@@ -1481,18 +1149,18 @@ fn oracle_check_code<T>(config: &Config<T>) -> String {
     check_code(config, "conv", "judge")
 }
 
-/// Statements running `engine.{method}(&p)` and judging it with `compare::{judge}`.
+/// Statements running `engine.{method}(&p)` and judging it with `oracle::{judge}`.
 pub(crate) fn check_code<T>(config: &Config<T>, method: &str, judge: &str) -> String {
     let model = match &config.tolerance {
-        Tolerance::Model(m) => format!("conv_oracle::compare::Model::{m:?}"),
+        Tolerance::Model(m) => format!("conv_oracle::tolerance::Model::{m:?}"),
         Tolerance::PerProblem(_) => {
-            "/* the model your Config derives for this problem */ conv_oracle::compare::Model::Componentwise"
+            "/* the model your Config derives for this problem */ conv_oracle::tolerance::Model::Componentwise"
                 .to_string()
         }
     };
     format!(
         "    let got = engine.{method}(&p).expect(\"a valid problem\");\n    \
-         let report = conv_oracle::compare::{judge}(&p, got.view(), &{model}).unwrap();\n    \
+         let report = conv_oracle::oracle::{judge}(&p, got.view(), &{model}).unwrap();\n    \
          assert!(report.passed(), \"{{report}}\");\n"
     )
 }

@@ -3,7 +3,7 @@
 //!
 //! Every property is a plain check function over a generated case, returning
 //! `Result<(), String>`; [`run_layer_battery`] drives each with the seeded, shrinking
-//! [`search`] of [`crate::properties`] and reports one [`Outcome`] per property and engine.
+//! [`search`] of [`crate::verify::signal`] and reports one [`Outcome`] per property and engine.
 //! Engine-level properties take any [`ConvEngine`]; operator-level properties take a
 //! [`LayerOps`] (the layer functions as plain function pointers), so a test can hand in a
 //! deliberately wrong engine or operator and watch the battery catch it.
@@ -38,17 +38,18 @@
 //! n = 1) and the output does not change; with every tap `>= 1` and `delta >= 1` the change is
 //! at least `delta`.
 
+use crate::api::layer::{self, LayerSpec, PaddingMode};
 use crate::engine::dense::{DenseEngine, DenseForm, dense_form, dense_per_pixel, pointwise_matrix};
 use crate::engine::{ConvEngine, ReferenceEngine};
-use crate::error::ConvError;
-use crate::geometry::geometry;
-use crate::layer::{
-    self, InputLayout, KernelLayout, LayerSpec, PaddingMode, TransposePadding, TransposeSpec,
-};
-use crate::properties::{Arr, Outcome, search, timed};
-use crate::reference::{self, Problem};
+use crate::problem::ConvError;
+use crate::problem::Problem;
+use crate::problem::geometry::geometry;
+use crate::problem::{Boundary, ConvSpec, Flip, Limits, Padding};
+use crate::problem::{InputLayout, KernelLayout, TransposePadding, TransposeSpec};
+use crate::reference;
 use crate::scalar::Ring;
-use crate::spec::{Boundary, ConvSpec, Flip, Limits, Padding};
+use crate::testing::cases::Arr;
+use crate::testing::{Outcome, search, timed};
 use ndarray::{Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Dimension, IxDyn, Slice};
 use proptest::prelude::*;
 
@@ -317,7 +318,7 @@ fn fold(mode: &Boundary<i64>, i: isize, n: usize) -> Option<usize> {
     }
 }
 
-/// One axis of a convolution, resolved independently of `crate::geometry` (docs/semantics.md
+/// One axis of a convolution, resolved independently of `crate::problem::geometry` (docs/semantics.md
 /// section 2).
 #[derive(Clone, Copy, Debug)]
 struct Ax {
@@ -1737,9 +1738,9 @@ fn adjoint_data(
         Some((true, upper)) => TransposePadding::OutputShape {
             shape: axes.iter().map(|a| a.n).collect(),
             auto_pad: if upper {
-                crate::layer::AutoPad::SameUpper
+                crate::problem::AutoPad::SameUpper
             } else {
-                crate::layer::AutoPad::NotSet
+                crate::problem::AutoPad::NotSet
             },
         },
     };

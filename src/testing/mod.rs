@@ -1,0 +1,13 @@
+//! Testing support for any convolution engine: generators of valid problems
+//! ([`strategies`] for your own properties, [`cases`] and [`exact_data`] for the batteries) and
+//! the runner that turns a property into a battery row with a minimal counterexample.
+
+pub mod cases;
+pub mod exact_data;
+pub mod problems;
+mod runner;
+pub mod strategies;
+pub mod transpose_problems;
+
+pub use cases::{Arr, Case};
+pub use runner::*;
