@@ -4,7 +4,8 @@
 //! as doctests). The claims the pages prove by polynomial identity are also in [`claims`],
 //! which `conv-oracle prove` runs.
 //!
-//! A claim is proved for every shape up to its stated bound by running the computation on
+//! A claim is checked for every shape up to its stated bound (the page's human proof covers
+//! every size) by running the computation on
 //! [`crate::symbolic`] inputs (one variable per entry) and comparing polynomials: equal
 //! polynomials are equal for every input of those shapes in every commutative ring (complex
 //! numbers included; floating point excluded: its sums depend on their order). A claim that
@@ -61,7 +62,7 @@ pub mod commutativity {}
 #[doc = include_str!("../proofs/12-convolution-theorem.md")]
 pub mod convolution_theorem {}
 
-/// Whether a claim is true (to be proved) or false (to be refuted).
+/// Whether a claim is true (checked up to its bound; its page proves it) or false (to be refuted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expect {
     /// The identity holds for every shape up to the bound.
@@ -126,8 +127,8 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// Proved (a true claim whose sides agree on every shape) or refuted (a false claim with
-    /// a counterexample).
+    /// Checked (a true claim whose sides agree on every shape the check covers) or refuted (a
+    /// false claim with a counterexample).
     pub fn passed(&self) -> bool {
         match self.claim.expect {
             Expect::Holds => self.counterexample.is_none(),
@@ -1043,6 +1044,78 @@ fn text_cases() -> Vec<Sides> {
         }
     }
     out
+}
+
+/// What `conv-oracle prove` prints for a list of claims, and how many were not as expected.
+#[derive(Clone, Debug)]
+pub struct ProveReport {
+    /// One block per claim, then a summary line.
+    pub text: String,
+    /// Claims whose check did not come out as expected (a true claim with a counterexample,
+    /// or a false claim without one).
+    pub failed: usize,
+}
+
+/// Checks every claim and reports each as what was checked: a true claim "holds" on the
+/// shapes its check covered (the page's human proof covers every size), a false claim is
+/// "refuted" by its counterexample, and anything else "FAILED".
+pub fn report(claims: &[Claim]) -> ProveReport {
+    use std::fmt::Write;
+    let mut text = String::new();
+    let mut failed = 0;
+    for claim in claims {
+        let v = claim.check();
+        let status = match (claim.expect, v.passed()) {
+            (Expect::Holds, true) => "HOLDS",
+            (Expect::Fails, true) => "REFUTED",
+            (_, false) => "FAILED",
+        };
+        failed += usize::from(!v.passed());
+        let _ = writeln!(text, "{status:<8} {}: {}", claim.name, claim.statement);
+        let _ = match (claim.expect, v.passed()) {
+            (Expect::Holds, true) => writeln!(
+                text,
+                "         holds for {} shapes ({}); every size: the proof on page proofs/{}",
+                v.shapes, claim.covers, claim.page
+            ),
+            _ => writeln!(
+                text,
+                "         {} shapes ({}); page proofs/{}",
+                v.shapes, claim.covers, claim.page
+            ),
+        };
+        if let Some(bad) = &v.counterexample {
+            let k = bad.first_difference().unwrap_or(0);
+            let side = |s: &[Poly]| {
+                s.get(k)
+                    .map_or_else(|| "(none)".to_string(), Poly::to_string)
+            };
+            let _ = writeln!(
+                text,
+                "         {} at {}, output {k}: {} != {}",
+                if claim.expect == Expect::Fails {
+                    "counterexample (expected: the claim is false)"
+                } else {
+                    "COUNTEREXAMPLE"
+                },
+                bad.shapes,
+                side(&bad.left),
+                side(&bad.right)
+            );
+        } else if claim.expect == Expect::Fails {
+            let _ = writeln!(
+                text,
+                "         no counterexample found, but the claim is false"
+            );
+        }
+    }
+    let _ = writeln!(
+        text,
+        "prove: {} claims, {} as expected, {failed} not",
+        claims.len(),
+        claims.len() - failed
+    );
+    ProveReport { text, failed }
 }
 
 /// The text `conv-oracle prove --show NAME` prints: the claim and, for its smallest shape

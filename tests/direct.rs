@@ -14,7 +14,7 @@ use conv_oracle::engine::direct::{
 };
 use conv_oracle::testing::cases::Arr;
 use conv_oracle::testing::cases::{LayoutSizes, layout_with};
-use conv_oracle::testing::search;
+use conv_oracle::testing::{Kind, Violation, search};
 use conv_oracle::tolerance::{U32, U64, componentwise};
 use conv_oracle::{Boundary, ConvError, ConvSpec, Flip, Limits, Padding, Problem, Ring, conv};
 use ndarray::{Array1, ArrayD, Axis, IxDyn, Slice};
@@ -229,23 +229,25 @@ fn case<T: Draw>(sizes: LayoutSizes) -> impl Strategy<Value = Case<T>> {
 /// The engine's path for a valid problem: in place for stride 1 on the last axis and rows of
 /// at least `SHORT_ROW` outputs, phased otherwise; never the reference (the cases here are
 /// small).
-fn check_path<T: DirectElement>(e: &DirectEngine, p: &Problem<'_, T>) -> Result<(), String> {
-    let path = e.plan(p).map_err(|err| err.to_string())?;
-    let geo = p.validate().map_err(|err| err.to_string())?;
+fn check_path<T: DirectElement>(e: &DirectEngine, p: &Problem<'_, T>) -> Result<(), Violation> {
+    let path = e.plan(p).map_err(|err| Violation::refused(&err))?;
+    let geo = p.validate().map_err(|err| Violation::refused(&err))?;
     let long = geo.axes.last().is_some_and(|a| a.output >= SHORT_ROW);
     let unit = p.spec.stride.last().is_none_or(|&s| s == 1) && long;
     match (&path, unit) {
         (DirectPath::InPlace { .. }, true) | (DirectPath::Phased { .. }, false) => Ok(()),
-        _ => Err(format!("unexpected path {path}")),
+        _ => Err(Violation::mismatch(format!("unexpected path {path}"))),
     }
 }
 
 /// Integers: the engine's result (or error) is the reference's, bit for bit.
-fn check_exact(e: &DirectEngine, c: &Case<i64>) -> Result<(), String> {
+fn check_exact(e: &DirectEngine, c: &Case<i64>) -> Result<(), Violation> {
     c.with(|p| {
         let (got, want) = (e.conv(p), conv(p));
         if got != want {
-            return Err(format!("engine {got:?} vs reference {want:?}"));
+            return Err(Violation::mismatch(format!(
+                "engine {got:?} vs reference {want:?}"
+            )));
         }
         if want.is_ok() {
             check_path(e, p)?;
@@ -294,37 +296,42 @@ fn within_bound<W: Num>(
     want: &ArrayD<W>,
     wide: &Problem<'_, W>,
     u: f64,
-) -> Result<(), String> {
+) -> Result<(), Violation> {
     let (abs, terms) = abs_sums(wide);
     let r = componentwise(peer, &flat(want), &abs, terms, u);
     if r.passed {
         Ok(())
     } else {
-        Err(format!(
+        Err(Violation::bound(format!(
             "element part {}: {:e} vs reference {:e}, ratio {:e} ({terms} terms)",
             r.worst,
             peer[r.worst],
             flat(want)[r.worst],
             r.max_ratio
-        ))
+        )))
     }
 }
 
 /// f64 and `Complex<f64>`: within the componentwise bound of the reference, and (the
 /// engine's documented stronger property: same operations in the same order) equal to it.
-fn check_wide<T: Num>(e: &DirectEngine, c: &Case<T>) -> Result<(), String> {
+fn check_wide<T: Num>(e: &DirectEngine, c: &Case<T>) -> Result<(), Violation> {
     c.with(|p| {
         let (got, want) = match (e.conv(p), conv(p)) {
             (Ok(g), Ok(w)) => (g, w),
             (Err(a), Err(b)) if a == b => return Ok(()),
-            (a, b) => return Err(format!("engine {a:?} vs reference {b:?}")),
+            (a, b) => return Err(Violation::acceptance(&a, &b)),
         };
         if got.shape() != want.shape() {
-            return Err(format!("shape {:?} vs {:?}", got.shape(), want.shape()));
+            return Err(Violation::new(
+                Kind::ShapeMismatch,
+                format!("shape {:?} vs {:?}", got.shape(), want.shape()),
+            ));
         }
         within_bound(&flat(&got), &want, p, U64)?;
         if !same(&flat(&got), &flat(&want)) {
-            return Err("within the bound but not equal to the reference".into());
+            return Err(Violation::mismatch(
+                "within the bound but not equal to the reference",
+            ));
         }
         check_path(e, p)
     })
@@ -338,20 +345,25 @@ fn check_narrow<N: Num, W: Num>(
     narrow: &Case<N>,
     wide: &Case<W>,
     round: impl Fn(W) -> N,
-) -> Result<(), String> {
+) -> Result<(), Violation> {
     narrow.with(|p| {
         wide.with(|q| {
             let (got, want) = match (e.conv(p), conv(q)) {
                 (Ok(g), Ok(w)) => (g, w),
                 (Err(a), Err(b)) if a == b => return Ok(()),
-                (a, b) => return Err(format!("engine {a:?} vs reference {b:?}")),
+                (a, b) => return Err(Violation::acceptance(&a, &b)),
             };
             if got.shape() != want.shape() {
-                return Err(format!("shape {:?} vs {:?}", got.shape(), want.shape()));
+                return Err(Violation::new(
+                    Kind::ShapeMismatch,
+                    format!("shape {:?} vs {:?}", got.shape(), want.shape()),
+                ));
             }
             within_bound(&flat(&got), &want, q, U32)?;
             if !same(&flat(&got), &flat(&want.mapv(round))) {
-                return Err("not the widened reference rounded once".into());
+                return Err(Violation::mismatch(
+                    "not the widened reference rounded once",
+                ));
             }
             check_path(e, p)
         })
@@ -411,7 +423,7 @@ proptest! {
 
 /// The loops compiled for the baseline target give the same results as the AVX2 build the
 /// engine picks at run time (on a machine without AVX2 both are the baseline build).
-fn same_builds<T: DirectElement + PartialEq + Debug>(c: &Case<T>) -> Result<(), String> {
+fn same_builds<T: DirectElement + PartialEq + Debug>(c: &Case<T>) -> Result<(), Violation> {
     c.with(|p| {
         let (simd, base) = (engine().conv(p), DirectEngine::baseline_only().conv(p));
         let equal = match (&simd, &base) {
@@ -422,7 +434,9 @@ fn same_builds<T: DirectElement + PartialEq + Debug>(c: &Case<T>) -> Result<(), 
         if equal {
             Ok(())
         } else {
-            Err(format!("AVX2 build {simd:?} vs baseline {base:?}"))
+            Err(Violation::mismatch(format!(
+                "AVX2 build {simd:?} vs baseline {base:?}"
+            )))
         }
     })
 }
@@ -545,7 +559,7 @@ fn poison<T: Clone>(
 
 /// The engine's NaN and infinity pattern is the reference's (same problem, same type): NaN
 /// where it has NaN, the same infinity where it has one, finite elsewhere.
-fn same_pattern<T: Num>(e: &DirectEngine, c: &Case<T>) -> Result<(), String> {
+fn same_pattern<T: Num>(e: &DirectEngine, c: &Case<T>) -> Result<(), Violation> {
     c.with(|p| match (e.conv(p), conv(p)) {
         (Ok(got), Ok(want)) => {
             let (g, w) = (flat(&got), flat(&want));
@@ -558,13 +572,15 @@ fn same_pattern<T: Num>(e: &DirectEngine, c: &Case<T>) -> Result<(), String> {
                     a.is_finite()
                 };
                 if !ok {
-                    return Err(format!("part {i}: engine {a} vs reference {b}"));
+                    return Err(Violation::mismatch(format!(
+                        "part {i}: engine {a} vs reference {b}"
+                    )));
                 }
             }
             Ok(())
         }
         (Err(a), Err(b)) if a == b => Ok(()),
-        (a, b) => Err(format!("engine {a:?} vs reference {b:?}")),
+        (a, b) => Err(Violation::acceptance(&a, &b)),
     })
 }
 
@@ -793,7 +809,7 @@ fn absurd_requests_do_not_panic() {
     use conv_oracle::verify::signal::{AbsurdCase, absurd_case};
     use ndarray::Dimension;
     use std::panic::{AssertUnwindSafe, catch_unwind};
-    let check = |c: &AbsurdCase| -> Result<(), String> {
+    let check = |c: &AbsurdCase| -> Result<(), Violation> {
         let x = ArrayD::from_shape_fn(IxDyn(&c.input), |i| i.as_array_view().sum() as i64);
         let w = ArrayD::from_shape_fn(IxDyn(&c.weight), |i| 1 - i.as_array_view().sum() as i64);
         let b = c.bias.map(|n| Array1::from_elem(n, 2i64));
@@ -809,12 +825,14 @@ fn absurd_requests_do_not_panic() {
             if small || got.is_err() {
                 let want = conv(&p);
                 if got != want {
-                    return Err(format!("engine {got:?} vs reference {want:?}"));
+                    return Err(Violation::mismatch(format!(
+                        "engine {got:?} vs reference {want:?}"
+                    )));
                 }
             }
             Ok(())
         }));
-        r.unwrap_or_else(|_| Err("panicked".into()))
+        r.unwrap_or_else(|_| Err(Violation::new(Kind::Panicked, "panicked")))
     };
     let r = search(absurd_case(), 1024, SEED, check);
     assert!(r.is_ok(), "{r:?}");
@@ -822,15 +840,20 @@ fn absurd_requests_do_not_panic() {
 
 // ---------------------------------------------------------------- wrong engines fail
 
-/// The first line of the counterexample the property finds for a wrong engine.
+/// The first line of the counterexample the property finds for a wrong engine, which must
+/// be a violation of kind `kind`.
 fn refuted<T: Debug>(
     m: Mutation,
     strategy: impl Strategy<Value = T>,
-    check: impl Fn(&DirectEngine, &T) -> Result<(), String>,
+    check: impl Fn(&DirectEngine, &T) -> Result<(), Violation>,
+    kind: Kind,
 ) -> String {
     let e = DirectEngine::with_mutation(m);
     match search(strategy, 256, SEED, |c| check(&e, c)) {
-        Err(msg) => msg.lines().next().unwrap_or_default().to_string(),
+        Err(v) => {
+            assert_eq!(v.kind, kind, "{m:?}: refuted for another reason: {v}");
+            v.detail.lines().next().unwrap_or_default().to_string()
+        }
         Ok(()) => panic!("{m:?}: the property found no counterexample"),
     }
 }
@@ -840,9 +863,9 @@ fn wrong_engines_fail_the_properties() {
     for m in [Mutation::DropLastTap, Mutation::PadOffByOne] {
         let e = DirectEngine::with_mutation(m);
         assert_ne!(ConvEngine::<f64>::name(&e), "direct");
-        let f = refuted(m, case::<f64>(SMALL), check_wide);
+        let f = refuted(m, case::<f64>(SMALL), check_wide, Kind::BoundExceeded);
         println!("{m:?} refuted (f64, componentwise bound): {f}");
-        let i = refuted(m, case::<i64>(SMALL), check_exact);
+        let i = refuted(m, case::<i64>(SMALL), check_exact, Kind::Mismatch);
         println!("{m:?} refuted (i64, bit-identical): {i}");
     }
 }

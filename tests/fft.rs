@@ -16,7 +16,7 @@ use conv_oracle::engine::fft::{Blocking, Fallback, FftEngine, FftPath, Mutation,
 use conv_oracle::oracle::judge;
 use conv_oracle::testing::cases::Arr;
 use conv_oracle::testing::cases::{Case, Dist, FftSample, array, boundary_of, case, layout};
-use conv_oracle::testing::search;
+use conv_oracle::testing::{Kind, Violation, search};
 use conv_oracle::tolerance::fft::{TWIDDLE_ERROR, TransformPrecision, distance, transform_error};
 use conv_oracle::tolerance::{U32, U64};
 use conv_oracle::verify::fft::{
@@ -48,13 +48,13 @@ fn engine<R>(f: impl FnOnce(&FftEngine) -> R) -> R {
 
 /// The largest exact `error / bound` of one case ([`check_exact`]); an error when the engine
 /// refuses it.
-fn exact_ratio<T: FftSample>(engine: &FftEngine, c: &Case<T>) -> Result<f64, String> {
+fn exact_ratio<T: FftSample>(engine: &FftEngine, c: &Case<T>) -> Result<f64, Violation> {
     check_exact(engine, c)?
         .map(|r| r.max_ratio)
-        .ok_or_else(|| "the problem was refused".to_string())
+        .ok_or_else(|| Violation::new(Kind::Refused, "the problem was refused"))
 }
 
-fn ok(r: Result<f64, String>) -> Result<(), TestCaseError> {
+fn ok(r: Result<f64, Violation>) -> Result<(), TestCaseError> {
     r.map(|_| ()).map_err(TestCaseError::fail)
 }
 
@@ -205,28 +205,34 @@ fn wide_int_case(max_bits: u32) -> impl Strategy<Value = Case<i64>> {
 }
 
 /// Result equals the reference exactly, and the engine's recorded path matches its plan.
-fn check_integer(c: &Case<i64>) -> Result<Option<FftPath>, String> {
+fn check_integer(c: &Case<i64>) -> Result<Option<FftPath>, Violation> {
     engine(|e| check_integer_with(e, c))
 }
 
-fn check_integer_with(engine: &FftEngine, c: &Case<i64>) -> Result<Option<FftPath>, String> {
+fn check_integer_with(engine: &FftEngine, c: &Case<i64>) -> Result<Option<FftPath>, Violation> {
     c.with(|p| {
         let got = engine.conv(p);
         let want = conv(p);
         match (&got, &want) {
             (Ok(a), Ok(b)) if a == b => {}
             (Err(a), Err(b)) if a == b => return Ok(None),
-            _ => return Err(format!("engine {got:?} vs reference {want:?}")),
+            _ => {
+                return Err(Violation::mismatch(format!(
+                    "engine {got:?} vs reference {want:?}"
+                )));
+            }
         }
-        let plan = engine.plan(p).map_err(|e| e.to_string())?;
+        let plan = engine.plan(p).map_err(|e| Violation::refused(&e))?;
         let last = engine.last_path();
         if last.as_ref() != Some(&plan.path) {
-            return Err(format!("plan {plan} but took {last:?}"));
+            return Err(Violation::mismatch(format!(
+                "plan {plan} but took {last:?}"
+            )));
         }
         if let (FftPath::Fft { .. }, Some(b)) = (&plan.path, plan.max_integer_bound)
             && b >= 0.5
         {
-            return Err(format!("FFT path with bound {b}"));
+            return Err(Violation::bound(format!("FFT path with bound {b}")));
         }
         Ok(Some(plan.path))
     })
@@ -259,7 +265,9 @@ fn integers_wide_are_exact_on_both_paths() {
             Some(FftPath::Reference(Fallback::IntegerRange)) => {
                 range.fetch_add(1, Ordering::Relaxed)
             }
-            Some(other) => return Err(format!("unexpected path {other}")),
+            Some(other) => {
+                return Err(Violation::mismatch(format!("unexpected path {other}")));
+            }
             None => 0,
         };
         Ok(())
@@ -483,18 +491,18 @@ proptest! {
         let eng = FftEngine::new();
         let c32 = c.map(|v| v as f32);
         let c64 = c32.map(f64::from);
-        let r = c32.with(|p| -> Result<(), String> {
+        let r = c32.with(|p| -> Result<(), Violation> {
             let got = eng.conv(p);
             let want = c64.with(conv);
             let (got, want) = match (got, want) {
                 (Ok(g), Ok(w)) => (g, w),
                 (Err(a), Err(b)) if a == b => return Ok(()),
-                (a, b) => return Err(format!("{a:?} vs {b:?}")),
+                (a, b) => return Err(Violation::acceptance(&a, &b)),
             };
-            let t = transform(&eng, p).ok_or("reference path")?;
-            let fft = c64.with(|q| fft_bounds(q, t, Some(U32)));
-            let refb = c64.with(reference_bounds);
-            let own = eng.error_bounds(p).map_err(|e| e.to_string())?;
+            let t = transform(&eng, p).ok_or_else(|| Violation::hypothesis("reference path"))?;
+            let fft = c64.with(|q| fft_bounds(q, t, Some(U32)))?;
+            let refb = c64.with(reference_bounds)?;
+            let own = eng.error_bounds(p).map_err(|e| Violation::refused(&e))?;
             for n in 0..got.shape()[0] {
                 for o in 0..got.shape()[1] {
                     let g: Vec<f64> = got
@@ -506,7 +514,10 @@ proptest! {
                     let err = distance(&g, &block_parts(&want, n, o));
                     let b = fft[[n, o]] + refb[[n, o]];
                     if err > b || (own[[n, o]] - fft[[n, o]]).abs() > 1e-9 * fft[[n, o]] {
-                        return Err(format!("block ({n}, {o}): error {err:e}, bound {b:e}, engine {:e}", own[[n, o]]));
+                        return Err(Violation::bound(format!(
+                            "block ({n}, {o}): error {err:e}, bound {b:e}, engine {:e}",
+                            own[[n, o]]
+                        )));
                     }
                 }
             }
@@ -551,13 +562,21 @@ fn complex_f32_matches_widened_computation() {
 
 // ---------------------------------------------------------------- wrong engines fail
 
-fn refuted(m: Mutation) -> String {
+/// The counterexample the property finds for a wrong engine: its bound is exceeded.
+fn refuted(m: Mutation) -> Violation {
     let engine = mutant_engine(m);
     let r = search(case::<f64>(Dist::Uniform, 3), 256, SEED, |c| {
         check_against_reference(&engine, c).map(|_| ())
     });
     match r {
-        Err(e) => e,
+        Err(v) => {
+            assert_eq!(
+                v.kind,
+                Kind::BoundExceeded,
+                "{m:?}: refuted for another reason: {v}"
+            );
+            v
+        }
         Ok(()) => panic!("{m:?}: the property found no counterexample"),
     }
 }
@@ -566,7 +585,7 @@ fn refuted(m: Mutation) -> String {
 fn wrong_engines_fail_the_property() {
     for m in MUTATIONS {
         let e = refuted(m);
-        let first = e.lines().next().unwrap_or_default();
+        let first = e.detail.lines().next().unwrap_or_default();
         println!("{m:?} refuted: {first}");
     }
 }
@@ -578,20 +597,24 @@ fn wrong_engines_fail_the_property() {
 /// and constant boundaries included.
 #[test]
 fn exact_result_is_the_rational_reference() {
-    fn agree<T: FftSample>(d: Dist) -> Result<(), String> {
+    fn agree<T: FftSample>(d: Dist) -> Result<(), Violation> {
         search(case::<T>(d, 2), 48, SEED, |c| {
-            let rational = c.map(FftSample::exact).with(conv);
+            let rational = c
+                .map(|v| v.exact().expect("the generated data is finite"))
+                .with(conv);
             match (exact_conv(c), rational) {
                 (Ok(e), Ok(r)) => {
                     let got = e.rational_parts::<T>();
                     let want: Vec<_> = r.iter().map(T::exact_parts).collect();
                     if e.mantissa.shape() != r.shape() || got != want {
-                        return Err(format!("scaled {got:?} vs rational {want:?}"));
+                        return Err(Violation::mismatch(format!(
+                            "scaled {got:?} vs rational {want:?}"
+                        )));
                     }
                     Ok(())
                 }
                 (Err(a), Err(b)) if a == b => Ok(()),
-                (a, b) => Err(format!("scaled {:?} vs rational {:?}", a.err(), b.err())),
+                (a, b) => Err(Violation::acceptance(&a, &b)),
             }
         })
     }
@@ -764,7 +787,7 @@ fn quickcheck_integers_exact() {
         let ci = c.0.map(|v| (v * 1024.0) as i64);
         match check_integer(&ci) {
             Ok(_) => TestResult::passed(),
-            Err(e) => TestResult::error(e),
+            Err(e) => TestResult::error(e.to_string()),
         }
     }
     qc(256).quickcheck(prop as fn(QCase) -> TestResult);
@@ -776,10 +799,26 @@ fn quickcheck_wrong_engine_fails() {
         let engine = FftEngine::with_mutation(Mutation::CropOffByOne);
         match check_against_reference(&engine, &c.0) {
             Ok(_) => TestResult::passed(),
-            Err(e) => TestResult::error(e),
+            Err(e) if e.kind == Kind::BoundExceeded => TestResult::error(e.to_string()),
+            Err(e) => {
+                OTHER.with(|o| o.borrow_mut().push(e));
+                TestResult::passed()
+            }
         }
     }
+    thread_local! {
+        /// Failures of another kind than the bound (quickcheck would count a panic as a
+        /// refutation, so they are collected and checked after the run).
+        static OTHER: std::cell::RefCell<Vec<Violation>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
     assert!(qc(256).quicktest(prop as fn(QCase) -> TestResult).is_err());
+    OTHER.with(|o| {
+        assert!(
+            o.borrow().is_empty(),
+            "refuted for other reasons: {:?}",
+            o.borrow()
+        )
+    });
 }
 
 // ---------------------------------------------------------------- assumption T, measured
@@ -1263,7 +1302,7 @@ fn single_precision_fft_within_single_model() {
             if passed {
                 Ok(())
             } else {
-                Err(format!("error / bound {ratio}"))
+                Err(Violation::bound(format!("error / bound {ratio}")))
             }
         });
         assert!(r.is_ok(), "{d:?}: {r:?}");
@@ -1296,12 +1335,16 @@ fn wrong_single_precision_ffts_fail_the_single_model() {
             256,
             SEED,
             |c| match judge_single(c, bug, TransformPrecision::Single) {
-                Some((false, ratio)) => Err(format!("error / bound {ratio}")),
+                Some((false, ratio)) => Err(Violation::bound(format!("error / bound {ratio}"))),
                 _ => Ok(()),
             },
         );
         let e = r.expect_err("the wrong engine passed every problem");
-        println!("{bug:?} refuted: {}", e.lines().next().unwrap_or_default());
+        assert_eq!(e.kind, Kind::BoundExceeded, "{bug:?}: {e}");
+        println!(
+            "{bug:?} refuted: {}",
+            e.detail.lines().next().unwrap_or_default()
+        );
     }
 }
 
@@ -1407,7 +1450,7 @@ fn absurd_requests_do_not_panic() {
     use conv_oracle::verify::signal::{AbsurdCase, absurd_case};
     use ndarray::Dimension;
     use std::panic::{AssertUnwindSafe, catch_unwind};
-    let check = |c: &AbsurdCase| -> Result<(), String> {
+    let check = |c: &AbsurdCase| -> Result<(), Violation> {
         let x = ArrayD::from_shape_fn(IxDyn(&c.input), |i| i.as_array_view().sum() as i64);
         let w = ArrayD::from_shape_fn(IxDyn(&c.weight), |i| 1 - i.as_array_view().sum() as i64);
         let b = c.bias.map(|n| Array1::from_elem(n, 2i64));
@@ -1425,7 +1468,9 @@ fn absurd_requests_do_not_panic() {
             if small || got.is_err() {
                 let want = conv(&p);
                 if got != want {
-                    return Err(format!("engine {got:?} vs reference {want:?}"));
+                    return Err(Violation::mismatch(format!(
+                        "engine {got:?} vs reference {want:?}"
+                    )));
                 }
             }
             let xf = x.mapv(|v| v as f64);
@@ -1434,7 +1479,7 @@ fn absurd_requests_do_not_panic() {
             let _ = eng.conv(&Problem::new(xf.view(), wf.view()).spec(spec));
             Ok(())
         }));
-        r.unwrap_or_else(|_| Err("panicked".into()))
+        r.unwrap_or_else(|_| Err(Violation::new(Kind::Panicked, "panicked")))
     };
     let r = search(absurd_case(), 1024, SEED, check);
     assert!(r.is_ok(), "{r:?}");

@@ -12,7 +12,7 @@ use conv_oracle::layer::{
     self, InputLayout, KernelLayout, LayerSpec, TransposePadding, TransposeSpec, conv_transpose,
 };
 use conv_oracle::testing::cases::Arr;
-use conv_oracle::testing::search;
+use conv_oracle::testing::{Kind, Violation, search};
 use conv_oracle::verify::layer as lp;
 use conv_oracle::verify::layer::{
     AdjointCase, ConvCase, DenseLayerCase, LayerOps, PointwiseCase, ShiftCase, adjoint_case,
@@ -33,7 +33,7 @@ use proptest::strategy::ValueTree;
 use quickcheck::{Arbitrary, Gen, TestResult};
 use std::collections::BTreeSet;
 
-fn ok(r: Result<(), String>) -> Result<(), TestCaseError> {
+fn ok(r: Result<(), Violation>) -> Result<(), TestCaseError> {
     r.map_err(TestCaseError::fail)
 }
 
@@ -129,23 +129,26 @@ proptest! {
 #[test]
 fn proptest_refutes_the_false_claims() {
     for engine in [&ReferenceEngine as &dyn ConvEngine<i64>, &DenseEngine] {
-        let msg = search(zero_padding_shift_case(), 256, SEED, |c| {
+        let v = search(zero_padding_shift_case(), 256, SEED, |c| {
             periodic_shift_equivariance(engine, c)
         })
         .expect_err("zero padding is not circularly equivariant");
-        assert!(msg.contains("minimal case"), "{msg}");
-        search(stride_two_shift_one_case(), 256, SEED, |c| {
+        assert_eq!(v.kind, Kind::Mismatch, "{v}");
+        assert!(v.detail.contains("minimal case"), "{v}");
+        let v = search(stride_two_shift_one_case(), 256, SEED, |c| {
             some_output_shift_matches(engine, c)
         })
         .expect_err("a shift of 1 under stride 2 moves no output by a whole step");
+        assert_eq!(v.kind, Kind::Mismatch, "{v}");
     }
-    search(
+    let v = search(
         dense_layer_case(),
         256,
         SEED,
         dense_layer_commutes_with_shift,
     )
     .expect_err("a random dense layer does not commute with the shift");
+    assert_eq!(v.kind, Kind::Mismatch, "{v}");
 }
 
 /// Hand-worked witnesses for the three refutations (and the true claim they contrast with).
@@ -183,7 +186,8 @@ fn refutation_witnesses_by_hand() {
         [1, 1, 0]
     );
     let e = periodic_shift_equivariance(&ReferenceEngine, &c).unwrap_err();
-    assert!(e.contains("output [0, 0, 0]"), "{e}");
+    assert_eq!(e.kind, Kind::Mismatch, "{e}");
+    assert!(e.detail.contains("output [0, 0, 0]"), "{e}");
     // Circular, w = [1 10 100]: y[p] = x[p-1] + 10 x[p] + 100 x[p+1] (indices mod 3).
     // x = [1 2 0]: y = [0+10+200, 1+20+0, 2+0+100] = [210 21 102]; x' = [0 1 2]:
     // y' = [102 210 21], y rolled by one.
@@ -213,7 +217,10 @@ fn refutation_witnesses_by_hand() {
         conv(&c.case.problem()).unwrap().into_raw_vec_and_offset().0,
         [1, 100]
     );
-    some_output_shift_matches(&ReferenceEngine, &c).unwrap_err();
+    assert_eq!(
+        some_output_shift_matches(&ReferenceEngine, &c).map_err(|v| v.kind),
+        Err(Kind::Mismatch)
+    );
     // Rolled by 2 (a multiple of the stride), y' = [100 1]: y rolled by one output.
     let mut c2 = c.clone();
     c2.shift = vec![2];
@@ -226,7 +233,10 @@ fn refutation_witnesses_by_hand() {
         output_shape: vec![1, 2],
         shift: vec![1],
     };
-    dense_layer_commutes_with_shift(&d).unwrap_err();
+    assert_eq!(
+        dense_layer_commutes_with_shift(&d).map_err(|v| v.kind),
+        Err(Kind::Mismatch)
+    );
 }
 
 // ---------------------------------------------------------------- quickcheck
@@ -939,7 +949,11 @@ fn locality_inside_needs_positive_taps() {
         conv(&p2).unwrap(),
         "the change cancels: the output does not move"
     );
-    assert!(locality_inside(&ReferenceEngine, &cancel).is_err());
+    assert_eq!(
+        locality_inside(&ReferenceEngine, &cancel).map_err(|v| v.kind),
+        Err(Kind::HypothesisBroken),
+        "cancelling taps break the hypothesis, not the engine"
+    );
     // Positive taps: the output moves by delta * (w0 + w1) = 1 * 5.
     let fine = case(array![[[2i64, 3]]].into_dyn());
     locality_inside(&ReferenceEngine, &fine).unwrap();
@@ -1464,10 +1478,11 @@ fn layout_guessing_needs_c_equal_h_equal_w() {
         conv: conv_guesses_layout_from_strides,
         ..LayerOps::reference()
     };
-    search(cube_layout_case(), 64, SEED, |c| {
+    let v = search(cube_layout_case(), 64, SEED, |c| {
         layouts_are_permutations(&ops, c)
     })
     .expect_err("C == H == W exposes the stride-based guess");
+    assert_eq!(v.kind, Kind::Mismatch, "{v}");
     let not_cube = general_layout_case().prop_filter("not a cube", |c| {
         let s = c.input.0.shape();
         !(s.len() == 4 && s[1] == s[2] && s[2] == s[3])
@@ -1499,7 +1514,8 @@ fn dense_layer_refutation_needs_a_general_matrix() {
         dense_layer_commutes_with_shift,
     )
     .expect_err("random matrices do not commute");
-    assert!(msg.contains("M S != S M"), "{msg}");
+    assert_eq!(msg.kind, Kind::Mismatch, "{msg}");
+    assert!(msg.detail.contains("M S != S M"), "{msg}");
 }
 
 /// `matrix_commutes_with_shift` reads a matrix the way `dense_form` lays it out.
@@ -1513,5 +1529,6 @@ fn matrix_view_helper_matches_the_dense_layout() {
     let v: ArrayView2<'_, i64> = m.view();
     let mut bad = v.to_owned();
     bad[(1, 1)] = 9;
-    lp::matrix_commutes_with_shift(bad.view(), None, &[1, 3], &[1, 3], &[1]).unwrap_err();
+    let v = lp::matrix_commutes_with_shift(bad.view(), None, &[1, 3], &[1, 3], &[1]).unwrap_err();
+    assert_eq!(v.kind, Kind::Mismatch, "{v}");
 }

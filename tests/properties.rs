@@ -10,7 +10,7 @@ use common::{SEED, cfg, qc, to_result};
 
 use conv_oracle::signal::{Mode, convolve, correlate};
 use conv_oracle::testing::cases::Arr;
-use conv_oracle::testing::search;
+use conv_oracle::testing::{Kind, Violation, search};
 use conv_oracle::verify::signal::{
     SignalEngine, arrays, associative, bilinear, bilinear_case, commutative,
     convolve_is_correlate_reversed, correlate_swap, correlation_commutes, delta_case, delta_shift,
@@ -24,7 +24,7 @@ use quickcheck::{Arbitrary, Gen, TestResult};
 
 type C64 = Complex<f64>;
 
-fn ok(r: Result<(), String>) -> Result<(), TestCaseError> {
+fn ok(r: Result<(), Violation>) -> Result<(), TestCaseError> {
     r.map_err(TestCaseError::fail)
 }
 
@@ -113,12 +113,13 @@ fn proptest_finds_that_correlation_does_not_commute() {
     let found = search(arrays::<i64>(2), 256, SEED, |c| {
         correlation_commutes(&reference(), c)
     });
-    let msg = found.expect_err("correlation is not commutative; the search must say so");
-    assert!(msg.contains("minimal case"), "{msg}");
+    let v = found.expect_err("correlation is not commutative; the search must say so");
+    assert_eq!(v.kind, Kind::Mismatch, "{v}");
+    assert!(v.detail.contains("minimal case"), "{v}");
     let found = search(arrays::<C64>(2), 256, SEED, |c| {
         correlation_commutes(&reference(), c)
     });
-    assert!(found.is_err());
+    assert_eq!(found.map_err(|v| v.kind), Err(Kind::Mismatch));
     // A concrete witness, worked by hand: f = [1, 2], g = [1]: correlate(f, g) = [1, 2] and
     // correlate(g, f) = [2, 1].
     let f = ndarray::arr1(&[1i64, 2]);
@@ -464,17 +465,14 @@ fn wrong_engines_are_caught() {
 
 #[test]
 fn no_panic_harness_catches_a_panic() {
-    // The no-panic property reports a panic as a failure (with the message), not a crash.
+    // A check that panics is a failure of kind `Panicked` (with the message), not a crash.
     let r = search(conv_oracle::verify::signal::absurd_case(), 64, SEED, |c| {
-        std::panic::catch_unwind(|| {
-            assert!(c.input.len() < 3, "planted panic");
-        })
-        .map_err(|_| "panicked: planted panic".to_string())
+        assert!(c.input.len() < 3, "planted panic");
+        Ok(())
     });
-    assert!(
-        r.expect_err("the planted panic must be found")
-            .contains("planted panic")
-    );
+    let v = r.expect_err("the planted panic must be found");
+    assert_eq!(v.kind, Kind::Panicked, "{v}");
+    assert!(v.detail.contains("planted panic"), "{v}");
 }
 
 /// Promoted from a proptest regression: padding an empty axis by `usize::MAX` once overflowed

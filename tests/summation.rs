@@ -10,7 +10,7 @@ use conv_oracle::engine::ConvEngine;
 use conv_oracle::engine::exact::ExactEngine;
 use conv_oracle::testing::cases::Arr;
 use conv_oracle::testing::cases::{Case, Dist, case};
-use conv_oracle::testing::search;
+use conv_oracle::testing::{Expect, Kind, Violation, search};
 use conv_oracle::tolerance::{U32, U64, gamma};
 use conv_oracle::verify::fft::exact_conv;
 use conv_oracle::verify::summation::{
@@ -143,7 +143,12 @@ fn every_wrong_engine_is_refuted_by_its_row() {
     for w in WRONG {
         let row = wrong_row(w, 256, SEED);
         assert!(row.passed, "{w:?}: {}", row.detail);
-        assert!(row.detail.contains("refuted as expected"), "{}", row.detail);
+        assert!(
+            row.detail
+                .starts_with("refuted as expected: bound-exceeded:"),
+            "{}",
+            row.detail
+        );
     }
 }
 
@@ -170,10 +175,14 @@ fn wrong_engine_failures_are_genuine() {
                 .zip(&y)
                 .zip(&a)
                 .any(|((&g, y), a)| (q(g) - y).abs() > gamma_times(k, U64, a));
-            if violated != verdict.is_err() {
-                return Err(format!(
+            if violated
+                != verdict
+                    .as_ref()
+                    .is_err_and(|v| v.kind == Kind::BoundExceeded)
+            {
+                return Err(Violation::mismatch(format!(
                     "{w:?}: rational says {violated}, check says {verdict:?}"
-                ));
+                )));
             }
             rejected.set(rejected.get() + usize::from(violated));
             Ok(())
@@ -199,9 +208,10 @@ fn wrong_engines_are_refuted_in_every_order_and_f32() {
                 check_componentwise::<f64>(&e, c)?;
                 check_componentwise::<f32>(&e, &c.map(|v| v as f32)).map(|_| ())
             });
-            assert!(
-                r.is_err(),
-                "{} was not refuted",
+            assert_eq!(
+                r.map_err(|v| v.kind),
+                Err(Kind::BoundExceeded),
+                "{} was not refuted by its bound",
                 ConvEngine::<f64>::name(&e)
             );
         }
@@ -209,9 +219,10 @@ fn wrong_engines_are_refuted_in_every_order_and_f32() {
         let r = search(wrong_case(Wrong::F32Accumulate, 2), 64, SEED, |c| {
             check_componentwise::<f64>(&e, c).map(|_| ())
         });
-        assert!(
-            r.is_err(),
-            "{order}: f32 accumulation of f64 data not refuted"
+        assert_eq!(
+            r.map_err(|v| v.kind),
+            Err(Kind::BoundExceeded),
+            "{order}: f32 accumulation of f64 data not refuted by the bound"
         );
         let r = search(mixed_case(2), 32, SEED, |c| {
             check_componentwise::<f32>(&e, &c.map(|v| v as f32)).map(|_| ())
@@ -241,13 +252,17 @@ fn hand_wrong_engines_fail() {
     assert!(check_componentwise::<f64>(&fwd, &c).unwrap().exact == 1);
     for w in [Wrong::DropTap, Wrong::BiasTwice] {
         let err = check_componentwise::<f64>(&fwd.clone().with_wrong(w), &c).unwrap_err();
-        assert!(err.contains("needs K >="), "{err}");
+        assert_eq!(err.kind, Kind::BoundExceeded, "{err}");
+        assert!(err.detail.contains("needs K >="), "{err}");
     }
     // F32 accumulation: 1 + 1e-10 is exact-ish in f64, lost in f32 (error 1e-10 >> 2^-52).
     let c = case_1d(vec![1.0, 1e-10], vec![1.0, 1.0], None);
     let e = fwd.with_wrong(Wrong::F32Accumulate);
     assert_eq!(run::<f64>(&e, &c), [1.0]);
-    assert!(check_componentwise::<f64>(&e, &c).is_err());
+    assert_eq!(
+        kind_of(check_componentwise::<f64>(&e, &c)),
+        Some(Kind::BoundExceeded)
+    );
 }
 
 // ---------------------------------------------------------------- hand cases
@@ -319,7 +334,10 @@ fn gamma_uses_the_element_types_roundoff() {
     let s = check_componentwise::<f32>(&e, &c).unwrap();
     assert_eq!(s.exact, 0);
     assert!(check_componentwise_with::<f32>(&e, &c, U32).is_ok());
-    assert!(check_componentwise_with::<f32>(&e, &c, U64).is_err());
+    assert_eq!(
+        kind_of(check_componentwise_with::<f32>(&e, &c, U64)),
+        Some(Kind::BoundExceeded)
+    );
     // The same on generated data: every f32 case passes with U32, and every case with a
     // nonzero error fails with U64 (an f32 rounding error is a multiple of 2^-149 and at
     // least 2^-24 |partial| away, far beyond gamma_K(2^-53) A).
@@ -330,7 +348,9 @@ fn gamma_uses_the_element_types_roundoff() {
         if s.outputs > s.exact {
             inexact.set(inexact.get() + 1);
             if check_componentwise_with::<f32>(&e, &c, U64).is_ok() {
-                return Err(format!("inexact f32 result passed a U64 bound: {s:?}"));
+                return Err(Violation::mismatch(format!(
+                    "inexact f32 result passed a U64 bound: {s:?}"
+                )));
             }
         }
         Ok(())
@@ -338,7 +358,10 @@ fn gamma_uses_the_element_types_roundoff() {
     assert!(r.is_ok(), "{r:?}");
     assert!(inexact.get() > 16, "only {} inexact cases", inexact.get());
     // A u that is not a power of two is refused.
-    assert!(check_componentwise_with::<f32>(&e, &c, 3e-8).is_err());
+    assert_eq!(
+        kind_of(check_componentwise_with::<f32>(&e, &c, 3e-8)),
+        Some(Kind::HypothesisBroken)
+    );
     // And gamma itself is what the rule says.
     assert_eq!(gamma(2, U32), 2.0 * U32 / (1.0 - 2.0 * U32));
 }
@@ -389,7 +412,13 @@ fn refusals_and_bad_results_are_reported() {
     assert!(s.refused && s.outputs == 0);
     // Non-finite data is outside the rule.
     let c = case_1d(vec![f64::NAN], vec![1.0], None);
-    assert!(check_componentwise::<f64>(&OrderedEngine::new(SummationOrder::Forward), &c).is_err());
+    assert_eq!(
+        kind_of(check_componentwise::<f64>(
+            &OrderedEngine::new(SummationOrder::Forward),
+            &c
+        )),
+        Some(Kind::HypothesisBroken)
+    );
     // An engine returning the wrong shape or a non-finite value fails.
     struct Bad(f64, usize);
     impl ConvEngine<f64> for Bad {
@@ -401,10 +430,17 @@ fn refusals_and_bad_results_are_reported() {
         }
     }
     let c = case_1d(vec![1.0, 2.0], vec![1.0], None);
-    assert!(check_componentwise::<f64>(&Bad(1.0, 1), &c).is_err());
-    assert!(check_componentwise::<f64>(&Bad(f64::INFINITY, 2), &c).is_err());
+    assert_eq!(
+        kind_of(check_componentwise::<f64>(&Bad(1.0, 1), &c)),
+        Some(Kind::ShapeMismatch)
+    );
+    assert_eq!(
+        kind_of(check_componentwise::<f64>(&Bad(f64::INFINITY, 2), &c)),
+        Some(Kind::BoundExceeded)
+    );
     let err = check_componentwise::<f64>(&Bad(1.0, 2), &c).unwrap_err();
-    assert!(err.contains("output 1"), "{err}");
+    assert_eq!(err.kind, Kind::BoundExceeded, "{err}");
+    assert!(err.detail.contains("output 1"), "{err}");
 }
 
 // ---------------------------------------------------------------- the battery
@@ -436,7 +472,7 @@ fn an_order_row_can_fail() {
     // The row machinery reports a failing engine (not only the refutation rows).
     let row = order_row::<f64>(SummationOrder::Forward, 8, SEED);
     assert!(row.passed, "{}", row.detail);
-    let bad = conv_oracle::testing::timed("x", "y".into(), 8, false, || {
+    let bad = conv_oracle::testing::timed("x", "y".into(), 8, Expect::Holds, || {
         search(mixed_case(1), 64, SEED, |c| {
             check_componentwise::<f64>(
                 &OrderedEngine::new(SummationOrder::Forward).with_wrong(Wrong::F32Accumulate),
@@ -480,10 +516,17 @@ fn rational_check_agrees_with_the_stats() {
                 needed = needed.max(if err == q(0.0) { 0 } else { kk });
             }
             if needed as u64 != s.needed_terms || needed > k {
-                return Err(format!("{order}: rational K_needed {needed} vs {s:?}"));
+                return Err(Violation::mismatch(format!(
+                    "{order}: rational K_needed {needed} vs {s:?}"
+                )));
             }
         }
         Ok(())
     });
     assert!(r.is_ok(), "{r:?}");
+}
+
+/// The kind of a check's violation, `None` when it held.
+fn kind_of<T>(r: Result<T, Violation>) -> Option<Kind> {
+    r.err().map(|v| v.kind)
 }

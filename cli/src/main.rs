@@ -18,10 +18,10 @@ use conv_oracle::problem::{Boundary, Limits};
 use conv_oracle::signal::{
     Boundary2d, Mode, Options, convolve_opts, convolve2d_opts, correlate_opts, correlate2d_opts,
 };
+use conv_oracle::testing::Shard;
 use conv_oracle::testing::{DEFAULT_SEED, Outcome};
 use conv_oracle::tolerance::Model;
 use conv_oracle::tolerance::fft::TransformPrecision;
-use conv_oracle::verify::{VERIFY_ROWS, run_verify_observed};
 use ndarray::{Array1, ArrayD, Ix2};
 use std::path::{Path, PathBuf};
 
@@ -88,12 +88,16 @@ struct Cli {
 enum Command {
     /// Run the property battery on built-in generated data; exit 1 if any property fails.
     Verify {
-        /// Generated cases per property.
-        #[arg(long, default_value_t = 256)]
+        /// Generated cases per property (at least 16: below that the rows check too little).
+        #[arg(long, default_value_t = conv_oracle::verify::DEFAULT_CASES)]
         cases: u32,
         /// Seed for the generator (same seed, same cases).
         #[arg(long, default_value_t = DEFAULT_SEED)]
         seed: u64,
+        /// Check only slice I of N of every row's cases (I from 0): the N slices of one seed
+        /// together check exactly the cases of the whole run. Refutation rows run whole.
+        #[arg(long, value_name = "I/N", value_parser = parse_shard, default_value = "0/1")]
+        shard: Shard,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -149,8 +153,9 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Run the symbolic proofs of the proofs/ pages (polynomial identities for every shape up
-    /// to each claim's bound; false claims must be refuted); exit 1 if one does not hold.
+    /// Run the symbolic checks of the proofs/ pages (polynomial identities for every shape up
+    /// to each claim's bound, the pages' proofs cover every size; false claims must be
+    /// refuted); exit 1 if one does not come out as expected.
     Prove {
         /// Only this claim (default: all).
         name: Option<String>,
@@ -362,9 +367,13 @@ fn main() -> ExitCode {
         Command::Verify {
             cases,
             seed,
+            shard,
             json,
             progress,
-        } => return verify(cases, seed, json, progress),
+        } => {
+            let plan = conv_oracle::verify::Plan { cases, seed, shard };
+            return verify(&plan, json, progress);
+        }
         Command::Pad {
             mode,
             pad,
@@ -494,7 +503,7 @@ fn read_text(path: &Path) -> Result<String, String> {
 }
 
 fn prove_command(name: Option<&str>, show: Option<&str>) -> ExitCode {
-    use conv_oracle::proofs::{Expect, find};
+    use conv_oracle::proofs::find;
     let Some(claims) = find(show.or(name)) else {
         let names: Vec<&str> = conv_oracle::proofs::claims()
             .iter()
@@ -513,62 +522,38 @@ fn prove_command(name: Option<&str>, show: Option<&str>) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    let mut failed = 0;
-    for claim in &claims {
-        let v = claim.check();
-        let status = match (claim.expect, v.passed()) {
-            (Expect::Holds, true) => "PROVED",
-            (Expect::Fails, true) => "REFUTED",
-            (_, false) => "FAILED",
-        };
-        failed += usize::from(!v.passed());
-        outln!("{status:<8} {}: {}", claim.name, claim.statement);
-        outln!(
-            "         {} shapes ({}); page proofs/{}",
-            v.shapes,
-            claim.covers,
-            claim.page
-        );
-        if let Some(bad) = &v.counterexample {
-            let k = bad.first_difference().unwrap_or(0);
-            let side = |s: &[conv_oracle::symbolic::Poly]| {
-                s.get(k)
-                    .map_or_else(|| "(none)".to_string(), |p| p.to_string())
-            };
-            outln!(
-                "         {} at {}, output {k}: {} != {}",
-                if claim.expect == Expect::Fails {
-                    "counterexample (expected: the claim is false)"
-                } else {
-                    "COUNTEREXAMPLE"
-                },
-                bad.shapes,
-                side(&bad.left),
-                side(&bad.right)
-            );
-        } else if claim.expect == Expect::Fails {
-            outln!("         no counterexample found, but the claim is false");
-        }
-    }
-    outln!(
-        "prove: {} claims, {} as expected, {failed} not",
-        claims.len(),
-        claims.len() - failed
-    );
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    let report = conv_oracle::proofs::report(&claims);
+    out!("{}", report.text);
+    ExitCode::from(u8::from(report.failed > 0))
 }
 
-fn verify(cases: u32, seed: u64, json: bool, when: progress::When) -> ExitCode {
-    let bar = progress::Progress::new("verify", VERIFY_ROWS, when);
+/// `I/N` with `I < N`.
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    let (i, n) = text
+        .split_once('/')
+        .ok_or_else(|| format!("'{text}' is not I/N"))?;
+    let i: u32 = i.trim().parse().map_err(|e| format!("'{i}': {e}"))?;
+    let n: u32 = n.trim().parse().map_err(|e| format!("'{n}': {e}"))?;
+    Shard::new(i, n).ok_or_else(|| format!("slice {i} of {n}: I must be below N (I counts from 0)"))
+}
+
+fn verify(plan: &conv_oracle::verify::Plan, json: bool, when: progress::When) -> ExitCode {
+    let rows = conv_oracle::verify::rows();
+    let bar = progress::Progress::new("verify", rows.len(), when);
     let handle = bar.handle();
-    let outcomes = run_verify_observed(cases, seed, move |o| {
+    let summary = conv_oracle::verify::run(&rows, plan, move |o| {
         handle.step(format!("{} ({})", o.property, o.engine));
     });
     bar.finish();
+    let summary = match summary {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("conv-oracle: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let seed = plan.seed;
+    let outcomes = &summary.outcomes;
     let total_cases: u64 = outcomes.iter().map(|o| u64::from(o.cases)).sum();
     let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !o.passed).collect();
     if json {
@@ -587,6 +572,7 @@ fn verify(cases: u32, seed: u64, json: bool, when: progress::When) -> ExitCode {
             .collect();
         let doc = serde_json::json!({
             "seed": seed,
+            "shard": plan.shard.to_string(),
             "properties": outcomes.len(),
             "cases": total_cases,
             "failed": failed.len(),
@@ -602,7 +588,7 @@ fn verify(cases: u32, seed: u64, json: bool, when: progress::When) -> ExitCode {
             "result",
             "time"
         );
-        for o in &outcomes {
+        for o in outcomes {
             outln!(
                 "{:<40} {:<20} {:>6}  {:<6} {:>7.2}s",
                 o.property,
@@ -633,11 +619,7 @@ fn verify(cases: u32, seed: u64, json: bool, when: progress::When) -> ExitCode {
             );
         }
     }
-    if failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    ExitCode::from(summary.exit_code())
 }
 
 /// Parses MODE in a dialect; returns the mode and the peer whose limits to report.

@@ -47,11 +47,13 @@ pub trait FftSample: FftElement + Ring + Copy + PartialEq + Debug + Send + Sync 
     fn parts(self) -> [f64; 2];
     /// `|v|` as an element (for the reference on absolute values).
     fn magnitude(self) -> Self;
-    /// The exact value as a rational.
-    fn exact(self) -> Self::Exact;
+    /// The exact value as a rational; `None` for NaN and infinities.
+    fn exact(self) -> Option<Self::Exact>;
     /// Real and imaginary parts of an exact value.
     fn exact_parts(e: &Self::Exact) -> [BigRational; 2];
-    /// `self * 2^-e` as an integer; `e` at most [`lsb_exponent`] of every part.
+    /// `self * 2^-e` as an integer: exact when `e` is at most [`lsb_exponent`] of every part
+    /// (as [`crate::verify::fft::exact_conv`] chooses it), the bits below `2^e` dropped
+    /// (toward zero) otherwise; 0 for NaN and infinities.
     fn scaled(self, e: i32) -> Self::Scaled;
     /// Real and imaginary parts of a scaled value.
     fn scaled_parts(s: &Self::Scaled) -> [BigInt; 2];
@@ -59,8 +61,8 @@ pub trait FftSample: FftElement + Ring + Copy + PartialEq + Debug + Send + Sync 
     fn value(d: Dist) -> BoxedStrategy<Self>;
 }
 
-pub(crate) fn rational(v: f64) -> BigRational {
-    BigRational::from_float(v).expect("finite")
+pub(crate) fn rational(v: f64) -> Option<BigRational> {
+    BigRational::from_float(v)
 }
 
 /// `v = m 2^e` with `m` odd (`None` for zero and non-finite values).
@@ -86,13 +88,28 @@ pub fn lsb_exponent(v: f64) -> i32 {
     dyadic(v).map_or(i32::MAX, |(_, e)| e)
 }
 
-/// `v * 2^-e` as an integer (exact when `e <= lsb_exponent(v)`).
+/// `v * 2^-e` as an integer: exact when `e <= lsb_exponent(v)`, truncated toward zero
+/// otherwise; 0 for zero and non-finite `v`.
 pub(crate) fn scaled_real(v: f64, e: i32) -> BigInt {
     match dyadic(v) {
         None => BigInt::from(0),
         Some((m, ev)) => {
-            assert!(ev >= e, "scaling {v:e} by 2^{} is not exact", -e);
-            BigInt::from(m) << (ev - e) as usize
+            let m = BigInt::from(m);
+            let shift = i64::from(ev) - i64::from(e);
+            let bits = usize::try_from(shift.unsigned_abs()).unwrap_or(usize::MAX);
+            if shift >= 0 {
+                m << bits
+            } else if bits >= 64 {
+                BigInt::from(0)
+            } else {
+                // Toward zero: shift the magnitude.
+                let q = m.magnitude() >> bits;
+                if v < 0.0 {
+                    -BigInt::from(q)
+                } else {
+                    BigInt::from(q)
+                }
+            }
         }
     }
 }
@@ -107,7 +124,7 @@ impl FftSample for f64 {
     fn magnitude(self) -> f64 {
         self.abs()
     }
-    fn exact(self) -> BigRational {
+    fn exact(self) -> Option<BigRational> {
         rational(self)
     }
     fn exact_parts(e: &BigRational) -> [BigRational; 2] {
@@ -134,8 +151,8 @@ impl FftSample for C64 {
     fn magnitude(self) -> C64 {
         Complex::new(self.re.hypot(self.im), 0.0)
     }
-    fn exact(self) -> Complex<BigRational> {
-        Complex::new(rational(self.re), rational(self.im))
+    fn exact(self) -> Option<Complex<BigRational>> {
+        Some(Complex::new(rational(self.re)?, rational(self.im)?))
     }
     fn exact_parts(e: &Complex<BigRational>) -> [BigRational; 2] {
         [e.re.clone(), e.im.clone()]
@@ -391,8 +408,11 @@ pub fn array<T: Debug + Clone + 'static>(
     values: BoxedStrategy<T>,
 ) -> impl Strategy<Value = Arr<T>> {
     let len: usize = shape.iter().product();
-    proptest::collection::vec(values, len)
-        .prop_map(move |v| Arr(ArrayD::from_shape_vec(IxDyn(&shape), v).expect("length")))
+    proptest::collection::vec(values, len).prop_map(move |v| {
+        // The vector has the shape's length by construction, so this never fails.
+        #[allow(clippy::expect_used)]
+        Arr(ArrayD::from_shape_vec(IxDyn(&shape), v).expect("length"))
+    })
 }
 
 /// The boundary mode with index `kind` (0 zeros, 1 constant, 2 reflect, 3 symmetric,

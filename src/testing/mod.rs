@@ -8,6 +8,8 @@ pub mod problems;
 mod runner;
 pub mod strategies;
 pub mod transpose_problems;
+mod violation;
 
 pub use cases::{Arr, Case};
 pub use runner::*;
+pub use violation::{Expect, Kind, Violation, verdict};

@@ -1,6 +1,7 @@
 //! Running a property: a seeded proptest runner, a search that shrinks a failure to a minimal
 //! counterexample, and the battery row ([`Outcome`]) a timed search produces.
 
+use super::violation::{Expect, Kind, Violation, verdict};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use std::time::{Duration, Instant};
@@ -60,40 +61,156 @@ pub fn runner(cases: u32, seed: u64) -> TestRunner {
     TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
 }
 
-/// Runs `check` on `cases` generated values; `Ok` when it held, `Err` with the shrunk
-/// counterexample otherwise.
+/// A deterministic slice of every search: of the cases a search generates (in order), this
+/// one checks those whose position is `index` modulo `count`. The `count` slices of one seed
+/// together check exactly the cases of the whole search. Refutation rows ([`Expect::Refuted`])
+/// are never sliced: they stop at their first counterexample and cost little.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// This slice, `0..count`.
+    pub index: u32,
+    /// The number of slices, at least 1.
+    pub count: u32,
+}
+
+impl Shard {
+    /// The whole search.
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+    /// Slice `index` of `count`, or `None` unless `index < count`.
+    pub fn new(index: u32, count: u32) -> Option<Shard> {
+        (index < count).then_some(Shard { index, count })
+    }
+
+    /// Whether the generated case at `position` is this slice's.
+    pub fn owns(self, position: u64) -> bool {
+        position % u64::from(self.count) == u64::from(self.index)
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// An observer of checked cases ([`observe_cases`]).
+type CaseHook = Option<Box<dyn FnMut(&str)>>;
+
+thread_local! {
+    /// The slice the searches of this thread check ([`with_shard`]).
+    static SHARD: std::cell::Cell<Shard> = const { std::cell::Cell::new(Shard::WHOLE) };
+    /// Set while a refutation row runs: its search is never sliced.
+    static WHOLE_SEARCH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// An observer of every case a search checks ([`observe_cases`]).
+    static ON_CASE: std::cell::RefCell<CaseHook> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's searches checking only `shard`'s slice of their cases.
+pub fn with_shard<R>(shard: Shard, f: impl FnOnce() -> R) -> R {
+    let previous = SHARD.with(|s| s.replace(shard));
+    let _restore = Restore::new(move || SHARD.with(|s| s.set(previous)));
+    f()
+}
+
+/// Runs `f` calling `on_case` with the debug form of every case a search on this thread
+/// checks (shrinking steps excluded), so a test can see which cases a slice ran.
+pub fn observe_cases<R>(on_case: impl FnMut(&str) + 'static, f: impl FnOnce() -> R) -> R {
+    let previous = ON_CASE.with(|h| h.borrow_mut().replace(Box::new(on_case)));
+    let _restore = Restore::new(move || ON_CASE.with(|h| *h.borrow_mut() = previous));
+    f()
+}
+
+/// Runs its closure when dropped (also when a row panics).
+struct Restore<F: FnOnce()>(Option<F>);
+
+impl<F: FnOnce()> Restore<F> {
+    fn new(f: F) -> Self {
+        Restore(Some(f))
+    }
+}
+
+impl<F: FnOnce()> Drop for Restore<F> {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
+    }
+}
+
+/// Runs `check` on `cases` generated values (this thread's [`Shard`] of them); `Ok` when it
+/// held, or the [`Violation`] of the shrunk counterexample, its kind kept through shrinking.
+/// A check that panics is a [`Kind::Panicked`] violation; an aborted search (too many
+/// rejected cases) is [`Kind::SearchAborted`].
 pub fn search<S: Strategy>(
     strategy: S,
     cases: u32,
     seed: u64,
-    check: impl Fn(&S::Value) -> Result<(), String>,
-) -> Result<(), String> {
+    check: impl Fn(&S::Value) -> Result<(), Violation>,
+) -> Result<(), Violation> {
+    let shard = if WHOLE_SEARCH.with(|w| w.get()) {
+        Shard::WHOLE
+    } else {
+        SHARD.with(|s| s.get())
+    };
+    let position = std::cell::Cell::new(0u64);
+    let shrinking = std::cell::Cell::new(false);
     let mut r = runner(cases, seed);
-    match r.run(&strategy, |v| check(&v).map_err(TestCaseError::fail)) {
+    let outcome = r.run(&strategy, |v| {
+        if !shrinking.get() {
+            let at = position.get();
+            position.set(at + 1);
+            if !shard.owns(at) {
+                return Ok(());
+            }
+            ON_CASE.with(|h| {
+                if let Some(f) = h.borrow_mut().as_mut() {
+                    f(&format!("{v:?}"));
+                }
+            });
+        }
+        let r = check(&v);
+        if r.is_err() {
+            shrinking.set(true);
+        }
+        r.map_err(|e| TestCaseError::fail(e.encode()))
+    });
+    match outcome {
         Ok(()) => Ok(()),
         Err(TestError::Fail(reason, value)) => {
-            Err(format!("{reason}\n    minimal case: {value:?}"))
+            let v = Violation::decode(reason.message());
+            Err(Violation::new(
+                v.kind,
+                format!("{}\n    minimal case: {value:?}", v.detail),
+            ))
         }
-        Err(TestError::Abort(reason)) => Err(format!("aborted: {reason}")),
+        Err(TestError::Abort(reason)) => {
+            Err(Violation::new(Kind::SearchAborted, reason.to_string()))
+        }
     }
 }
 
-/// Runs `f` and times it as one battery row; `refute` marks a claim the search must refute.
+/// Runs `f` and times it as one battery row claiming `expect`. A row that must refute passes
+/// only on a violation of the kind it names. A panic in `f` (outside a search, which catches
+/// its own) is a [`Kind::Panicked`] violation of the row, never a crash of the battery.
 pub fn timed(
     property: &'static str,
     engine: String,
     cases: u32,
-    refute: bool,
-    f: impl FnOnce() -> Result<(), String>,
+    expect: Expect,
+    f: impl FnOnce() -> Result<(), Violation>,
 ) -> Outcome {
     let start = Instant::now();
-    let r = f();
-    let (passed, detail) = match (refute, r) {
-        (false, Ok(())) => (true, String::new()),
-        (false, Err(e)) => (false, e),
-        (true, Ok(())) => (false, format!("no counterexample found in {cases} cases")),
-        (true, Err(e)) => (true, format!("refuted as expected: {e}")),
-    };
+    let refuting = matches!(expect, Expect::Refuted(_));
+    let previous = WHOLE_SEARCH.with(|w| w.replace(refuting));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        Err(Violation::new(
+            Kind::Panicked,
+            format!("panicked: {}", panic_message(p.as_ref())),
+        ))
+    });
+    WHOLE_SEARCH.with(|w| w.set(previous));
+    let (passed, detail) = verdict(expect, cases, r);
     let outcome = Outcome {
         property,
         engine,
@@ -110,10 +227,82 @@ pub fn timed(
     outcome
 }
 
-/// An observer of finished rows ([`run_verify_observed`]).
-pub(crate) type RowHook = Option<Box<dyn FnMut(&Outcome)>>;
+/// One row of a battery, run on demand: a property on one engine and element type. A
+/// battery is a table of rows, so a test can add a row of its own (one planted to fail, say)
+/// and count rows from the table.
+pub struct Row {
+    /// Property name, as the row reports it.
+    pub property: &'static str,
+    /// Engine and element type, as the row reports them.
+    pub engine: String,
+    run: Box<dyn Fn(u32, u64) -> Outcome>,
+}
+
+impl Row {
+    /// A row named `property` on `engine` that `run` computes from the case count and seed.
+    pub fn new(
+        property: &'static str,
+        engine: impl Into<String>,
+        run: impl Fn(u32, u64) -> Outcome + 'static,
+    ) -> Row {
+        Row {
+            property,
+            engine: engine.into(),
+            run: Box::new(run),
+        }
+    }
+
+    /// Runs the row. A row that panics outside its searches is a failed row of kind
+    /// [`Kind::Panicked`], reported like any other (the battery goes on).
+    pub fn run(&self, cases: u32, seed: u64) -> Outcome {
+        let start = Instant::now();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.run)(cases, seed)))
+            .unwrap_or_else(|p| {
+                let outcome = Outcome {
+                    property: self.property,
+                    engine: self.engine.clone(),
+                    cases,
+                    passed: false,
+                    detail: Violation::new(
+                        Kind::Panicked,
+                        format!("the row panicked: {}", panic_message(p.as_ref())),
+                    )
+                    .to_string(),
+                    elapsed: start.elapsed(),
+                };
+                ON_ROW.with(|hook| {
+                    if let Some(f) = hook.borrow_mut().as_mut() {
+                        f(&outcome);
+                    }
+                });
+                outcome
+            })
+    }
+}
+
+impl std::fmt::Debug for Row {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Row({} on {})", self.property, self.engine)
+    }
+}
+
+/// Runs every row of `rows` in order.
+pub fn run_rows(rows: &[Row], cases: u32, seed: u64) -> Vec<Outcome> {
+    rows.iter().map(|r| r.run(cases, seed)).collect()
+}
+
+/// Runs `f` calling `on_row` with every row of this thread as soon as it is done (the
+/// observer is removed afterwards, also when `f` panics).
+pub fn observe_rows<R>(on_row: impl FnMut(&Outcome) + 'static, f: impl FnOnce() -> R) -> R {
+    let previous = ON_ROW.with(|hook| hook.borrow_mut().replace(Box::new(on_row)));
+    let _restore = Restore::new(move || ON_ROW.with(|hook| *hook.borrow_mut() = previous));
+    f()
+}
+
+/// An observer of finished rows ([`observe_rows`]).
+type RowHook = Option<Box<dyn FnMut(&Outcome)>>;
 
 thread_local! {
-    /// The observer [`run_verify_observed`] installs for this thread's rows.
-    pub(crate) static ON_ROW: std::cell::RefCell<RowHook> = const { std::cell::RefCell::new(None) };
+    /// The observer [`observe_rows`] installs for this thread's rows.
+    static ON_ROW: std::cell::RefCell<RowHook> = const { std::cell::RefCell::new(None) };
 }

@@ -1170,7 +1170,7 @@ mod tests {
 }
 
 // ------------------------------------------------------------------------------------------------
-// FFT normwise bound (issue "FFT engine"): appended section, see the `fft` module docs.
+// Two candidates against each other.
 
 /// Judges two results `a` and `b` of one problem against each other, each of which claims to
 /// be within `model` of the same correctly rounded result (a metamorphic relation: the same

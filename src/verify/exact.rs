@@ -28,7 +28,7 @@ use crate::engine::exact::{ExactEngine, ExactStats, Mutation};
 use crate::reference::conv;
 use crate::testing::cases::Case;
 use crate::testing::exact_data::*;
-use crate::testing::{Outcome, search, timed};
+use crate::testing::{Expect, Kind, Outcome, Row, Violation, run_rows, search, timed};
 use crate::verify::fft::exact_conv;
 use num_bigint::BigInt;
 use num_complex::Complex;
@@ -37,6 +37,7 @@ use num_traits::Zero;
 use proptest::prelude::*;
 use std::cell::Cell;
 use std::fmt::Debug;
+use std::rc::Rc;
 
 // ---------------------------------------------------------------------------- the check
 
@@ -58,7 +59,7 @@ pub struct Checked {
 pub fn check_correctly_rounded<T: ExactSample>(
     engine: &ExactEngine,
     c: &Case<T>,
-) -> Result<Checked, String> {
+) -> Result<Checked, Violation> {
     // Which outputs IEEE rules make NaN or infinite: the reference on +-1 stand-ins. A
     // problem the reference refuses must be refused by the engine with the same error.
     let pattern = match c
@@ -80,24 +81,24 @@ pub fn check_correctly_rounded<T: ExactSample>(
                     refused: 1,
                     ..Checked::default()
                 }),
-                Err(got) => Err(format!("engine refused with {got}, reference with {want}")),
-                Ok(_) => Err(format!(
-                    "engine accepted a problem the reference refuses: {want}"
-                )),
+                got => Err(Violation::acceptance(&got, &Err::<(), _>(want))),
             };
         }
     };
     let (got, stats) = c
         .with(|p| engine.conv_with_stats(p))
-        .map_err(|e| format!("engine refused: {e}"))?;
+        .map_err(|e| Violation::refused(&e))?;
     // The exact values of the finite data (non-finite values zeroed: the outputs that read
     // them are special and take the pattern's value).
     let finite = c.map(|v| v.map_parts(|x| if x.is_finite() { x } else { 0.0 }));
     let exact = exact_conv(&finite.map(|v| v.widen()))
-        .map_err(|e| format!("exact reference refused: {e}"))?
+        .map_err(|e| Violation::refused(&e).context("the exact reference"))?
         .rational_parts::<T::Wide>();
     if got.len() != exact.len() || got.len() != pattern.len() {
-        return Err(format!("{} outputs, expected {}", got.len(), exact.len()));
+        return Err(Violation::new(
+            Kind::ShapeMismatch,
+            format!("{} outputs, expected {}", got.len(), exact.len()),
+        ));
     }
     let mut checked = Checked {
         stats,
@@ -129,7 +130,7 @@ pub fn check_correctly_rounded<T: ExactSample>(
             };
             ok.map_err(|e| {
                 let part = if k == 0 { "" } else { " (imaginary part)" };
-                format!("output {i}{part}: {e}")
+                Violation::new(Kind::NotCorrectlyRounded, format!("output {i}{part}: {e}"))
             })?;
         }
     }
@@ -202,7 +203,7 @@ fn exact_row_named<T: ExactSample>(
 ) -> Outcome {
     let seen = Cell::new(Checked::default());
     let name = format!("{}/{}", ConvEngine::<T>::name(engine), T::NAME);
-    let mut row = timed(property, name, cases, false, || {
+    let mut row = timed(property, name, cases, Expect::Holds, || {
         search(strategy, cases, seed, |c| {
             let r = check_correctly_rounded(engine, c)?;
             let mut s = seen.get();
@@ -253,7 +254,7 @@ pub fn mutant_row<T: ExactSample>(m: Mutation, d: Data, cases: u32, seed: u64) -
         "exact-mutant-not-correctly-rounded",
         name,
         cases,
-        true,
+        Expect::Refuted(Kind::NotCorrectlyRounded),
         || {
             let block = m == Mutation::BlockWeights;
             search(cases_of::<T>(d, block), cases, seed, |c| {
@@ -263,16 +264,35 @@ pub fn mutant_row<T: ExactSample>(m: Mutation, d: Data, cases: u32, seed: u64) -
     )
 }
 
-/// The exact-engine rows of `verify`: every [`Data`] on `f64` and `f32`, four on the
+/// The exact-engine rows `verify` runs: every [`Data`] on `f64` and `f32`, four on the
 /// complex types, the exact tier alone on two, the `f32` block kernel on three
 /// ([`block_case`], two threads), and each of [`MUTANTS`] refuted (on `f32` and `f64`; the
 /// block mutant, which only `f32` has, on `f32`).
-pub fn run_exact_battery(cases: u32, seed: u64) -> Vec<Outcome> {
-    let engine = ExactEngine::new().threads(1);
+pub fn rows() -> Vec<Row> {
+    fn row<T: ExactSample>(
+        property: &'static str,
+        engine: &Rc<ExactEngine>,
+        d: Data,
+        block: bool,
+    ) -> Row {
+        let engine = Rc::clone(engine);
+        let name = format!("{}/{}", ConvEngine::<T>::name(engine.as_ref()), T::NAME);
+        Row::new(property, name, move |cases, seed| {
+            exact_row_named::<T>(property, &engine, cases_of::<T>(d, block), cases, seed)
+        })
+    }
+    fn mutant<T: ExactSample>(m: Mutation, d: Data) -> Row {
+        Row::new(
+            "exact-mutant-not-correctly-rounded",
+            format!("{m:?}/{}", T::NAME),
+            move |cases, seed| mutant_row::<T>(m, d, cases, seed),
+        )
+    }
+    let engine = Rc::new(ExactEngine::new().threads(1));
     let mut out = Vec::new();
     for d in Data::ALL {
-        out.push(exact_row::<f64>(&engine, d, cases, seed));
-        out.push(exact_row::<f32>(&engine, d, cases, seed));
+        out.push(row::<f64>(d.property(), &engine, d, false));
+        out.push(row::<f32>(d.property(), &engine, d, false));
     }
     for d in [
         Data::Uniform,
@@ -280,42 +300,39 @@ pub fn run_exact_battery(cases: u32, seed: u64) -> Vec<Outcome> {
         Data::Ties,
         Data::Specials,
     ] {
-        out.push(exact_row::<Complex<f64>>(&engine, d, cases, seed));
-        out.push(exact_row::<Complex<f32>>(&engine, d, cases, seed));
+        out.push(row::<Complex<f64>>(d.property(), &engine, d, false));
+        out.push(row::<Complex<f32>>(d.property(), &engine, d, false));
     }
-    let exact_only = ExactEngine::new().threads(1).fallback_only();
+    let exact_only = Rc::new(ExactEngine::new().threads(1).fallback_only());
     for d in [Data::Uniform, Data::WideExponent] {
-        out.push(exact_row_named::<f64>(
+        out.push(row::<f64>(
             "exact-tier-correctly-rounded",
             &exact_only,
-            cases_of(d, false),
-            cases,
-            seed,
+            d,
+            false,
         ));
-        out.push(exact_row_named::<f32>(
+        out.push(row::<f32>(
             "exact-tier-correctly-rounded",
             &exact_only,
-            cases_of(d, false),
-            cases,
-            seed,
+            d,
+            false,
         ));
     }
     // The f32 block kernel, on two threads (a thread's share may end inside a block).
-    let two = ExactEngine::new().threads(2);
+    let two = Rc::new(ExactEngine::new().threads(2));
     for d in [Data::Uniform, Data::Cancelling, Data::WideExponent] {
-        out.push(exact_row_named::<f32>(
-            "exact-block-correctly-rounded",
-            &two,
-            cases_of(d, true),
-            cases,
-            seed,
-        ));
+        out.push(row::<f32>("exact-block-correctly-rounded", &two, d, true));
     }
     for (m, d) in MUTANTS {
         if m != Mutation::BlockWeights {
-            out.push(mutant_row::<f64>(m, d, cases, seed));
+            out.push(mutant::<f64>(m, d));
         }
-        out.push(mutant_row::<f32>(m, d, cases, seed));
+        out.push(mutant::<f32>(m, d));
     }
     out
+}
+
+/// [`rows`], run.
+pub fn run_exact_battery(cases: u32, seed: u64) -> Vec<Outcome> {
+    run_rows(&rows(), cases, seed)
 }

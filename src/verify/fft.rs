@@ -34,7 +34,7 @@ use crate::problem::{Boundary, ConvSpec, Padding};
 use crate::reference::conv;
 use crate::testing::cases::Arr;
 use crate::testing::cases::*;
-use crate::testing::{Outcome, search, timed};
+use crate::testing::{Expect, Kind, Outcome, Row, Violation, run_rows, search, timed};
 use crate::tolerance::fft::{
     FftTerms, TransformPrecision, distance, l1_upper_complex, l2_upper, mass, normwise, pow2,
     reference_error,
@@ -47,6 +47,7 @@ use num_traits::ToPrimitive;
 use proptest::prelude::*;
 use std::cell::Cell;
 use std::fmt::Debug;
+use std::rc::Rc;
 
 type C64 = Complex<f64>;
 
@@ -108,16 +109,17 @@ pub fn transform(engine: &FftEngine, p: &Problem<'_, impl FftElement>) -> Option
 
 /// Per block `(n, o)`: the FFT bound, computed from the problem independently of the engine
 /// (padding with [`pad`], norms and masses from `tolerance::fft`), for the transform `t` the
-/// engine plans; `output_roundoff` as in [`FftTerms`].
+/// engine plans; `output_roundoff` as in [`FftTerms`]. The problem's own error when it is
+/// invalid.
 pub fn fft_bounds<T: FftSample>(
     p: &Problem<'_, T>,
     t: Transform,
     output_roundoff: Option<f64>,
-) -> ArrayD<f64> {
-    let geo = p.validate().expect("valid");
+) -> Result<ArrayD<f64>, ConvError> {
+    let geo = p.validate()?;
     let mut pads = vec![(0, 0), (0, 0)];
     pads.extend(geo.pads());
-    let xb = pad(p.input.view(), &pads, &p.spec.boundary, &p.spec.limits).expect("pad");
+    let xb = pad(p.input.view(), &pads, &p.spec.boundary, &p.spec.limits)?;
     let (batch, c_out, cg) = (xb.shape()[0], p.weight.shape()[0], p.weight.shape()[1]);
     let og = c_out / p.spec.groups;
     let outputs: usize = geo.output_shape().iter().product();
@@ -126,7 +128,7 @@ pub fn fft_bounds<T: FftSample>(
         .weight
         .iter()
         .fold(0f64, |m, v| m.max(v.magnitude().parts()[0]));
-    ArrayD::from_shape_fn(IxDyn(&[batch, c_out]), |i| {
+    Ok(ArrayD::from_shape_fn(IxDyn(&[batch, c_out]), |i| {
         let (n, o) = (i[0], i[1]);
         let g = o / og;
         let pairs = (0..cg).map(|c| {
@@ -155,11 +157,12 @@ pub fn fft_bounds<T: FftSample>(
             underflow_gain: 1.0,
         }
         .bound()
-    })
+    }))
 }
 
 /// The f64 reference's own error per block (2-norm), from the reference on absolute values.
-pub fn reference_bounds<T: FftSample>(p: &Problem<'_, T>) -> ArrayD<f64> {
+/// The problem's own error when it is invalid.
+pub fn reference_bounds<T: FftSample>(p: &Problem<'_, T>) -> Result<ArrayD<f64>, ConvError> {
     let abs_x = p.input.mapv(FftSample::magnitude);
     let abs_w = p.weight.mapv(FftSample::magnitude);
     let abs_b = p.bias.as_ref().map(|b| b.mapv(FftSample::magnitude));
@@ -171,18 +174,18 @@ pub fn reference_bounds<T: FftSample>(p: &Problem<'_, T>) -> ArrayD<f64> {
     if let Some(b) = &abs_b {
         q = q.bias(b.view());
     }
-    let a = conv(&q).expect("valid");
+    let a = conv(&q)?;
     let taps: usize = p.weight.shape()[1..].iter().product();
     let terms = taps + usize::from(p.bias.is_some());
     let (batch, c_out) = (a.shape()[0], a.shape()[1]);
-    ArrayD::from_shape_fn(IxDyn(&[batch, c_out]), |i| {
+    Ok(ArrayD::from_shape_fn(IxDyn(&[batch, c_out]), |i| {
         let block = a.index_axis(Axis(0), i[0]);
         let block = block.index_axis(Axis(0), i[1]);
         reference_error(
             block.iter().map(|v| v.parts()[0]).collect::<Vec<_>>(),
             terms,
         )
-    })
+    }))
 }
 
 /// The real and imaginary parts of block `(n, o)` of `y`, flattened.
@@ -205,30 +208,26 @@ fn engine_and_bounds<T: FftSample, E>(
     engine: &FftEngine,
     p: &Problem<'_, T>,
     expected: Result<E, ConvError>,
-) -> Result<Option<Computed<T, E>>, String> {
+) -> Result<Option<Computed<T, E>>, Violation> {
     let (got, want) = match (engine.conv(p), expected) {
         (Ok(g), Ok(w)) => (g, w),
         (Err(a), Err(b)) if a == b => return Ok(None),
-        (a, b) => {
-            return Err(format!(
-                "engine gave {:?}, reference {:?}",
-                a.map(Arr),
-                b.map(|_| "a result")
-            ));
-        }
+        (a, b) => return Err(Violation::acceptance(&a, &b)),
     };
     let Some(t) = transform(engine, p) else {
-        return Err(format!(
-            "unexpected reference path: {:?}",
+        return Err(Violation::hypothesis(format!(
+            "the engine took its reference path, not a transform: {:?}",
             engine.last_path()
-        ));
+        )));
     };
-    let fft = fft_bounds(p, t, None);
+    let fft = fft_bounds(p, t, None)?;
     // The engine's own bounds (used for its integer decisions) must be the same numbers.
-    let own = engine.error_bounds(p).map_err(|e| e.to_string())?;
+    let own = engine.error_bounds(p).map_err(|e| Violation::refused(&e))?;
     for (a, b) in own.iter().zip(fft.iter()) {
         if (a - b).abs() > 1e-9 * b {
-            return Err(format!("engine bound {a:e} vs independent bound {b:e}"));
+            return Err(Violation::mismatch(format!(
+                "engine bound {a:e} vs independent bound {b:e}"
+            )));
         }
     }
     Ok(Some(Computed {
@@ -243,7 +242,7 @@ fn engine_and_bounds<T: FftSample, E>(
 pub fn check_against_reference<T: FftSample>(
     engine: &FftEngine,
     c: &Case<T>,
-) -> Result<f64, String> {
+) -> Result<f64, Violation> {
     c.with(|p| {
         let Some(Computed {
             got,
@@ -254,9 +253,12 @@ pub fn check_against_reference<T: FftSample>(
             return Ok(0.0);
         };
         if got.shape() != want.shape() {
-            return Err(format!("shape {:?} vs {:?}", got.shape(), want.shape()));
+            return Err(Violation::new(
+                Kind::ShapeMismatch,
+                format!("shape {:?} vs {:?}", got.shape(), want.shape()),
+            ));
         }
-        let refb = reference_bounds(p);
+        let refb = reference_bounds(p)?;
         let mut blocks = Vec::new();
         for n in 0..got.shape()[0] {
             for o in 0..got.shape()[1] {
@@ -266,12 +268,12 @@ pub fn check_against_reference<T: FftSample>(
         }
         let report = normwise(blocks.iter().map(|&(e, b, _)| (e, b)));
         if !report.passed {
-            let (e, b, f) = blocks[report.worst];
-            return Err(format!(
+            let (e, b, f) = blocks.get(report.worst).copied().unwrap_or_default();
+            return Err(Violation::bound(format!(
                 "block {} error {e:e} > bound {b:e} (fft part {f:e}); plan {:?}",
                 report.worst,
                 engine.plan(p).map(|p| p.to_string())
-            ));
+            )));
         }
         Ok(blocks.iter().map(|&(e, _, f)| e / f).fold(0.0, f64::max))
     })
@@ -376,7 +378,7 @@ pub struct ExactCheck {
 pub fn check_exact<T: FftSample>(
     engine: &FftEngine,
     c: &Case<T>,
-) -> Result<Option<ExactCheck>, String> {
+) -> Result<Option<ExactCheck>, Violation> {
     c.with(|p| {
         let Some(Computed {
             got,
@@ -387,10 +389,9 @@ pub fn check_exact<T: FftSample>(
             return Ok(None);
         };
         if got.shape() != exact.mantissa.shape() {
-            return Err(format!(
-                "shape {:?} vs {:?}",
-                got.shape(),
-                exact.mantissa.shape()
+            return Err(Violation::new(
+                Kind::ShapeMismatch,
+                format!("shape {:?} vs {:?}", got.shape(), exact.mantissa.shape()),
             ));
         }
         let mut check = ExactCheck {
@@ -419,11 +420,11 @@ pub fn check_exact<T: FftSample>(
                 let err = distance(&diffs, &vec![0.0; diffs.len()]);
                 let ratio = err / fft[[n, o]];
                 if ratio.is_nan() || ratio > 1.0 {
-                    return Err(format!(
+                    return Err(Violation::bound(format!(
                         "block ({n}, {o}): ||fft - exact||_2 = {err:e} > bound {:e} (ratio {ratio:.3e}); plan {:?}",
                         fft[[n, o]],
                         engine.plan(p).map(|p| p.to_string())
-                    ));
+                    )));
                 }
                 check.max_ratio = check.max_ratio.max(ratio);
                 check.blocks += 1;
@@ -477,7 +478,7 @@ fn ratio_row<T: FftSample>(
 ) -> Outcome {
     let seen = Cell::new(Seen::default());
     let name = format!("{}/{}", ConvEngine::<T>::name(engine), T::NAME);
-    let mut row = timed(property, name, cases, false, || {
+    let mut row = timed(property, name, cases, Expect::Holds, || {
         search(strategy, cases, seed, |c| {
             if let Some(r) = check_exact(engine, c)? {
                 let mut s = seen.get();
@@ -501,15 +502,18 @@ fn ratio_row<T: FftSample>(
         // Like the floor, required once enough cases were drawn (`verify --cases 8` may draw
         // none long enough to split).
         if engine.blocking_rule() != Blocking::Whole && s.split == 0 && s.valid >= FLOOR_MIN_CASES {
-            return Err(format!(
+            return Err(Violation::hypothesis(format!(
                 "no case was split into overlap-add blocks ({} valid cases): the row would not test overlap-add",
                 s.valid
-            ));
+            )));
         }
         if s.no_bias_cases >= FLOOR_MIN_CASES && s.no_bias < RATIO_FLOOR {
-            return Err(format!(
-                "largest ||fft - exact||_2 / bound without bias {:.3e} is below {RATIO_FLOOR:e}: the bound is vacuous here",
-                s.no_bias
+            return Err(Violation::new(
+                Kind::BoundLoose,
+                format!(
+                    "largest ||fft - exact||_2 / bound without bias {:.3e} is below {RATIO_FLOOR:e}: the bound is vacuous here",
+                    s.no_bias
+                ),
             ));
         }
         Ok(())
@@ -592,60 +596,70 @@ pub fn mutant_engine(mutation: Mutation) -> FftEngine {
 pub fn mutant_row(mutation: Mutation, max_rank: usize, cases: u32, seed: u64) -> Outcome {
     let engine = mutant_engine(mutation);
     let name = format!("{}/f64", ConvEngine::<f64>::name(&engine));
-    timed("fft-mutant-breaks-bound", name, cases, true, || {
-        search(case::<f64>(Dist::Uniform, max_rank), cases, seed, |c| {
-            check_exact(&engine, c).map(|_| ())
-        })
-    })
+    timed(
+        "fft-mutant-breaks-bound",
+        name,
+        cases,
+        Expect::Refuted(Kind::BoundExceeded),
+        || {
+            search(case::<f64>(Dist::Uniform, max_rank), cases, seed, |c| {
+                check_exact(&engine, c).map(|_| ())
+            })
+        },
+    )
 }
 
-/// The FFT rows of `verify`: the property on f64 and `Complex<f64>` for every [`Dist`]
-/// (rank up to [`VERIFY_MAX_RANK`]), on realistic sizes ([`large_case`], `cases / 8` of
-/// them), then each of [`MUTATIONS`] refuted (rank up to [`MUTANT_MAX_RANK`]).
-pub fn run_fft_battery(cases: u32, seed: u64) -> Vec<Outcome> {
-    let engine = FftEngine::new();
-    let mut out: Vec<Outcome> = Dist::ALL
+/// The FFT rows `verify` runs: the whole-transform engine on every distribution in `f64` and
+/// `Complex<f64>`, overlap-add (transforms capped at [`OVERLAP_ADD_CAP`] points per axis, so
+/// small cases are split) on every `f64` distribution and on complex decades, realistic large
+/// problems whole and capped at 64, and every wrong engine of [`MUTATIONS`] refuted.
+pub fn rows() -> Vec<Row> {
+    let whole = Rc::new(FftEngine::new());
+    let capped = Rc::new(FftEngine::new().blocking(Blocking::Capped(OVERLAP_ADD_CAP)));
+    fn within<T: FftSample>(engine: &Rc<FftEngine>, d: Dist) -> Row {
+        let engine = Rc::clone(engine);
+        let name = format!("{}/{}", ConvEngine::<T>::name(engine.as_ref()), T::NAME);
+        Row::new(d.property(), name, move |cases, seed| {
+            within_bound_row::<T>(&engine, d, VERIFY_MAX_RANK, cases, seed)
+        })
+    }
+    let mut out: Vec<Row> = Dist::ALL
         .iter()
-        .map(|&d| within_bound_row::<f64>(&engine, d, VERIFY_MAX_RANK, cases, seed))
+        .map(|&d| within::<f64>(&whole, d))
         .collect();
-    out.extend(
-        Dist::ALL
-            .iter()
-            .map(|&d| within_bound_row::<C64>(&engine, d, VERIFY_MAX_RANK, cases, seed)),
-    );
-    // Overlap-add, with transforms capped at 8 points per axis so that small cases are
-    // split into blocks.
-    let capped = FftEngine::new().blocking(Blocking::Capped(OVERLAP_ADD_CAP));
-    out.extend(
-        Dist::ALL
-            .iter()
-            .map(|&d| within_bound_row::<f64>(&capped, d, VERIFY_MAX_RANK, cases, seed)),
-    );
-    out.push(within_bound_row::<C64>(
-        &capped,
-        Dist::Decades,
-        VERIFY_MAX_RANK,
-        cases,
-        seed,
-    ));
-    out.push(ratio_row(
-        "fft-within-bound-large",
-        &engine,
-        large_case(),
-        (cases / 8).max(1),
-        seed,
-    ));
-    out.push(ratio_row(
-        "fft-within-bound-large",
-        &FftEngine::new().blocking(Blocking::Capped(64)),
-        large_case(),
-        (cases / 8).max(1),
-        seed,
-    ));
-    out.extend(
-        MUTATIONS
-            .iter()
-            .map(|&m| mutant_row(m, MUTANT_MAX_RANK, cases, seed)),
-    );
+    out.extend(Dist::ALL.iter().map(|&d| within::<C64>(&whole, d)));
+    out.extend(Dist::ALL.iter().map(|&d| within::<f64>(&capped, d)));
+    out.push(within::<C64>(&capped, Dist::Decades));
+    for engine in [
+        whole,
+        Rc::new(FftEngine::new().blocking(Blocking::Capped(64))),
+    ] {
+        let name = format!("{}/f64", ConvEngine::<f64>::name(engine.as_ref()));
+        out.push(Row::new(
+            "fft-within-bound-large",
+            name,
+            move |cases, seed| {
+                ratio_row(
+                    "fft-within-bound-large",
+                    &engine,
+                    large_case(),
+                    (cases / 8).max(1),
+                    seed,
+                )
+            },
+        ));
+    }
+    out.extend(MUTATIONS.iter().map(|&m| {
+        Row::new(
+            "fft-mutant-breaks-bound",
+            format!("{m:?}"),
+            move |cases, seed| mutant_row(m, MUTANT_MAX_RANK, cases, seed),
+        )
+    }));
     out
+}
+
+/// [`rows`], run.
+pub fn run_fft_battery(cases: u32, seed: u64) -> Vec<Outcome> {
+    run_rows(&rows(), cases, seed)
 }

@@ -2,7 +2,7 @@
 //! exact `i64` elements.
 //!
 //! Every property is a plain check function over a generated case, returning
-//! `Result<(), String>`; [`run_layer_battery`] drives each with the seeded, shrinking
+//! `Result<(), Violation>`; [`run_layer_battery`] drives each with the seeded, shrinking
 //! [`search`] of [`crate::verify::signal`] and reports one [`Outcome`] per property and engine.
 //! Engine-level properties take any [`ConvEngine`]; operator-level properties take a
 //! [`LayerOps`] (the layer functions as plain function pointers), so a test can hand in a
@@ -49,9 +49,10 @@ use crate::problem::{InputLayout, KernelLayout, TransposePadding, TransposeSpec}
 use crate::reference;
 use crate::scalar::Ring;
 use crate::testing::cases::Arr;
-use crate::testing::{Outcome, search, timed};
+use crate::testing::{Expect, Kind, Outcome, Row, Violation, run_rows, search, timed};
 use ndarray::{Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Dimension, IxDyn, Slice};
 use proptest::prelude::*;
+use std::rc::Rc;
 
 // ------------------------------------------------------------------------------ operators
 
@@ -235,34 +236,40 @@ pub struct LayoutCase {
 
 // ------------------------------------------------------------------------------ helpers
 
-fn same(a: &ArrayD<i64>, b: &ArrayD<i64>, what_a: &str, what_b: &str) -> Result<(), String> {
+fn same(a: &ArrayD<i64>, b: &ArrayD<i64>, what_a: &str, what_b: &str) -> Result<(), Violation> {
     if a == b {
         Ok(())
     } else {
-        Err(format!(
+        Err(Violation::mismatch(format!(
             "{what_a} = {:?} but {what_b} = {:?}",
             Arr(a.clone()),
             Arr(b.clone())
-        ))
+        )))
     }
 }
 
-fn run(engine: &dyn ConvEngine<i64>, p: &Problem<'_, i64>) -> Result<ArrayD<i64>, String> {
+fn run(engine: &dyn ConvEngine<i64>, p: &Problem<'_, i64>) -> Result<ArrayD<i64>, Violation> {
     engine
         .conv(p)
-        .map_err(|e| format!("{} refused the case: {e}", engine.name()))
+        .map_err(|e| Violation::refused(&e).context(engine.name()))
 }
 
-fn refused(what: &str) -> impl Fn(ConvError) -> String + '_ {
-    move |e| format!("{what} refused the case: {e}")
+fn refused(what: &str) -> impl Fn(ConvError) -> Violation + '_ {
+    move |e| Violation::refused(&e).context(what)
+}
+
+fn shape_mismatch(detail: String) -> Violation {
+    Violation::new(Kind::ShapeMismatch, detail)
 }
 
 /// A per-axis setting with the "empty means all `default`" convention.
-fn per_axis(v: &[usize], rank: usize, default: usize) -> Result<Vec<usize>, String> {
+fn per_axis(v: &[usize], rank: usize, default: usize) -> Result<Vec<usize>, Violation> {
     match v.len() {
         0 => Ok(vec![default; rank]),
         n if n == rank => Ok(v.to_vec()),
-        n => Err(format!("per-axis setting has {n} entries for rank {rank}")),
+        n => Err(Violation::hypothesis(format!(
+            "per-axis setting has {n} entries for rank {rank}"
+        ))),
     }
 }
 
@@ -331,15 +338,15 @@ struct Ax {
     out: usize,
 }
 
-fn axes_of(case: &ConvCase) -> Result<Vec<Ax>, String> {
+fn axes_of(case: &ConvCase) -> Result<Vec<Ax>, Violation> {
     let rank = case.rank();
     let (xs, ws) = (case.input.0.shape(), case.weight.0.shape());
     if ws.len() != rank + 2 {
-        return Err(format!(
+        return Err(Violation::hypothesis(format!(
             "weight rank {} for input rank {}",
             ws.len(),
             xs.len()
-        ));
+        )));
     }
     let stride = per_axis(&case.spec.stride, rank, 1)?;
     let dilation = per_axis(&case.spec.dilation, rank, 1)?;
@@ -347,13 +354,15 @@ fn axes_of(case: &ConvCase) -> Result<Vec<Ax>, String> {
         .map(|a| {
             let (n, k, s, d) = (xs[2 + a], ws[2 + a], stride[a], dilation[a]);
             if n == 0 || k == 0 || s == 0 || d == 0 {
-                return Err(format!(
+                return Err(Violation::hypothesis(format!(
                     "axis {a}: n={n} k={k} s={s} d={d} must all be >= 1"
-                ));
+                )));
             }
             let eff = d * (k - 1) + 1;
             let (lo, hi) = match &case.spec.padding {
-                Padding::Explicit(p) => *p.get(a).ok_or("missing explicit pad")?,
+                Padding::Explicit(p) => *p
+                    .get(a)
+                    .ok_or_else(|| Violation::hypothesis("missing explicit pad"))?,
                 Padding::Valid => (0, 0),
                 Padding::Full => (eff - 1, eff - 1),
                 Padding::SameUpper | Padding::SameLower => {
@@ -367,7 +376,9 @@ fn axes_of(case: &ConvCase) -> Result<Vec<Ax>, String> {
                 Padding::TorchSame => (d * (k - 1) / 2, d * (k - 1) - d * (k - 1) / 2),
             };
             if n + lo + hi < eff {
-                return Err(format!("axis {a}: kernel extent {eff} > padded input"));
+                return Err(Violation::hypothesis(format!(
+                    "axis {a}: kernel extent {eff} > padded input"
+                )));
             }
             let out = (n + lo + hi - eff) / s + 1;
             Ok(Ax {
@@ -383,16 +394,16 @@ fn axes_of(case: &ConvCase) -> Result<Vec<Ax>, String> {
         .collect()
 }
 
-fn check_output_shape(y: &ArrayD<i64>, case: &ConvCase, axes: &[Ax]) -> Result<(), String> {
+fn check_output_shape(y: &ArrayD<i64>, case: &ConvCase, axes: &[Ax]) -> Result<(), Violation> {
     let mut expected = vec![case.input.0.shape()[0], case.weight.0.shape()[0]];
     expected.extend(axes.iter().map(|a| a.out));
     if y.shape() == expected.as_slice() {
         Ok(())
     } else {
-        Err(format!(
+        Err(shape_mismatch(format!(
             "output shape {:?}, but docs/semantics.md section 2 gives {expected:?}",
             y.shape()
-        ))
+        )))
     }
 }
 
@@ -443,15 +454,15 @@ fn weight_in(w: &ArrayD<i64>, layout: KernelLayout) -> ArrayD<i64> {
 pub fn periodic_shift_equivariance(
     engine: &dyn ConvEngine<i64>,
     c: &ShiftCase,
-) -> Result<(), String> {
+) -> Result<(), Violation> {
     let Shifted { y, y2, period } = shifted_pair(engine, c)?;
     let mut moved = Vec::with_capacity(period.len());
     let stride = per_axis(&c.case.spec.stride, c.case.rank(), 1)?;
     for (a, (&t, &s)) in c.shift.iter().zip(&stride).enumerate() {
         if t % s as isize != 0 {
-            return Err(format!(
+            return Err(Violation::hypothesis(format!(
                 "hypothesis violated: shift {t} on axis {a} is not a multiple of the stride {s}"
-            ));
+            )));
         }
         moved.push(t / s as isize);
     }
@@ -464,7 +475,7 @@ pub fn periodic_shift_equivariance(
 pub fn some_output_shift_matches(
     engine: &dyn ConvEngine<i64>,
     c: &ShiftCase,
-) -> Result<(), String> {
+) -> Result<(), Violation> {
     let Shifted { y, y2, period } = shifted_pair(engine, c)?;
     let found = ndarray::indices(IxDyn(&period)).into_iter().any(|u| {
         let moved: Vec<isize> = u.slice().iter().map(|&v| v as isize).collect();
@@ -473,13 +484,13 @@ pub fn some_output_shift_matches(
     if found {
         Ok(())
     } else {
-        Err(format!(
+        Err(Violation::mismatch(format!(
             "no roll of the output (period {period:?}) reproduces the output of the input \
              rolled by {:?}: y = {:?}, y' = {:?}",
             c.shift,
             Arr(y),
             Arr(y2)
-        ))
+        )))
     }
 }
 
@@ -495,13 +506,13 @@ struct Shifted {
 
 /// Runs the case and its rolled input, after checking the hypotheses shared by the periodic
 /// claims.
-fn shifted_pair(engine: &dyn ConvEngine<i64>, c: &ShiftCase) -> Result<Shifted, String> {
+fn shifted_pair(engine: &dyn ConvEngine<i64>, c: &ShiftCase) -> Result<Shifted, Violation> {
     let rank = c.case.rank();
     if c.shift.len() != rank {
-        return Err(format!(
+        return Err(Violation::hypothesis(format!(
             "shift has {} entries for rank {rank}",
             c.shift.len()
-        ));
+        )));
     }
     let p = c.case.problem();
     let y = run(engine, &p)?;
@@ -514,26 +525,26 @@ fn shifted_pair(engine: &dyn ConvEngine<i64>, c: &ShiftCase) -> Result<Shifted, 
     for (a, &s) in stride.iter().enumerate() {
         let n = c.case.input.0.shape()[2 + a];
         if s == 0 || !n.is_multiple_of(s) {
-            return Err(format!(
+            return Err(Violation::hypothesis(format!(
                 "hypothesis violated: stride {s} does not divide n = {n} on axis {a}"
-            ));
+            )));
         }
         let m = n / s;
         if y.shape().get(2 + a).is_none_or(|&out| out < m) {
-            return Err(format!(
+            return Err(Violation::hypothesis(format!(
                 "hypothesis violated: output {:?} shorter than one period {m} on axis {a} \
                  (pads must total at least eff - 1)",
                 y.shape()
-            ));
+            )));
         }
         period.push(m);
     }
     if y.shape() != y2.shape() {
-        return Err(format!(
+        return Err(shape_mismatch(format!(
             "shapes differ: {:?} and {:?}",
             y.shape(),
             y2.shape()
-        ));
+        )));
     }
     Ok(Shifted { y, y2, period })
 }
@@ -543,20 +554,20 @@ fn compare_periodic(
     y2: &ArrayD<i64>,
     period: &[usize],
     moved: &[isize],
-) -> Result<(), String> {
+) -> Result<(), Violation> {
     for (idx, v2) in y2.indexed_iter() {
         let mut q = idx.clone();
         for (a, (&m, &u)) in period.iter().zip(moved).enumerate() {
             q[2 + a] = (idx[2 + a] as isize - u).rem_euclid(m as isize) as usize;
         }
         if y[&q] != *v2 {
-            return Err(format!(
+            return Err(Violation::mismatch(format!(
                 "output {:?} of the rolled input is {v2}, but output {:?} of the original \
                  (moved back by {moved:?} mod {period:?}) is {}",
                 idx.slice(),
                 q.slice(),
                 y[&q]
-            ));
+            )));
         }
     }
     Ok(())
@@ -569,20 +580,20 @@ fn compare_periodic(
 pub fn interior_shift_equivariance(
     engine: &dyn ConvEngine<i64>,
     c: &ShiftCase,
-) -> Result<(), String> {
+) -> Result<(), Violation> {
     let rank = c.case.rank();
     if c.shift.len() != rank {
-        return Err(format!(
+        return Err(Violation::hypothesis(format!(
             "shift has {} entries for rank {rank}",
             c.shift.len()
-        ));
+        )));
     }
     let axes = axes_of(&c.case)?;
     if let Some(a) = axes.iter().position(|a| a.s != 1) {
-        return Err(format!(
+        return Err(Violation::hypothesis(format!(
             "hypothesis violated: stride {} on axis {a}",
             axes[a].s
-        ));
+        )));
     }
     let p = c.case.problem();
     let y = run(engine, &p)?;
@@ -603,10 +614,10 @@ pub fn interior_shift_equivariance(
             })
             .collect();
         if ok.is_empty() {
-            return Err(format!(
+            return Err(Violation::hypothesis(format!(
                 "no output qualifies on axis {a} (n = {n}, eff = {eff}, t = {t}): \
                  the case must keep |t| <= n - eff"
-            ));
+            )));
         }
         qualifying.push(ok);
     }
@@ -624,10 +635,10 @@ pub fn interior_shift_equivariance(
                 }
                 let (got, want) = (y2[IxDyn(&at)], y[IxDyn(&from)]);
                 if got != want {
-                    return Err(format!(
+                    return Err(Violation::mismatch(format!(
                         "interior output {at:?} of the rolled input is {got}, but output \
                          {from:?} of the original is {want}"
-                    ));
+                    )));
                 }
             }
         }
@@ -656,18 +667,21 @@ fn receptive_sums(
     c: &PerturbCase,
     axes: &[Ax],
     out_shape: &[usize],
-) -> Result<ArrayD<Option<i64>>, String> {
+) -> Result<ArrayD<Option<i64>>, Violation> {
     let xs = c.case.input.0.shape();
     if c.at.len() != xs.len() || c.at.iter().zip(xs).any(|(&i, &n)| i >= n) {
-        return Err(format!("element {:?} is not inside input {xs:?}", c.at));
+        return Err(Violation::hypothesis(format!(
+            "element {:?} is not inside input {xs:?}",
+            c.at
+        )));
     }
     let w = &c.case.weight.0;
     let (c_out, cg) = (w.shape()[0], w.shape()[1]);
     let groups = c.case.spec.groups;
     if groups == 0 || c_out % groups != 0 {
-        return Err(format!(
+        return Err(Violation::hypothesis(format!(
             "groups {groups} do not divide {c_out} output channels"
-        ));
+        )));
     }
     let og = c_out / groups;
     let flip = c.case.spec.flip == Flip::Convolution;
@@ -715,7 +729,7 @@ struct Perturbed {
     sums: ArrayD<Option<i64>>,
 }
 
-fn perturb_outputs(engine: &dyn ConvEngine<i64>, c: &PerturbCase) -> Result<Perturbed, String> {
+fn perturb_outputs(engine: &dyn ConvEngine<i64>, c: &PerturbCase) -> Result<Perturbed, Violation> {
     let axes = axes_of(&c.case)?;
     let p = c.case.problem();
     let y = run(engine, &p)?;
@@ -732,16 +746,16 @@ fn perturb_outputs(engine: &dyn ConvEngine<i64>, c: &PerturbCase) -> Result<Pert
 /// Adding `delta` to one input element leaves every output whose receptive field does not
 /// contain it unchanged (any weights, any spec). The receptive field of output `(b, o, q)` is
 /// every `(b, c, j)` with `c` in `o`'s group and some tap `k` reading `j` through the boundary.
-pub fn locality_outside(engine: &dyn ConvEngine<i64>, c: &PerturbCase) -> Result<(), String> {
+pub fn locality_outside(engine: &dyn ConvEngine<i64>, c: &PerturbCase) -> Result<(), Violation> {
     let Perturbed { y, y2, sums } = perturb_outputs(engine, c)?;
     for ((idx, s), (a, b)) in sums.indexed_iter().zip(y.iter().zip(y2.iter())) {
         if s.is_none() && a != b {
-            return Err(format!(
+            return Err(Violation::mismatch(format!(
                 "output {:?} changed from {a} to {b}, but element {:?} is outside its \
                  receptive field",
                 idx.slice(),
                 c.at
-            ));
+            )));
         }
     }
     Ok(())
@@ -750,21 +764,23 @@ pub fn locality_outside(engine: &dyn ConvEngine<i64>, c: &PerturbCase) -> Result
 /// With every weight `>= 1` and `delta >= 1`: every output whose receptive field contains the
 /// changed element changes by exactly `delta * (sum of the taps that read it)`, which is at
 /// least `delta`, so it changes (see the module docs for why positivity is needed).
-pub fn locality_inside(engine: &dyn ConvEngine<i64>, c: &PerturbCase) -> Result<(), String> {
+pub fn locality_inside(engine: &dyn ConvEngine<i64>, c: &PerturbCase) -> Result<(), Violation> {
     if c.delta < 1 || c.case.weight.0.iter().any(|&w| w < 1) {
-        return Err("hypothesis violated: delta and every weight must be >= 1".into());
+        return Err(Violation::hypothesis(
+            "hypothesis violated: delta and every weight must be >= 1",
+        ));
     }
     let Perturbed { y, y2, sums } = perturb_outputs(engine, c)?;
     for ((idx, s), (a, b)) in sums.indexed_iter().zip(y.iter().zip(y2.iter())) {
         if let Some(s) = s {
             let expected = c.delta.times(s);
             if b.minus(a) != expected || a == b {
-                return Err(format!(
+                return Err(Violation::mismatch(format!(
                     "output {:?} went from {a} to {b}, but element {:?} is read by taps \
                      weighing {s} in total, so it must change by {expected}",
                     idx.slice(),
                     c.at
-                ));
+                )));
             }
         }
     }
@@ -773,16 +789,20 @@ pub fn locality_inside(engine: &dyn ConvEngine<i64>, c: &PerturbCase) -> Result<
 
 /// A grouped convolution equals the concatenation (along channels) of `groups` independent
 /// convolutions of the group's input channels with the group's filters (and bias).
-pub fn groups_are_independent(engine: &dyn ConvEngine<i64>, c: &ConvCase) -> Result<(), String> {
+pub fn groups_are_independent(engine: &dyn ConvEngine<i64>, c: &ConvCase) -> Result<(), Violation> {
     let whole = run(engine, &c.problem())?;
     let groups = c.spec.groups;
     let (x, w) = (&c.input.0, &c.weight.0);
     if x.ndim() < 2 || w.ndim() != x.ndim() {
-        return Err("input and weight need (N, C, ...) and (O, C/g, ...)".into());
+        return Err(Violation::hypothesis(
+            "input and weight need (N, C, ...) and (O, C/g, ...)",
+        ));
     }
     let (cg, c_out) = (w.shape()[1], w.shape()[0]);
     if groups == 0 || c_out % groups != 0 {
-        return Err(format!("groups {groups} do not divide {c_out}"));
+        return Err(Violation::hypothesis(format!(
+            "groups {groups} do not divide {c_out}"
+        )));
     }
     let og = c_out / groups;
     let mut parts = Vec::with_capacity(groups);
@@ -798,7 +818,8 @@ pub fn groups_are_independent(engine: &dyn ConvEngine<i64>, c: &ConvCase) -> Res
         parts.push(run(engine, &p)?);
     }
     let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
-    let cat = ndarray::concatenate(Axis(1), &views).map_err(|e| format!("concatenate: {e}"))?;
+    let cat = ndarray::concatenate(Axis(1), &views)
+        .map_err(|e| shape_mismatch(format!("concatenate: {e}")))?;
     same(
         &whole,
         &cat,
@@ -808,17 +829,15 @@ pub fn groups_are_independent(engine: &dyn ConvEngine<i64>, c: &ConvCase) -> Res
 }
 
 /// The engine agrees with [`reference::conv`]: both `Ok` and equal, or the same error.
-pub fn engine_equals_reference(engine: &dyn ConvEngine<i64>, c: &ConvCase) -> Result<(), String> {
+pub fn engine_equals_reference(
+    engine: &dyn ConvEngine<i64>,
+    c: &ConvCase,
+) -> Result<(), Violation> {
     let p = c.problem();
     match (engine.conv(&p), reference::conv(&p)) {
         (Ok(a), Ok(b)) => same(&a, &b, engine.name(), "reference"),
         (Err(a), Err(b)) if a == b => Ok(()),
-        (a, b) => Err(format!(
-            "{} gave {:?}, reference gave {:?}",
-            engine.name(),
-            a.map(Arr),
-            b.map(Arr)
-        )),
+        (a, b) => Err(Violation::acceptance(&a, &b).context(engine.name())),
     }
 }
 
@@ -826,18 +845,18 @@ pub fn engine_equals_reference(engine: &dyn ConvEngine<i64>, c: &ConvCase) -> Re
 /// `W = pointwise_matrix(weight)` is `(O, C)` with `W[m, c] = weight[m, c - g*C/G]` inside
 /// `m`'s group `g` and 0 outside (block diagonal), and `dense_per_pixel(x, W, bias)` is the
 /// layer's output, permuted to the input layout.
-pub fn pointwise_is_dense_per_pixel(ops: &LayerOps, c: &PointwiseCase) -> Result<(), String> {
+pub fn pointwise_is_dense_per_pixel(ops: &LayerOps, c: &PointwiseCase) -> Result<(), Violation> {
     let (x, w) = (&c.input.0, &c.weight.0);
     if x.ndim() < 3 || w.ndim() != x.ndim() || w.shape()[2..].iter().any(|&k| k != 1) {
-        return Err(format!(
+        return Err(Violation::hypothesis(format!(
             "not a 1x1 case: input {:?}, weight {:?}",
             x.shape(),
             w.shape()
-        ));
+        )));
     }
     let (c_out, cg) = (w.shape()[0], w.shape()[1]);
     if c.groups == 0 || c_out % c.groups != 0 || cg * c.groups != x.shape()[1] {
-        return Err("groups do not fit the channels".into());
+        return Err(Violation::hypothesis("groups do not fit the channels"));
     }
     let og = c_out / c.groups;
     let (xl, wl) = (input_in(x, c.input_layout), weight_in(w, c.kernel_layout));
@@ -863,9 +882,9 @@ pub fn pointwise_is_dense_per_pixel(ops: &LayerOps, c: &PointwiseCase) -> Result
         }
     });
     if m != expected_m {
-        return Err(format!(
+        return Err(Violation::mismatch(format!(
             "pointwise_matrix = {m:?}, but the block-diagonal W[m, c] = V[c, m] is {expected_m:?}"
-        ));
+        )));
     }
     let z = (ops.dense_per_pixel)(x.view(), m.view(), bias).map_err(refused("dense_per_pixel"))?;
     same(
@@ -886,21 +905,21 @@ pub fn matrix_commutes_with_shift(
     in_shape: &[usize],
     out_shape: &[usize],
     shift: &[isize],
-) -> Result<(), String> {
+) -> Result<(), Violation> {
     if in_shape.len() != shift.len() + 1
         || out_shape.len() != in_shape.len()
         || in_shape[1..] != out_shape[1..]
     {
-        return Err(format!(
+        return Err(Violation::hypothesis(format!(
             "shift {shift:?} needs equal spatial extents: in {in_shape:?}, out {out_shape:?}"
-        ));
+        )));
     }
     let (rows, cols) = (out_shape.iter().product(), in_shape.iter().product());
     if m.dim() != (rows, cols) || offset.as_ref().is_some_and(|o| o.len() != rows) {
-        return Err(format!(
+        return Err(shape_mismatch(format!(
             "matrix {:?} does not map {in_shape:?} to {out_shape:?}",
             m.dim()
-        ));
+        )));
     }
     let moved = |shape: &[usize], flat: usize| -> usize {
         let mut rest = flat;
@@ -926,19 +945,19 @@ pub fn matrix_commutes_with_shift(
         if let Some(o) = &offset
             && o[r] != o[r2]
         {
-            return Err(format!(
+            return Err(Violation::mismatch(format!(
                 "offset[{r}] = {} but offset[{r2}] (shifted by {shift:?}) = {}",
                 o[r], o[r2]
-            ));
+            )));
         }
         for (c, &c2) in col_to.iter().enumerate() {
             if m[(r, c)] != m[(r2, c2)] {
-                return Err(format!(
+                return Err(Violation::mismatch(format!(
                     "M S != S M: M[{r}, {c}] = {} but M[{r2}, {c2}] (both shifted by \
                      {shift:?}) = {}",
                     m[(r, c)],
                     m[(r2, c2)]
-                ));
+                )));
             }
         }
     }
@@ -947,9 +966,11 @@ pub fn matrix_commutes_with_shift(
 
 /// The dense matrix of a circular, stride-1, same-size convolution commutes with the shift
 /// permutation (it is block circulant), and its offset (the bias) is shift invariant.
-pub fn dense_matrix_commutes_with_shift(ops: &LayerOps, c: &ShiftCase) -> Result<(), String> {
+pub fn dense_matrix_commutes_with_shift(ops: &LayerOps, c: &ShiftCase) -> Result<(), Violation> {
     if c.case.spec.boundary != Boundary::Circular {
-        return Err("hypothesis violated: the boundary must be circular".into());
+        return Err(Violation::hypothesis(
+            "hypothesis violated: the boundary must be circular",
+        ));
     }
     let f = (ops.dense_form)(&c.case.problem()).map_err(refused("dense_form"))?;
     matrix_commutes_with_shift(
@@ -963,13 +984,13 @@ pub fn dense_matrix_commutes_with_shift(ops: &LayerOps, c: &ShiftCase) -> Result
 
 /// The false claim that a general dense layer commutes with the shift; the battery expects
 /// the search to refute it.
-pub fn dense_layer_commutes_with_shift(c: &DenseLayerCase) -> Result<(), String> {
+pub fn dense_layer_commutes_with_shift(c: &DenseLayerCase) -> Result<(), Violation> {
     let m = c
         .matrix
         .0
         .view()
         .into_dimensionality::<ndarray::Ix2>()
-        .map_err(|e| format!("matrix must be 2-D: {e}"))?;
+        .map_err(|e| Violation::hypothesis(format!("matrix must be 2-D: {e}")))?;
     matrix_commutes_with_shift(m, None, &c.input_shape, &c.output_shape, &c.shift)
 }
 
@@ -977,7 +998,7 @@ pub fn dense_layer_commutes_with_shift(c: &DenseLayerCase) -> Result<(), String>
 /// conv_transpose's output shaped like `x` (zero padding, channels first, the same weight
 /// array for both). conv pads with `pads`; conv_transpose with `transpose_padding`, which
 /// must resolve to the same pads for the identity to hold.
-pub fn conv_transpose_is_adjoint(ops: &LayerOps, c: &AdjointCase) -> Result<(), String> {
+pub fn conv_transpose_is_adjoint(ops: &LayerOps, c: &AdjointCase) -> Result<(), Violation> {
     let spec = LayerSpec {
         stride: c.stride.clone(),
         dilation: c.dilation.clone(),
@@ -987,11 +1008,11 @@ pub fn conv_transpose_is_adjoint(ops: &LayerOps, c: &AdjointCase) -> Result<(), 
     };
     let cx = (ops.conv)(c.x.0.view(), c.w.0.view(), None, &spec).map_err(refused("conv"))?;
     if cx.shape() != c.y.0.shape() {
-        return Err(format!(
+        return Err(shape_mismatch(format!(
             "conv(x) has shape {:?}, y has {:?}",
             cx.shape(),
             c.y.0.shape()
-        ));
+        )));
     }
     let tspec = TransposeSpec {
         stride: c.stride.clone(),
@@ -1004,31 +1025,33 @@ pub fn conv_transpose_is_adjoint(ops: &LayerOps, c: &AdjointCase) -> Result<(), 
     let ty = (ops.conv_transpose)(c.y.0.view(), c.w.0.view(), None, &tspec)
         .map_err(refused("conv_transpose"))?;
     if ty.shape() != c.x.0.shape() {
-        return Err(format!(
+        return Err(shape_mismatch(format!(
             "conv_transpose(y) has shape {:?}, x has {:?}",
             ty.shape(),
             c.x.0.shape()
-        ));
+        )));
     }
     let (left, right) = (inner(&cx, &c.y.0), inner(&c.x.0, &ty));
     if left == right {
         Ok(())
     } else {
-        Err(format!(
+        Err(Violation::mismatch(format!(
             "<conv(x, w), y> = {left} but <x, conv_transpose(y, w)> = {right}; \
              conv(x) = {:?}, conv_transpose(y) = {:?}",
             Arr(cx),
             Arr(ty)
-        ))
+        )))
     }
 }
 
 /// Every input layout (NCHW, NHWC) with every kernel layout (OIHW, HWIO, OHWI) gives the
 /// NCHW / OIHW result, permuted to the input layout.
-pub fn layouts_are_permutations(ops: &LayerOps, c: &LayoutCase) -> Result<(), String> {
+pub fn layouts_are_permutations(ops: &LayerOps, c: &LayoutCase) -> Result<(), Violation> {
     let (x, w) = (&c.input.0, &c.weight.0);
     if x.ndim() < 2 || w.ndim() != x.ndim() {
-        return Err("input and weight need the same rank >= 2".into());
+        return Err(Violation::hypothesis(
+            "input and weight need the same rank >= 2",
+        ));
     }
     let bias = c.bias.as_deref().map(ArrayView1::from);
     let base_spec = LayerSpec {
@@ -1114,7 +1137,7 @@ pub fn parameter_counts<T>(
 }
 
 /// [`parameter_counts`] agrees with the dense matrix's size and the weight's length.
-pub fn parameter_counts_match(ops: &LayerOps, c: &ConvCase) -> Result<(), String> {
+pub fn parameter_counts_match(ops: &LayerOps, c: &ConvCase) -> Result<(), Violation> {
     let p = c.problem();
     let counts = parameter_counts(&c.input.0.shape()[1..], c.weight.0.shape(), &c.spec)
         .map_err(refused("parameter_counts"))?;
@@ -1123,13 +1146,13 @@ pub fn parameter_counts_match(ops: &LayerOps, c: &ConvCase) -> Result<(), String
         || counts.dense_biases != f.offset.len() as u128
         || counts.conv_weights != c.weight.0.len() as u128
     {
-        return Err(format!(
+        return Err(Violation::mismatch(format!(
             "{counts:?}, but the dense matrix is {:?} with {} offsets and the weight has {} \
              entries",
             f.matrix.dim(),
             f.offset.len(),
             c.weight.0.len()
-        ));
+        )));
     }
     Ok(())
 }
@@ -1141,10 +1164,7 @@ const POSITIVE: (i64, i64) = (1, 9);
 
 /// Strategy: an array of `shape` with values in `lo..=hi`.
 fn values(shape: Vec<usize>, (lo, hi): (i64, i64)) -> impl Strategy<Value = Arr<i64>> {
-    let len: usize = shape.iter().product();
-    proptest::collection::vec(lo..=hi, len).prop_map(move |data| {
-        Arr(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("length matches shape"))
-    })
+    crate::testing::cases::array(shape, (lo..=hi).boxed())
 }
 
 fn bias_values(c_out: usize, with: bool) -> BoxedStrategy<Option<Vec<i64>>> {
@@ -1963,130 +1983,229 @@ pub fn layout_case() -> impl Strategy<Value = LayoutCase> {
 
 // ------------------------------------------------------------------------------ battery
 
-/// Runs every engine-level property on one engine.
-pub fn run_engine_battery(engine: &dyn ConvEngine<i64>, cases: u32, seed: u64) -> Vec<Outcome> {
-    let name = format!("{}/i64", engine.name());
-    let row = |property: &'static str, refute: bool, f: &dyn Fn() -> Result<(), String>| {
-        timed(property, name.clone(), cases, refute, f)
-    };
+/// An engine-level layer property run by a search over its cases.
+type EngineCheck = fn(&dyn ConvEngine<i64>, u32, u64) -> Result<(), Violation>;
+
+/// The engine-level properties: name, claim and check.
+fn engine_checks() -> Vec<(&'static str, Expect, EngineCheck)> {
     vec![
-        row("translation-equivariance-circular", false, &|| {
-            search(circular_shift_case(), cases, seed, |c| {
-                periodic_shift_equivariance(engine, c)
-            })
-        }),
-        row("translation-equivariance-interior", false, &|| {
-            search(interior_shift_case(), cases, seed, |c| {
-                interior_shift_equivariance(engine, c)
-            })
-        }),
-        row("translation-equivariance-stride", false, &|| {
-            search(strided_shift_case(), cases, seed, |c| {
-                periodic_shift_equivariance(engine, c)
-            })
-        }),
-        row("zero-padding-breaks-equivariance", true, &|| {
-            search(zero_padding_shift_case(), cases, seed, |c| {
-                periodic_shift_equivariance(engine, c)
-            })
-        }),
-        row("stride-2-shift-1-breaks-equivariance", true, &|| {
-            search(stride_two_shift_one_case(), cases, seed, |c| {
-                some_output_shift_matches(engine, c)
-            })
-        }),
-        row("locality-outside", false, &|| {
+        (
+            "translation-equivariance-circular",
+            Expect::Holds,
+            |engine, cases, seed| {
+                search(circular_shift_case(), cases, seed, |c| {
+                    periodic_shift_equivariance(engine, c)
+                })
+            },
+        ),
+        (
+            "translation-equivariance-interior",
+            Expect::Holds,
+            |engine, cases, seed| {
+                search(interior_shift_case(), cases, seed, |c| {
+                    interior_shift_equivariance(engine, c)
+                })
+            },
+        ),
+        (
+            "translation-equivariance-stride",
+            Expect::Holds,
+            |engine, cases, seed| {
+                search(strided_shift_case(), cases, seed, |c| {
+                    periodic_shift_equivariance(engine, c)
+                })
+            },
+        ),
+        (
+            "zero-padding-breaks-equivariance",
+            Expect::Refuted(Kind::Mismatch),
+            |engine, cases, seed| {
+                search(zero_padding_shift_case(), cases, seed, |c| {
+                    periodic_shift_equivariance(engine, c)
+                })
+            },
+        ),
+        (
+            "stride-2-shift-1-breaks-equivariance",
+            Expect::Refuted(Kind::Mismatch),
+            |engine, cases, seed| {
+                search(stride_two_shift_one_case(), cases, seed, |c| {
+                    some_output_shift_matches(engine, c)
+                })
+            },
+        ),
+        ("locality-outside", Expect::Holds, |engine, cases, seed| {
             search(perturb_case(), cases, seed, |c| locality_outside(engine, c))
         }),
-        row("locality-inside", false, &|| {
+        ("locality-inside", Expect::Holds, |engine, cases, seed| {
             search(positive_perturb_case(), cases, seed, |c| {
                 locality_inside(engine, c)
             })
         }),
-        row("groups-are-independent", false, &|| {
-            search(conv_case(), cases, seed, |c| {
-                groups_are_independent(engine, c)
+        (
+            "groups-are-independent",
+            Expect::Holds,
+            |engine, cases, seed| {
+                search(conv_case(), cases, seed, |c| {
+                    groups_are_independent(engine, c)
+                })
+            },
+        ),
+        (
+            "depthwise-is-per-channel",
+            Expect::Holds,
+            |engine, cases, seed| {
+                search(depthwise_case(), cases, seed, |c| {
+                    groups_are_independent(engine, c)
+                })
+            },
+        ),
+        (
+            "engine-equals-reference",
+            Expect::Holds,
+            |engine, cases, seed| {
+                search(conv_case(), cases, seed, |c| {
+                    engine_equals_reference(engine, c)
+                })
+            },
+        ),
+    ]
+}
+
+/// The rows of every engine-level property on one engine.
+pub fn engine_rows(engine: Rc<dyn ConvEngine<i64>>) -> Vec<Row> {
+    let name = format!("{}/i64", engine.name());
+    engine_checks()
+        .into_iter()
+        .map(|(property, expect, check)| {
+            let (name, engine) = (name.clone(), Rc::clone(&engine));
+            Row::new(property, name.clone(), move |cases, seed| {
+                timed(property, name.clone(), cases, expect, || {
+                    check(engine.as_ref(), cases, seed)
+                })
             })
-        }),
-        row("depthwise-is-per-channel", false, &|| {
-            search(depthwise_case(), cases, seed, |c| {
-                groups_are_independent(engine, c)
+        })
+        .collect()
+}
+
+/// Runs every engine-level property on one engine.
+pub fn run_engine_battery(engine: &dyn ConvEngine<i64>, cases: u32, seed: u64) -> Vec<Outcome> {
+    struct Borrowed<'a>(&'a dyn ConvEngine<i64>);
+    impl ConvEngine<i64> for Borrowed<'_> {
+        fn name(&self) -> &str {
+            self.0.name()
+        }
+        fn conv(&self, p: &Problem<'_, i64>) -> Result<ArrayD<i64>, ConvError> {
+            self.0.conv(p)
+        }
+    }
+    let name = format!("{}/i64", engine.name());
+    engine_checks()
+        .into_iter()
+        .map(|(property, expect, check)| {
+            timed(property, name.clone(), cases, expect, || {
+                check(&Borrowed(engine), cases, seed)
             })
-        }),
-        row("engine-equals-reference", false, &|| {
-            search(conv_case(), cases, seed, |c| {
-                engine_equals_reference(engine, c)
+        })
+        .collect()
+}
+
+/// A layer-operator property run by a search over its cases.
+type OperatorCheck = fn(&LayerOps, u32, u64) -> Result<(), Violation>;
+
+/// The rows of every operator-level property on one set of layer operators.
+pub fn operator_rows(ops: LayerOps) -> Vec<Row> {
+    let name = format!("{}/i64", ops.name);
+    let row = |property: &'static str, expect: Expect, check: OperatorCheck| {
+        let name = name.clone();
+        Row::new(property, name.clone(), move |cases, seed| {
+            timed(property, name.clone(), cases, expect, || {
+                check(&ops, cases, seed)
             })
+        })
+    };
+    vec![
+        row(
+            "pointwise-is-dense-per-pixel",
+            Expect::Holds,
+            |ops, cases, seed| {
+                search(pointwise_case(), cases, seed, |c| {
+                    pointwise_is_dense_per_pixel(ops, c)
+                })
+            },
+        ),
+        row(
+            "dense-matrix-commutes-with-shift",
+            Expect::Holds,
+            |ops, cases, seed| {
+                search(circular_same_shift_case(), cases, seed, |c| {
+                    dense_matrix_commutes_with_shift(ops, c)
+                })
+            },
+        ),
+        row(
+            "dense-layer-not-equivariant",
+            Expect::Refuted(Kind::Mismatch),
+            |_, cases, seed| {
+                search(
+                    dense_layer_case(),
+                    cases,
+                    seed,
+                    dense_layer_commutes_with_shift,
+                )
+            },
+        ),
+        row(
+            "conv-transpose-is-adjoint",
+            Expect::Holds,
+            |ops, cases, seed| {
+                search(adjoint_case(), cases, seed, |c| {
+                    conv_transpose_is_adjoint(ops, c)
+                })
+            },
+        ),
+        row(
+            "layouts-are-permutations",
+            Expect::Holds,
+            |ops, cases, seed| {
+                search(layout_case(), cases, seed, |c| {
+                    layouts_are_permutations(ops, c)
+                })
+            },
+        ),
+        row("parameter-counts", Expect::Holds, |ops, cases, seed| {
+            search(conv_case(), cases, seed, |c| parameter_counts_match(ops, c))
         }),
     ]
 }
 
 /// Runs every operator-level property on one set of layer operators.
 pub fn run_operator_battery(ops: &LayerOps, cases: u32, seed: u64) -> Vec<Outcome> {
-    let name = format!("{}/i64", ops.name);
-    let row = |property: &'static str, refute: bool, f: &dyn Fn() -> Result<(), String>| {
-        timed(property, name.clone(), cases, refute, f)
-    };
-    vec![
-        row("pointwise-is-dense-per-pixel", false, &|| {
-            search(pointwise_case(), cases, seed, |c| {
-                pointwise_is_dense_per_pixel(ops, c)
-            })
-        }),
-        row("dense-matrix-commutes-with-shift", false, &|| {
-            search(circular_same_shift_case(), cases, seed, |c| {
-                dense_matrix_commutes_with_shift(ops, c)
-            })
-        }),
-        row("dense-layer-not-equivariant", true, &|| {
-            search(
-                dense_layer_case(),
-                cases,
-                seed,
-                dense_layer_commutes_with_shift,
-            )
-        }),
-        row("conv-transpose-is-adjoint", false, &|| {
-            search(adjoint_case(), cases, seed, |c| {
-                conv_transpose_is_adjoint(ops, c)
-            })
-        }),
-        row("layouts-are-permutations", false, &|| {
-            search(layout_case(), cases, seed, |c| {
-                layouts_are_permutations(ops, c)
-            })
-        }),
-        row("parameter-counts", false, &|| {
-            search(conv_case(), cases, seed, |c| parameter_counts_match(ops, c))
-        }),
-    ]
+    run_rows(&operator_rows(*ops), cases, seed)
 }
 
-/// The whole layer battery: the engine properties on [`ReferenceEngine`], [`DenseEngine`], the
-/// FFT engine (whole and overlap-add) and the direct engine, then the operator properties on
-/// the crate's layer operators.
-pub fn run_layer_battery(cases: u32, seed: u64) -> Vec<Outcome> {
-    let mut out = run_engine_battery(&ReferenceEngine, cases, seed);
-    out.extend(run_engine_battery(&DenseEngine, cases, seed));
+/// The layer rows `verify` runs: the engine properties on [`ReferenceEngine`], [`DenseEngine`],
+/// the FFT engine (whole and overlap-add) and the direct engine, then the operator properties
+/// on the crate's layer operators.
+pub fn rows() -> Vec<Row> {
+    let mut out = engine_rows(Rc::new(ReferenceEngine));
+    out.extend(engine_rows(Rc::new(DenseEngine)));
     // The FFT engine on i64: computed in f64 only when its bound proves rounding is exact,
     // so every row must hold exactly.
-    out.extend(run_engine_battery(
-        &crate::engine::fft::FftEngine::new(),
-        cases,
-        seed,
-    ));
+    out.extend(engine_rows(Rc::new(crate::engine::fft::FftEngine::new())));
     // Overlap-add with short transforms, so that the random cases are split into blocks.
-    out.extend(run_engine_battery(
-        &crate::engine::fft::FftEngine::new().blocking(crate::engine::fft::Blocking::Capped(8)),
-        cases,
-        seed,
-    ));
+    out.extend(engine_rows(Rc::new(
+        crate::engine::fft::FftEngine::new().blocking(crate::engine::fft::Blocking::Capped(8)),
+    )));
     // The fast direct engine: i64 arithmetic wraps exactly like the reference's.
-    out.extend(run_engine_battery(
-        &crate::engine::direct::DirectEngine::new(),
-        cases,
-        seed,
-    ));
-    out.extend(run_operator_battery(&LayerOps::reference(), cases, seed));
+    out.extend(engine_rows(Rc::new(
+        crate::engine::direct::DirectEngine::new(),
+    )));
+    out.extend(operator_rows(LayerOps::reference()));
     out
+}
+
+/// [`rows`], run.
+pub fn run_layer_battery(cases: u32, seed: u64) -> Vec<Outcome> {
+    run_rows(&rows(), cases, seed)
 }

@@ -2,6 +2,11 @@
 //! ([`signal`]), the layer properties ([`layer`]), the FFT bound ([`fft`]), the correctly
 //! rounded engine ([`exact`]) and the summation orders ([`summation`]), each with engines
 //! planted to be wrong that the battery must refute.
+//!
+//! [`rows`] is the table: one [`Row`] per property, engine and element type. [`run`] runs a
+//! table under a [`Plan`] (cases, seed, shard) and returns a [`Summary`] whose
+//! [`Summary::exit_code`] is the command's. A test can extend the table with a row of its own
+//! (one planted to fail or to panic) and see the summary fail.
 
 pub mod exact;
 pub mod fft;
@@ -9,40 +14,104 @@ pub mod layer;
 pub mod signal;
 pub mod summation;
 
-use crate::testing::{ON_ROW, Outcome, RowHook};
-use signal::run_battery;
+use crate::testing::{Outcome, Row, Shard, observe_rows, run_rows, with_shard};
 
-/// The number of rows [`run_verify`] returns (a test checks it), for progress displays.
-pub const VERIFY_ROWS: usize = 142;
+/// The fewest cases per row `verify` accepts. Below it, rows that judge how tight a bound is
+/// (the FFT ratio floor, the summation rows' demand for an inexact output) skip that
+/// judgement, and most properties see too few cases to mean anything.
+pub const MIN_CASES: u32 = 16;
 
-/// [`run_verify`], calling `on_row` with every row as soon as it is done (on this thread, in
-/// the order of the report). The observer is removed afterwards, also if a row panics.
-pub fn run_verify_observed(
-    cases: u32,
-    seed: u64,
-    on_row: impl FnMut(&Outcome) + 'static,
-) -> Vec<Outcome> {
-    struct Restore(RowHook);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let previous = self.0.take();
-            ON_ROW.with(|hook| *hook.borrow_mut() = previous);
-        }
-    }
-    let _restore = Restore(ON_ROW.with(|hook| hook.borrow_mut().replace(Box::new(on_row))));
-    run_verify(cases, seed)
+/// The default number of cases per row.
+pub const DEFAULT_CASES: u32 = 256;
+
+/// Every row `conv-oracle verify` runs, in report order.
+pub fn rows() -> Vec<Row> {
+    let mut out = signal::rows();
+    out.extend(layer::rows());
+    out.extend(fft::rows());
+    out.extend(exact::rows());
+    out.extend(summation::rows());
+    out
 }
 
-/// Everything `conv-oracle verify` runs: [`run_battery`] (signal properties and no-panic),
-/// the layer battery ([`layer::run_layer_battery`]: equivariance, locality,
-/// 1x1 = dense, dense engine = reference, adjointness, groups, layouts) and the FFT battery
-/// ([`fft::run_fft_battery`]: FFT within its normwise bound of the exact
-/// result on f64 and `Complex<f64>`, three distributions; wrong FFT engines refuted).
-pub fn run_verify(cases: u32, seed: u64) -> Vec<Outcome> {
-    let mut out = run_battery(cases, seed);
-    out.extend(layer::run_layer_battery(cases, seed));
-    out.extend(fft::run_fft_battery(cases, seed));
-    out.extend(exact::run_exact_battery(cases, seed));
-    out.extend(summation::run_summation_battery(cases, seed));
-    out
+/// How to run a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// Cases per row (some rows scale it: no-panic runs four times as many, the large FFT
+    /// rows an eighth, refutation rows at least their minimum).
+    pub cases: u32,
+    /// The seed of every row's search.
+    pub seed: u64,
+    /// The slice of every row's cases this run checks ([`Shard`]).
+    pub shard: Shard,
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Plan {
+            cases: DEFAULT_CASES,
+            seed: crate::testing::DEFAULT_SEED,
+            shard: Shard::WHOLE,
+        }
+    }
+}
+
+/// Why a plan cannot run.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// Fewer cases per row than [`MIN_CASES`].
+    #[error(
+        "--cases {got} is below the floor of {min}: the rows would check too little to mean anything"
+    )]
+    TooFewCases {
+        /// The floor.
+        min: u32,
+        /// The number asked for.
+        got: u32,
+    },
+}
+
+/// The outcome of a run: every row's result.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    /// One outcome per row, in table order.
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Summary {
+    /// The rows that failed.
+    pub fn failed(&self) -> impl Iterator<Item = &Outcome> {
+        self.outcomes.iter().filter(|o| !o.passed)
+    }
+
+    /// Whether every row passed.
+    pub fn passed(&self) -> bool {
+        self.failed().next().is_none()
+    }
+
+    /// The exit code of `conv-oracle verify`: 0 when every row passed, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        u8::from(!self.passed())
+    }
+}
+
+/// Runs `rows` under `plan`, calling `on_row` with every row as soon as it is done (in table
+/// order, on this thread). A row that panics is a failed row; the run goes on. Refuses a plan
+/// with fewer than [`MIN_CASES`] cases.
+pub fn run(
+    rows: &[Row],
+    plan: &Plan,
+    on_row: impl FnMut(&Outcome) + 'static,
+) -> Result<Summary, PlanError> {
+    if plan.cases < MIN_CASES {
+        return Err(PlanError::TooFewCases {
+            min: MIN_CASES,
+            got: plan.cases,
+        });
+    }
+    let outcomes = observe_rows(on_row, || {
+        with_shard(plan.shard, || run_rows(rows, plan.cases, plan.seed))
+    });
+    Ok(Summary { outcomes })
 }

@@ -32,7 +32,9 @@ use crate::problem::{InputLayout, KernelLayout, TransposePadding, TransposeSpec}
 use crate::reference::conv;
 use crate::scalar::Ring;
 use crate::testing::cases::{Arr, shape};
-use crate::testing::{Outcome, panic_message, search, timed};
+use crate::testing::{
+    Expect, Kind, Outcome, Row, Violation, panic_message, run_rows, search, timed,
+};
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn, Slice};
 use num_complex::Complex;
 use proptest::prelude::*;
@@ -91,10 +93,7 @@ impl Sample for Complex<f64> {
 
 /// Strategy: an array of the given shape with small values.
 pub fn array_of_shape<T: Sample>(shape: Vec<usize>) -> impl Strategy<Value = Arr<T>> {
-    let len: usize = shape.iter().product();
-    proptest::collection::vec(T::small(), len).prop_map(move |data| {
-        Arr(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("length matches shape"))
-    })
+    crate::testing::cases::array(shape, T::small().boxed())
 }
 
 /// Strategy: `count` arrays of one common rank `1..=3`, each with its own shape (extents 1..=4).
@@ -109,8 +108,8 @@ pub fn arrays<T: Sample>(count: usize) -> impl Strategy<Value = Vec<Arr<T>>> {
     })
 }
 
-fn fail(e: ConvError) -> String {
-    format!("unexpected error: {e}")
+fn fail(e: ConvError) -> Violation {
+    Violation::refused(&e)
 }
 
 fn same<T: Clone + PartialEq + fmt::Debug>(
@@ -118,16 +117,21 @@ fn same<T: Clone + PartialEq + fmt::Debug>(
     b: &ArrayD<T>,
     what_a: &str,
     what_b: &str,
-) -> Result<(), String> {
+) -> Result<(), Violation> {
     if a == b {
         Ok(())
     } else {
-        Err(format!(
+        Err(Violation::mismatch(format!(
             "{what_a} = {:?} but {what_b} = {:?}",
             Arr(a.clone()),
             Arr(b.clone())
-        ))
+        )))
     }
+}
+
+/// The case of a two-array property has another number of arrays.
+fn two_arrays(got: usize) -> Violation {
+    Violation::hypothesis(format!("two arrays expected, got {got}"))
 }
 
 fn reverse_conj<T: Ring>(a: &ArrayD<T>) -> ArrayD<T> {
@@ -145,16 +149,23 @@ fn scale_add<T: Ring>(a: &T, x: &ArrayD<T>, b: &T, y: &ArrayD<T>) -> ArrayD<T> {
 }
 
 /// `convolve(f, g, full) == convolve(g, f, full)`.
-pub fn commutative<T: Sample>(e: &SignalEngine<T>, fg: &[Arr<T>]) -> Result<(), String> {
-    let (f, g) = (&fg[0].0, &fg[1].0);
+pub fn commutative<T: Sample>(e: &SignalEngine<T>, fg: &[Arr<T>]) -> Result<(), Violation> {
+    let [Arr(f), Arr(g)] = fg else {
+        return Err(two_arrays(fg.len()));
+    };
     let a = (e.convolve)(f.view(), g.view(), Mode::Full).map_err(fail)?;
     let b = (e.convolve)(g.view(), f.view(), Mode::Full).map_err(fail)?;
     same(&a, &b, "convolve(f, g)", "convolve(g, f)")
 }
 
 /// `convolve(convolve(f, g), h) == convolve(f, convolve(g, h))` in full mode.
-pub fn associative<T: Sample>(e: &SignalEngine<T>, fgh: &[Arr<T>]) -> Result<(), String> {
-    let (f, g, h) = (&fgh[0].0, &fgh[1].0, &fgh[2].0);
+pub fn associative<T: Sample>(e: &SignalEngine<T>, fgh: &[Arr<T>]) -> Result<(), Violation> {
+    let [Arr(f), Arr(g), Arr(h)] = fgh else {
+        return Err(Violation::hypothesis(format!(
+            "three arrays expected, got {}",
+            fgh.len()
+        )));
+    };
     let fg = (e.convolve)(f.view(), g.view(), Mode::Full).map_err(fail)?;
     let gh = (e.convolve)(g.view(), h.view(), Mode::Full).map_err(fail)?;
     let left = (e.convolve)(fg.view(), h.view(), Mode::Full).map_err(fail)?;
@@ -195,7 +206,7 @@ pub fn bilinear_case<T: Sample>() -> impl Strategy<Value = BilinearCase<T>> {
 }
 
 /// Linear in each argument separately.
-pub fn bilinear<T: Sample>(e: &SignalEngine<T>, c: &BilinearCase<T>) -> Result<(), String> {
+pub fn bilinear<T: Sample>(e: &SignalEngine<T>, c: &BilinearCase<T>) -> Result<(), Violation> {
     let [a, b] = &c.ab;
     let conv = |x: &ArrayD<T>, y: &ArrayD<T>| (e.convolve)(x.view(), y.view(), Mode::Full);
     let (f1, f2, g1, g2) = (&c.f[0].0, &c.f[1].0, &c.g[0].0, &c.g[1].0);
@@ -251,7 +262,7 @@ pub fn delta_case<T: Sample>() -> impl Strategy<Value = DeltaCase<T>> {
 
 /// A unit impulse at `j` shifts the input by `j` (and `j = 0` with a 1-element kernel is the
 /// identity).
-pub fn delta_shift<T: Sample>(e: &SignalEngine<T>, c: &DeltaCase<T>) -> Result<(), String> {
+pub fn delta_shift<T: Sample>(e: &SignalEngine<T>, c: &DeltaCase<T>) -> Result<(), Violation> {
     let mut delta = ArrayD::from_elem(IxDyn(&c.kernel), T::zero());
     delta[IxDyn(&c.at)] = T::one();
     let got = (e.convolve)(c.f.0.view(), delta.view(), Mode::Full).map_err(fail)?;
@@ -286,8 +297,10 @@ pub fn pair_and_mode<T: Sample>() -> impl Strategy<Value = (Vec<Arr<T>>, Mode)> 
 pub fn convolve_is_correlate_reversed<T: Sample>(
     e: &SignalEngine<T>,
     (fg, mode): &(Vec<Arr<T>>, Mode),
-) -> Result<(), String> {
-    let (f, g) = (&fg[0].0, &fg[1].0);
+) -> Result<(), Violation> {
+    let [Arr(f), Arr(g)] = &fg[..] else {
+        return Err(two_arrays(fg.len()));
+    };
     let a = (e.convolve)(f.view(), g.view(), *mode);
     let rg = reverse_conj(g);
     let b = (e.correlate)(f.view(), rg.view(), *mode);
@@ -299,17 +312,19 @@ pub fn convolve_is_correlate_reversed<T: Sample>(
             "correlate(f, conj(reverse(g)))",
         ),
         (Err(a), Err(b)) if a == b => Ok(()),
-        (a, b) => Err(format!(
+        (a, b) => Err(Violation::mismatch(format!(
             "convolve gave {:?}, correlate gave {:?}",
             a.map(Arr),
             b.map(Arr)
-        )),
+        ))),
     }
 }
 
 /// `correlate(g, f, full) == reverse(conj(correlate(f, g, full)))`.
-pub fn correlate_swap<T: Sample>(e: &SignalEngine<T>, fg: &[Arr<T>]) -> Result<(), String> {
-    let (f, g) = (&fg[0].0, &fg[1].0);
+pub fn correlate_swap<T: Sample>(e: &SignalEngine<T>, fg: &[Arr<T>]) -> Result<(), Violation> {
+    let [Arr(f), Arr(g)] = fg else {
+        return Err(two_arrays(fg.len()));
+    };
     let a = (e.correlate)(g.view(), f.view(), Mode::Full).map_err(fail)?;
     let b = (e.correlate)(f.view(), g.view(), Mode::Full).map_err(fail)?;
     same(
@@ -322,8 +337,13 @@ pub fn correlate_swap<T: Sample>(e: &SignalEngine<T>, fg: &[Arr<T>]) -> Result<(
 
 /// The false claim `correlate(f, g, full) == correlate(g, f, full)`; the battery expects the
 /// search to refute it.
-pub fn correlation_commutes<T: Sample>(e: &SignalEngine<T>, fg: &[Arr<T>]) -> Result<(), String> {
-    let (f, g) = (&fg[0].0, &fg[1].0);
+pub fn correlation_commutes<T: Sample>(
+    e: &SignalEngine<T>,
+    fg: &[Arr<T>],
+) -> Result<(), Violation> {
+    let [Arr(f), Arr(g)] = fg else {
+        return Err(two_arrays(fg.len()));
+    };
     let a = (e.correlate)(f.view(), g.view(), Mode::Full).map_err(fail)?;
     let b = (e.correlate)(g.view(), f.view(), Mode::Full).map_err(fail)?;
     same(&a, &b, "correlate(f, g)", "correlate(g, f)")
@@ -471,7 +491,7 @@ pub fn absurd_case() -> impl Strategy<Value = AbsurdCase> {
 }
 
 /// Drives one absurd case through every public entry point; `Err` only if something panicked.
-pub fn no_panic(c: &AbsurdCase) -> Result<(), String> {
+pub fn no_panic(c: &AbsurdCase) -> Result<(), Violation> {
     let x = ArrayD::from_shape_fn(IxDyn(&c.input), |i| i.as_array_view().sum() as i64);
     let w = ArrayD::from_shape_fn(IxDyn(&c.weight), |i| 1 - i.as_array_view().sum() as i64);
     let b = c.bias.map(|n| ndarray::Array1::from_elem(n, 2i64));
@@ -530,61 +550,85 @@ pub fn no_panic(c: &AbsurdCase) -> Result<(), String> {
             }
         }
     }));
-    result.map_err(|p| format!("panicked: {}", panic_message(p.as_ref())))
+    result.map_err(|p| {
+        Violation::new(
+            Kind::Panicked,
+            format!("panicked: {}", panic_message(p.as_ref())),
+        )
+    })
 }
 
-/// Runs every signal property on one engine and element type.
-pub fn run_signal_battery<T: Sample>(e: &SignalEngine<T>, cases: u32, seed: u64) -> Vec<Outcome> {
+/// A signal property run by a search over its cases.
+type SignalCheck<T> = fn(&SignalEngine<T>, u32, u64) -> Result<(), Violation>;
+
+/// The rows of every signal property on one engine and element type.
+pub fn signal_rows<T: Sample>(e: SignalEngine<T>) -> Vec<Row> {
     let name = format!("{}/{}", e.name, T::NAME);
+    let row = |property: &'static str, expect: Expect, check: SignalCheck<T>| {
+        let (name, e) = (name.clone(), e.clone());
+        Row::new(property, name.clone(), move |cases, seed| {
+            timed(property, name.clone(), cases, expect, || {
+                check(&e, cases, seed)
+            })
+        })
+    };
     vec![
-        timed("commutative", name.clone(), cases, false, || {
+        row("commutative", Expect::Holds, |e, cases, seed| {
             search(arrays::<T>(2), cases, seed, |c| commutative(e, c))
         }),
-        timed("associative", name.clone(), cases, false, || {
+        row("associative", Expect::Holds, |e, cases, seed| {
             search(arrays::<T>(3), cases, seed, |c| associative(e, c))
         }),
-        timed("bilinear", name.clone(), cases, false, || {
+        row("bilinear", Expect::Holds, |e, cases, seed| {
             search(bilinear_case::<T>(), cases, seed, |c| bilinear(e, c))
         }),
-        timed("delta-shift", name.clone(), cases, false, || {
+        row("delta-shift", Expect::Holds, |e, cases, seed| {
             search(delta_case::<T>(), cases, seed, |c| delta_shift(e, c))
         }),
-        timed(
+        row(
             "convolve-is-correlate-reversed",
-            name.clone(),
-            cases,
-            false,
-            || {
+            Expect::Holds,
+            |e, cases, seed| {
                 search(pair_and_mode::<T>(), cases, seed, |c| {
                     convolve_is_correlate_reversed(e, c)
                 })
             },
         ),
-        timed("correlate-swap", name.clone(), cases, false, || {
+        row("correlate-swap", Expect::Holds, |e, cases, seed| {
             search(arrays::<T>(2), cases, seed, |c| correlate_swap(e, c))
         }),
-        timed("correlation-not-commutative", name, cases, true, || {
-            search(arrays::<T>(2), cases, seed, |c| correlation_commutes(e, c))
-        }),
+        row(
+            "correlation-not-commutative",
+            Expect::Refuted(Kind::Mismatch),
+            |e, cases, seed| search(arrays::<T>(2), cases, seed, |c| correlation_commutes(e, c)),
+        ),
     ]
 }
 
-/// The whole battery `verify` runs today: the reference on `i64` and `Complex<f64>`, plus the
-/// no-panic property of the public API.
-pub fn run_battery(cases: u32, seed: u64) -> Vec<Outcome> {
-    let mut out = run_signal_battery(&SignalEngine::<i64>::reference(), cases, seed);
-    out.extend(run_signal_battery(
-        &SignalEngine::<Complex<f64>>::reference(),
-        cases,
-        seed,
-    ));
-    let robust_cases = cases.saturating_mul(4);
-    out.push(timed(
-        "no-panic",
-        "public API".into(),
-        robust_cases,
-        false,
-        || search(absurd_case(), robust_cases, seed, no_panic),
-    ));
+/// Runs every signal property on one engine and element type.
+pub fn run_signal_battery<T: Sample>(e: &SignalEngine<T>, cases: u32, seed: u64) -> Vec<Outcome> {
+    run_rows(&signal_rows(e.clone()), cases, seed)
+}
+
+/// The signal rows `verify` runs: the reference on `i64` and `Complex<f64>`, plus the
+/// no-panic property of the public API (on four times the cases).
+pub fn rows() -> Vec<Row> {
+    let mut out = signal_rows(SignalEngine::<i64>::reference());
+    out.extend(signal_rows(SignalEngine::<Complex<f64>>::reference()));
+    out.push(Row::new("no-panic", "public API", |cases, seed| {
+        let robust_cases = cases.saturating_mul(4);
+        timed(
+            "no-panic",
+            "public API".into(),
+            robust_cases,
+            Expect::Holds,
+            || search(absurd_case(), robust_cases, seed, no_panic),
+        )
+    }));
     out
+}
+
+/// [`rows`], run.
+pub fn run_battery(cases: u32, seed: u64) -> Vec<Outcome> {
+    run_rows(&rows(), cases, seed)
 }

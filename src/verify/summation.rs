@@ -1,4 +1,4 @@
-//! Issue 5: every direct summation order of the float reference satisfies the componentwise
+//! Every direct summation order of the float reference satisfies the componentwise
 //! bound, and planted wrong engines violate it.
 //!
 //! | property | claim |
@@ -99,7 +99,7 @@ use crate::problem::boundary::{fill_value, source_index};
 use crate::problem::{Boundary, Flip};
 use crate::scalar::Ring;
 use crate::testing::cases::{Case, Dist, LayoutSizes, array, case, layout_with, real_value};
-use crate::testing::{Outcome, search, timed};
+use crate::testing::{Expect, Kind, Outcome, Row, Violation, run_rows, search, timed};
 use crate::verify::fft::exact_conv;
 use ndarray::{ArrayD, IxDyn};
 use num_bigint::BigInt;
@@ -616,7 +616,7 @@ fn finite_case<T: SumElement>(c: &Case<T>) -> bool {
         .all(|v| v.widen().is_finite())
 }
 
-/// The property of issue 5 for one case: every output of `engine` satisfies
+/// The componentwise property for one case: every output of `engine` satisfies
 /// `|y_hat - y| <= gamma_K(u) A` (plus the underflow term), `u` the unit roundoff of `T`,
 /// judged exactly (module docs). `Err` naming the first output that violates it, when
 /// the engine's result is non-finite or misshapen, or when the engine and the reference
@@ -624,7 +624,7 @@ fn finite_case<T: SumElement>(c: &Case<T>) -> bool {
 pub fn check_componentwise<T: SumElement>(
     engine: &(impl ConvEngine<T> + ?Sized),
     case: &Case<T>,
-) -> Result<ComponentwiseStats, String> {
+) -> Result<ComponentwiseStats, Violation> {
     check_componentwise_with(engine, case, 2f64.powi(T::ROUNDOFF_EXP))
 }
 
@@ -635,10 +635,13 @@ pub fn check_componentwise_with<T: SumElement>(
     engine: &(impl ConvEngine<T> + ?Sized),
     case: &Case<T>,
     u: f64,
-) -> Result<ComponentwiseStats, String> {
-    let u_exp = power_of_two(u).ok_or_else(|| format!("u = {u:e} is not a power of two <= 1/2"))?;
+) -> Result<ComponentwiseStats, Violation> {
+    let u_exp = power_of_two(u)
+        .ok_or_else(|| Violation::hypothesis(format!("u = {u:e} is not a power of two <= 1/2")))?;
     if !finite_case(case) {
-        return Err("non-finite data: the componentwise rule covers finite data only".into());
+        return Err(Violation::hypothesis(
+            "non-finite data: the componentwise rule covers finite data only",
+        ));
     }
     let wide = case.map(SumElement::widen);
     let (got, exact) = match (case.with(|p| engine.conv(p)), exact_conv(&wide)) {
@@ -649,24 +652,21 @@ pub fn check_componentwise_with<T: SumElement>(
                 ..ComponentwiseStats::default()
             });
         }
-        (a, b) => {
-            return Err(format!(
-                "{} gave {:?}, the exact reference {:?}",
-                engine.name(),
-                a.map(|_| "a result"),
-                b.map(|_| "a result")
-            ));
-        }
+        (a, b) => return Err(Violation::acceptance(&a, &b).context(engine.name())),
     };
     if got.shape() != exact.mantissa.shape() {
-        return Err(format!(
-            "{} returned shape {:?}, expected {:?}",
-            engine.name(),
-            got.shape(),
-            exact.mantissa.shape()
+        return Err(Violation::new(
+            Kind::ShapeMismatch,
+            format!(
+                "{} returned shape {:?}, expected {:?}",
+                engine.name(),
+                got.shape(),
+                exact.mantissa.shape()
+            ),
         ));
     }
-    let abs = exact_conv(&wide.map(f64::abs)).map_err(|e| format!("|reference|: {e}"))?;
+    let abs = exact_conv(&wide.map(f64::abs))
+        .map_err(|e| Violation::refused(&e).context("|reference|"))?;
     let taps: usize = case.weight.0.shape().iter().skip(1).product();
     let terms = taps + usize::from(case.bias.is_some());
     let mut stats = ComponentwiseStats {
@@ -691,12 +691,12 @@ pub fn check_componentwise_with<T: SumElement>(
         let yh = g.widen();
         let y = Dyadic::new(ym.clone(), i64::from(exact.exponent));
         if !yh.is_finite() {
-            return Err(format!(
+            return Err(Violation::bound(format!(
                 "output {i} ({}): {} gave {yh:e}, exact {:e}",
                 index_of(&got, i),
                 engine.name(),
                 y.to_f64()
-            ));
+            )));
         }
         let d = Dyadic::from_f64(yh).minus(&y).abs();
         stats.outputs += 1;
@@ -729,7 +729,7 @@ pub fn check_componentwise_with<T: SumElement>(
         stats.max_ratio = stats.max_ratio.max(ratio);
         stats.needed_terms = stats.needed_terms.max(needed_u);
         if needed > k_big {
-            return Err(format!(
+            return Err(Violation::bound(format!(
                 "output {i} ({}) of {}: |y_hat - y| = {:e} > gamma_{terms}(2^{u_exp}) A + underflow = {:e} \
                  (y_hat {yh:e}, y {:e}, A {:e}; ratio {ratio:.3}, needs K >= {needed} but K = {terms})",
                 index_of(&got, i),
@@ -738,7 +738,7 @@ pub fn check_componentwise_with<T: SumElement>(
                 d.to_f64() / ratio,
                 y.to_f64(),
                 a.to_f64(),
-            ));
+            )));
         }
     }
     Ok(stats)
@@ -889,23 +889,29 @@ where
     let name = format!("{}/{}", ConvEngine::<T>::name(&engine), T::NAME);
     let seen = Cell::new(Seen::default());
     let strategy = mixed_case(MAX_RANK).prop_map(|c| c.map(T::from_f64_rounded));
-    let mut row = timed("componentwise-any-order", name, cases, false, || {
-        search(strategy, cases, seed, |c| {
-            let s = check_componentwise(&engine, c)?;
-            let mut all = seen.get();
-            all.add(&s);
-            seen.set(all);
+    let mut row = timed(
+        "componentwise-any-order",
+        name,
+        cases,
+        Expect::Holds,
+        || {
+            search(strategy, cases, seed, |c| {
+                let s = check_componentwise(&engine, c)?;
+                let mut all = seen.get();
+                all.add(&s);
+                seen.set(all);
+                Ok(())
+            })?;
+            let s = seen.get();
+            if s.valid >= MIN_CASES_FOR_INEXACT && s.exact == s.outputs {
+                return Err(Violation::hypothesis(format!(
+                    "all {} outputs of {} valid cases were exact: the row exercises no rounding",
+                    s.outputs, s.valid
+                )));
+            }
             Ok(())
-        })?;
-        let s = seen.get();
-        if s.valid >= MIN_CASES_FOR_INEXACT && s.exact == s.outputs {
-            return Err(format!(
-                "all {} outputs of {} valid cases were exact: the row exercises no rounding",
-                s.outputs, s.valid
-            ));
-        }
-        Ok(())
-    });
+        },
+    );
     if row.passed {
         let s = seen.get();
         row.detail = format!(
@@ -934,7 +940,7 @@ pub fn wrong_row(wrong: Wrong, cases: u32, seed: u64) -> Outcome {
         "componentwise-wrong-engine-fails",
         name,
         cases,
-        true,
+        Expect::Refuted(Kind::BoundExceeded),
         || {
             search(wrong_case(wrong, MAX_RANK), cases, seed, |c| {
                 check_componentwise(&engine, c).map(|_| ())
@@ -943,18 +949,33 @@ pub fn wrong_row(wrong: Wrong, cases: u32, seed: u64) -> Outcome {
     )
 }
 
-/// The rows of issue 5: [`order_row`] for every order of [`ORDERS`] in `f64` and `f32`, then
+/// The summation rows: [`order_row`] for every order of [`ORDERS`] in `f64` and `f32`, then
 /// [`wrong_row`] for every bug of [`WRONG`].
-pub fn run_summation_battery(cases: u32, seed: u64) -> Vec<Outcome> {
-    let mut out: Vec<Outcome> = ORDERS
-        .iter()
-        .flat_map(|&o| {
-            [
-                order_row::<f64>(o, cases, seed),
-                order_row::<f32>(o, cases, seed),
-            ]
-        })
-        .collect();
-    out.extend(WRONG.iter().map(|&w| wrong_row(w, cases, seed)));
+pub fn rows() -> Vec<Row> {
+    let mut out = Vec::new();
+    for &o in ORDERS.iter() {
+        out.push(Row::new(
+            "componentwise-any-order",
+            format!("{o}/f64"),
+            move |cases, seed| order_row::<f64>(o, cases, seed),
+        ));
+        out.push(Row::new(
+            "componentwise-any-order",
+            format!("{o}/f32"),
+            move |cases, seed| order_row::<f32>(o, cases, seed),
+        ));
+    }
+    for &w in WRONG.iter() {
+        out.push(Row::new(
+            "componentwise-wrong-engine-fails",
+            format!("{w:?}/f64"),
+            move |cases, seed| wrong_row(w, cases, seed),
+        ));
+    }
     out
+}
+
+/// [`rows`], run.
+pub fn run_summation_battery(cases: u32, seed: u64) -> Vec<Outcome> {
+    run_rows(&rows(), cases, seed)
 }

@@ -20,10 +20,10 @@ pub fn qc(tests: u64) -> QuickCheck {
 }
 
 /// A check's `Result` as a quickcheck verdict (the message kept).
-pub fn to_result(r: Result<(), String>) -> TestResult {
+pub fn to_result<E: std::fmt::Display>(r: Result<(), E>) -> TestResult {
     match r {
         Ok(()) => TestResult::passed(),
-        Err(e) => TestResult::error(e),
+        Err(e) => TestResult::error(e.to_string()),
     }
 }
 
