@@ -6,8 +6,8 @@
 //! formula in `reference`, the bounds' formulas in `compare`, the format strings), not taken
 //! from a run.
 
-use conv_oracle::boundary::pad;
-use conv_oracle::geometry::{geometry, resolve_pads};
+use conv_oracle::problem::boundary::pad;
+use conv_oracle::problem::geometry::{geometry, resolve_pads};
 use conv_oracle::{Boundary, ConvError, ConvSpec, Flip, Limits, Padding, Problem, conv};
 use ndarray::{ArrayD, IxDyn, array};
 
@@ -289,7 +289,7 @@ fn layout_readers_refuse_arrays_without_a_channel_axis() {
 /// reference's own error.
 #[test]
 fn componentwise_bound_divides_by_one_minus_gamma() {
-    use conv_oracle::compare::{U64, componentwise_bound};
+    use conv_oracle::tolerance::{U64, componentwise_bound};
     let b = componentwise_bound(1 << 50, 1.0, 0.0);
     let expected = 1.0 / 6.0;
     assert!(
@@ -302,7 +302,7 @@ fn componentwise_bound_divides_by_one_minus_gamma() {
 /// reports the first as the worst.
 #[test]
 fn componentwise_counts_exact_elements_and_keeps_the_first_worst() {
-    use conv_oracle::compare::{U32, componentwise, componentwise_bound};
+    use conv_oracle::tolerance::{U32, componentwise, componentwise_bound};
     let reference = [1.0, 2.0, 3.0, 4.0];
     let abs = [1.0, 1.0, 1.0, 1.0];
     // A float32 peer, 2 terms: the bound is about gamma_2(2^-24) = 1.2e-7. Elements 1 and 3
@@ -323,7 +323,7 @@ fn componentwise_counts_exact_elements_and_keeps_the_first_worst() {
 /// where the exact value is finite is a special-value mismatch, ratio infinite.
 #[test]
 fn element_ratios_per_element_under_a_normwise_bound() {
-    use conv_oracle::compare::{Model, element_ratios};
+    use conv_oracle::tolerance::{Model, element_ratios};
     let model = Model::Normwise { bound: 2.0 };
     let r = element_ratios(&model, &[1.0f64, 2.0, 3.0], &[1.0, 1.0, 1.0], &[0.0; 3], 1);
     assert_eq!(r, [0.0, 0.5, 1.0]);
@@ -332,22 +332,235 @@ fn element_ratios_per_element_under_a_normwise_bound() {
     assert!(r[0].is_infinite() && r[1] == 0.0, "{r:?}");
 }
 
-/// The underflow term of `componentwise_bound_cr`: `(K + 2)(1 + g) eta` with `eta` the
-/// smallest subnormal. For f32, `K = 1`, a zero exact result and a zero `sum |w||x|`, the
-/// bound is that term alone: `3 (1 + gamma_1(2^-24)) 2^-149`, times `1 + 2^-48`.
+/// The underflow term of `componentwise_bound_cr` (docs/numerics.md section 8.2), checked for
+/// what it is for rather than copied. Below the normal range no relative bound holds: a product
+/// whose exact value is `eta / 2` rounds (a tie, to even) to 0, an error `gamma_K A` cannot
+/// cover. Additions of subnormal-range values are exact, so a direct summation of `K` rounded
+/// products there is off from the exact `y` by at most `K eta / 2`, and the reference's own
+/// rounding to `y_cr` adds at most `eta / 2`: `|y_hat - y_cr| <= (K + 1) eta / 2` (plus the
+/// `gamma_K A + u |y_cr|` of the normal range), which the bound's underflow term must cover.
+///
+/// The worst case, reached: `K` equal products `x_i w_i = eta / 2` (`2^-75 * 2^-75` in f32,
+/// `2^-537 * 2^-538` in f64). Each rounds to 0, so `y_hat = 0` in every order, FMA chain
+/// included (`fma(x, w, 0)` is the same tie); `y = K eta / 2`, and for `K = 3 (mod 4)` that is the
+/// tie `((K - 1) / 2 + 1/2) eta` with `(K - 1) / 2` odd, so `y_cr = (K + 1) eta / 2` rounds away
+/// from `y_hat`: the error is `(K + 1) eta / 2`, the most any summation can make here. With
+/// every error computed exactly (`BigRational`, from the same inputs):
+/// - sound: `componentwise_bound_cr` is at least the error, and `judge_elements` under
+///   `Model::Componentwise` passes the candidate;
+/// - needed: the error exceeds `gamma_K A_hat + u |y_cr|`, the bound without an underflow term,
+///   so a bound that drops or zeroes the term fails the soundness check above;
+/// - not loose: the bound is at most `2 (K + 2) / (K + 1)` times the error, the ratio of the
+///   code's `(K + 2)(1 + g) eta` to the derivation's `(K + 1) eta / 2` (its documented slack,
+///   which also covers the f64 underflow of `u |y_cr|`), times `1 + 2^-16` for `g = gamma_K`,
+///   the `gamma_K A_hat + u |y_cr|` terms (below `2 K u` of the error here, `K <= 11`) and the
+///   final `1 + 2^-48`. A count of `2K` in place of `K + 2`, `+` in place of a product, or `eta`
+///   divided instead of multiplied fails here.
+///
+/// Then random subnormal-scale data (signs, mantissas and exponents drawn, `K = 1..=12`, four
+/// summation orders including an FMA chain) must stay within the bound as well. And where no
+/// bound exists (`K u >= 1`, `gamma_K` infinite) the bound must be infinite, as documented,
+/// accepting every candidate: an underflow factor `1 - g` in place of `1 + g` would make it
+/// `inf - inf`, a NaN that rejects everything.
 #[test]
-fn componentwise_bound_cr_underflow_term_counts_k_plus_two() {
-    use conv_oracle::compare::{U32, componentwise_bound_cr, gamma};
-    let b = componentwise_bound_cr::<f32>(1, 0.0, 0.0);
-    let expected = 3.0 * (1.0 + gamma(1, U32)) * 2f64.powi(-149) * (1.0 + 2f64.powi(-48));
-    assert!(
-        (b - expected).abs() <= 1e-15 * expected,
-        "{b:e} vs {expected:e}"
-    );
-    // And for K = 5: 7 eta (1 + gamma_5).
-    let b5 = componentwise_bound_cr::<f32>(5, 0.0, 0.0);
-    let e5 = 7.0 * (1.0 + gamma(5, U32)) * 2f64.powi(-149) * (1.0 + 2f64.powi(-48));
-    assert!((b5 - e5).abs() <= 1e-15 * e5, "{b5:e} vs {e5:e}");
+fn componentwise_bound_cr_underflow_term_is_sound_needed_and_tight() {
+    use conv_oracle::tolerance::{Float, Model, componentwise_bound_cr, gamma, judge_elements};
+    use num_bigint::BigInt;
+    use num_rational::BigRational;
+    use num_traits::{Signed, ToPrimitive, Zero};
+
+    /// The arithmetic a candidate summation uses, in `F` itself.
+    trait Arith: Float + std::ops::Mul<Output = Self> + std::ops::Add<Output = Self> {
+        const ZERO: Self;
+        fn fma(self, b: Self, c: Self) -> Self;
+    }
+    impl Arith for f32 {
+        const ZERO: f32 = 0.0;
+        fn fma(self, b: f32, c: f32) -> f32 {
+            self.mul_add(b, c)
+        }
+    }
+    impl Arith for f64 {
+        const ZERO: f64 = 0.0;
+        fn fma(self, b: f64, c: f64) -> f64 {
+            self.mul_add(b, c)
+        }
+    }
+
+    fn q(v: f64) -> BigRational {
+        BigRational::from_float(v).expect("finite")
+    }
+
+    fn pairwise<F: Arith>(p: &[F]) -> F {
+        match p {
+            [] => F::ZERO,
+            [a] => *a,
+            _ => {
+                let (l, r) = p.split_at(p.len() / 2);
+                pairwise(l) + pairwise(r)
+            }
+        }
+    }
+
+    /// What one summation of `sum x_i w_i` is judged on.
+    struct Judged {
+        /// The largest `|y_hat - y_cr|` over the candidate orders, exact.
+        error: BigRational,
+        /// `componentwise_bound_cr::<F>(K, A_hat, y_cr)`.
+        bound: f64,
+        a_hat: f64,
+        y_cr: f64,
+    }
+
+    /// Sums `x_i w_i` in `F` in four orders (left to right, right to left, pairwise, an FMA
+    /// chain), computes `y`, `A` and every error exactly, and demands that each candidate is
+    /// within the bound (exact comparison) and passes `judge_elements`.
+    fn judge_sum<F: Arith>(x: &[F], w: &[F]) -> Judged {
+        let k = x.len();
+        let eta = q(F::SUBNORMAL_MIN);
+        let exact: Vec<BigRational> = x
+            .iter()
+            .zip(w)
+            .map(|(a, b)| q(a.to_f64()) * q(b.to_f64()))
+            .collect();
+        let y: BigRational = exact.iter().sum();
+        let a: BigRational = exact.iter().map(|p| p.abs()).sum();
+        // The data stay below twice the smallest normal, where F's values are the multiples of
+        // eta: rounding to F is rounding to that grid, half to even.
+        let grid_top = q(2.0 * F::NORMAL_MIN);
+        assert!(
+            a < grid_top,
+            "{}: test data left the subnormal-spaced range",
+            F::NAME
+        );
+        let t = &y / &eta;
+        let fl = t.floor();
+        let half = BigRational::new(BigInt::from(1), BigInt::from(2));
+        let up = match (&t - &fl).cmp(&half) {
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Equal => !(fl.to_integer() % BigInt::from(2)).is_zero(),
+        };
+        let n = fl.to_integer() + BigInt::from(u8::from(up));
+        let n = n.to_i64().expect("a small multiple of eta");
+        // Exact: n eta is representable in f64 and in F.
+        let y_cr = F::from_f64(n as f64 * F::SUBNORMAL_MIN);
+        assert_eq!(q(y_cr.to_f64()), BigRational::from_integer(n.into()) * &eta);
+        // A_hat: the exact A rounded up into f64 (the contract of judge_elements).
+        let mut a_hat = a.to_f64().expect("finite");
+        while q(a_hat) < a {
+            a_hat = a_hat.next_up();
+        }
+        let products: Vec<F> = x.iter().zip(w).map(|(&a, &b)| a * b).collect();
+        let candidates = [
+            (
+                "left to right",
+                products.iter().fold(F::ZERO, |s, &p| s + p),
+            ),
+            (
+                "right to left",
+                products.iter().rev().fold(F::ZERO, |s, &p| s + p),
+            ),
+            ("pairwise", pairwise(&products)),
+            (
+                "FMA chain",
+                x.iter().zip(w).fold(F::ZERO, |s, (&a, &b)| a.fma(b, s)),
+            ),
+        ];
+        let bound = componentwise_bound_cr::<F>(k, a_hat, y_cr.to_f64());
+        let mut error = BigRational::zero();
+        for (order, y_hat) in candidates {
+            let e = (q(y_hat.to_f64()) - q(y_cr.to_f64())).abs();
+            assert!(
+                q(bound) >= e,
+                "{} {order}, K = {k}: |y_hat - y_cr| = {:e} exceeds the bound {bound:e} \
+                 (y_hat {y_hat:?}, y_cr {y_cr:?})",
+                F::NAME,
+                e.to_f64().unwrap()
+            );
+            let r = judge_elements(&Model::Componentwise, &[y_hat], &[y_cr], &[a_hat], k);
+            assert!(r.passed(), "{} {order}, K = {k}: {r}", F::NAME);
+            error = error.max(e);
+        }
+        Judged {
+            error,
+            bound,
+            a_hat,
+            y_cr: y_cr.to_f64(),
+        }
+    }
+
+    /// The worst case of the doc comment, for products `x w = eta / 2`.
+    fn worst_case<F: Arith>(x: F, w: F) {
+        let eta = q(F::SUBNORMAL_MIN);
+        let u = F::UNIT_ROUNDOFF;
+        assert_eq!(
+            q(x.to_f64()) * q(w.to_f64()),
+            &eta / BigRational::from_integer(BigInt::from(2))
+        );
+        assert!(x * w == F::ZERO, "{}: eta / 2 must round to 0", F::NAME);
+        for k in [3usize, 7, 11] {
+            let j = judge_sum(&vec![x; k], &vec![w; k]);
+            let k_q = |v: usize| BigRational::from_integer(BigInt::from(v));
+            // Reached: (K + 1) eta / 2, the largest error any summation can make here.
+            assert_eq!(j.error, k_q(k + 1) * &eta / k_q(2), "{} K = {k}", F::NAME);
+            // Needed: without its underflow term the bound is exceeded.
+            let without = q(gamma(k, u)) * q(j.a_hat) + q(u) * q(j.y_cr).abs();
+            assert!(
+                j.error > without,
+                "{} K = {k}: the relative terms alone cover the error",
+                F::NAME
+            );
+            // Not loose: at most the term's documented slack 2 (K + 2) / (K + 1) above the
+            // error, times 1 + 2^-16.
+            let slack = k_q(2 * (k + 2)) / k_q(k + 1) * (k_q(1) + q(2f64.powi(-16)));
+            assert!(
+                q(j.bound) <= &j.error * slack,
+                "{} K = {k}: bound {:e} is more than 2 (K + 2) / (K + 1) times the worst \
+                 error {:e}",
+                F::NAME,
+                j.bound,
+                j.error.to_f64().unwrap()
+            );
+        }
+    }
+    worst_case::<f32>(2f32.powi(-75), 2f32.powi(-75));
+    worst_case::<f64>(2f64.powi(-537), 2f64.powi(-538));
+
+    // Random data at subnormal scale: x and w are +-(1 + f) 2^e with a random fraction f and
+    // e in -70 - (0..=8) (f32) or -530 - (0..=8) (f64), so every product is below 2^-138
+    // (2^-1058) and every sum of at most 12 below twice the smallest normal.
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..500 {
+        let k = 1 + (next() % 12) as usize;
+        let mut draw32 = || {
+            let r = next();
+            let f = 1.0 + (r >> 41) as f64 * 2f64.powi(-23);
+            let sign = if r & 1 == 1 { -1.0 } else { 1.0 };
+            (sign * f * 2f64.powi(-70 - ((r >> 1) & 7) as i32 - ((r >> 4) & 1) as i32)) as f32
+        };
+        let (x, w): (Vec<f32>, Vec<f32>) = (0..k).map(|_| (draw32(), draw32())).unzip();
+        judge_sum(&x, &w);
+        let mut draw64 = || {
+            let r = next();
+            let f = 1.0 + (r >> 12) as f64 * 2f64.powi(-52);
+            let sign = if r & 1 == 1 { -1.0 } else { 1.0 };
+            sign * f * 2f64.powi(-530 - ((r >> 1) & 7) as i32 - ((r >> 4) & 1) as i32)
+        };
+        let (x, w): (Vec<f64>, Vec<f64>) = (0..k).map(|_| (draw64(), draw64())).unzip();
+        judge_sum(&x, &w);
+    }
+
+    // No bound: K = 2^24 terms in f32, K u = 1.
+    assert_eq!(gamma(1 << 24, f32::UNIT_ROUNDOFF), f64::INFINITY);
+    let none = componentwise_bound_cr::<f32>(1 << 24, 1.0, 1.0);
+    assert_eq!(none, f64::INFINITY, "{none}");
 }
 
 /// `Model::Normwise` through `judge_elements`: the error 2-norm is held to
@@ -357,7 +570,7 @@ fn componentwise_bound_cr_underflow_term_counts_k_plus_two() {
 /// subtracted or divided).
 #[test]
 fn normwise_judgement_adds_the_subnormal_term() {
-    use conv_oracle::compare::{Model, judge_elements};
+    use conv_oracle::tolerance::{Model, judge_elements};
     let fails = judge_elements(
         &Model::Normwise { bound: 0.5 },
         &[1.0f64, 2.0],
@@ -384,7 +597,7 @@ fn normwise_judgement_adds_the_subnormal_term() {
 /// window gives 0.
 #[test]
 fn abs_sums_are_the_rounded_up_magnitude_sums() {
-    use conv_oracle::compare::abs_sums;
+    use conv_oracle::oracle::abs_sums;
     let x =
         ArrayD::from_shape_vec(IxDyn(&[1, 1, 6]), vec![1.0f64, -2.0, 3.0, 0.0, 0.0, 0.0]).unwrap();
     let w = ArrayD::from_shape_vec(IxDyn(&[1, 1, 2]), vec![1.0f64, -1.0]).unwrap();
@@ -401,8 +614,8 @@ fn abs_sums_are_the_rounded_up_magnitude_sums() {
 /// stay zero when the specials are located).
 #[test]
 fn exact_transpose_locates_specials_from_the_literal_terms() {
-    use conv_oracle::compare::exact_transpose;
     use conv_oracle::layer::TransposeProblem;
+    use conv_oracle::oracle::exact_transpose;
     let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 2]), vec![f64::INFINITY, 1.0]).unwrap();
     let w = ArrayD::from_shape_vec(IxDyn(&[1, 1, 2]), vec![0.0f64, 1.0]).unwrap();
     let y = exact_transpose(&TransposeProblem::new(x.view(), w.view())).unwrap();
@@ -421,8 +634,8 @@ fn exact_transpose_locates_specials_from_the_literal_terms() {
 /// 2, 1, 0 (positions 4, 2, 0 are even, halves below 5), so K = 2 * 3 = 6, and 7 with a bias.
 #[test]
 fn transpose_terms_counts_the_taps_that_reach_an_output() {
-    use conv_oracle::compare::transpose_terms;
     use conv_oracle::layer::{TransposeProblem, TransposeSpec};
+    use conv_oracle::oracle::transpose_terms;
     let x = ArrayD::<f64>::zeros(IxDyn(&[1, 2, 5]));
     let w = ArrayD::<f64>::zeros(IxDyn(&[2, 1, 3]));
     let b = ndarray::Array1::<f64>::zeros(1);
@@ -457,8 +670,8 @@ fn transpose_terms_counts_the_taps_that_reach_an_output() {
 /// order (tap 1 reads x1, tap 2 reads x0); past the end there are none.
 #[test]
 fn transpose_output_terms_lists_the_literal_pairs() {
-    use conv_oracle::compare::transpose_output_terms;
     use conv_oracle::layer::TransposeProblem;
+    use conv_oracle::oracle::transpose_output_terms;
     let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 2]), vec![1.0f64, 2.0]).unwrap();
     let w = ArrayD::from_shape_vec(IxDyn(&[1, 1, 3]), vec![3.0f64, 4.0, 5.0]).unwrap();
     let b = ndarray::Array1::from(vec![6.0f64]);
@@ -494,7 +707,7 @@ fn transpose_output_terms_lists_the_literal_pairs() {
 /// disagree at the first such element; different lengths disagree at index 0.
 #[test]
 fn judge_pair_allows_twice_the_model() {
-    use conv_oracle::compare::{Model, judge_pair};
+    use conv_oracle::tolerance::{Model, judge_pair};
     let one = 1.0f64;
     let two_up = one.next_up().next_up();
     let three_up = two_up.next_up();
@@ -519,7 +732,7 @@ fn judge_pair_allows_twice_the_model() {
 ///   included; equal infinities agree.
 #[test]
 fn judge_pair_componentwise_allowance() {
-    use conv_oracle::compare::{Model, judge_pair};
+    use conv_oracle::tolerance::{Model, judge_pair};
     let m = Model::Componentwise;
     let agree =
         |a: f64, b: f64, abs: f64, k: usize| judge_pair(&m, &[a], &[b], &[abs], k).is_none();
@@ -541,7 +754,7 @@ fn judge_pair_componentwise_allowance() {
 /// and outside `2 * 0.1`.
 #[test]
 fn judge_pair_normwise_allowance() {
-    use conv_oracle::compare::{Model, judge_pair};
+    use conv_oracle::tolerance::{Model, judge_pair};
     let pair = |bound| {
         judge_pair(
             &Model::Normwise { bound },
@@ -559,8 +772,8 @@ fn judge_pair_normwise_allowance() {
 /// (`N = 1`, `phi = 0`) and 1001 channels, `beta ~ 2u + sqrt(2) gamma_2 + gamma_1000 ~ 1004.8u`.
 #[test]
 fn block_factor_counts_the_channel_sum() {
-    use conv_oracle::compare::U64;
-    use conv_oracle::compare::fft::block_factor;
+    use conv_oracle::tolerance::U64;
+    use conv_oracle::tolerance::fft::block_factor;
     let beta = block_factor(1.0, 1001) / U64;
     assert!((1004.0..1006.0).contains(&beta), "{beta}");
 }
@@ -570,7 +783,7 @@ fn block_factor_counts_the_channel_sum() {
 /// against 2: `2 * 0.2 / 0.9 = 0.444 < 1`, disagree.
 #[test]
 fn judge_pair_rtol_allowance() {
-    use conv_oracle::compare::{Model, judge_pair};
+    use conv_oracle::tolerance::{Model, judge_pair};
     let m = Model::RtolAtol {
         rtol: 0.1,
         atol: 0.0,
@@ -585,8 +798,8 @@ fn judge_pair_rtol_allowance() {
 /// `(1 + u32) e + 7 u32` for the rounding, plus `2^-900 + 2^-1060`, times `1 + 2^-40`.
 #[test]
 fn fft_bound_adds_bias_and_output_rounding() {
-    use conv_oracle::compare::fft::{FftTerms, TransformPrecision, block_factor};
-    use conv_oracle::compare::{U32, U64};
+    use conv_oracle::tolerance::fft::{FftTerms, TransformPrecision, block_factor};
+    use conv_oracle::tolerance::{U32, U64};
     let terms = FftTerms {
         transform_len: 1.0,
         channels: 1,
@@ -617,15 +830,15 @@ fn fft_bound_adds_bias_and_output_rounding() {
 /// seen; a count of 0 or of `n + 4` is not).
 #[test]
 fn l1_upper_bounds_inflate_by_their_rounding() {
-    use conv_oracle::compare::U64;
-    use conv_oracle::compare::fft::{l1_upper, l1_upper_complex};
+    use conv_oracle::tolerance::U64;
+    use conv_oracle::tolerance::fft::{l1_upper, l1_upper_complex};
     let real = (l1_upper(vec![1.0; 1000]) / 1000.0 - 1.0) / U64;
     assert!((995.0..1010.0).contains(&real), "{real}");
     let ones = vec![num_complex::Complex::new(1.0, 0.0); 1000];
     let complex = (l1_upper_complex(ones) / 1000.0 - 1.0) / U64;
     assert!((1995.0..2010.0).contains(&complex), "{complex}");
     // The mass `sum_c a_c b_c` of 1000 pairs: `gamma_(C+2)`, about 1002u.
-    let mass = (conv_oracle::compare::fft::mass(vec![(1.0, 1.0); 1000]) / 1000.0 - 1.0) / U64;
+    let mass = (conv_oracle::tolerance::fft::mass(vec![(1.0, 1.0); 1000]) / 1000.0 - 1.0) / U64;
     assert!((995.0..1010.0).contains(&mass), "{mass}");
 }
 
@@ -633,8 +846,8 @@ fn l1_upper_bounds_inflate_by_their_rounding() {
 /// `K = 2^50`, `g = 1/7` and the factor is `1/6`, evaluated in the same order here.
 #[test]
 fn reference_error_divides_by_one_minus_gamma() {
-    use conv_oracle::compare::fft::{l2_upper, reference_error};
-    use conv_oracle::compare::{U64, gamma};
+    use conv_oracle::tolerance::fft::{l2_upper, reference_error};
+    use conv_oracle::tolerance::{U64, gamma};
     let sums = [3.0, 4.0];
     let g = gamma(1 << 50, U64);
     assert_eq!(g, 1.0 / 7.0);
