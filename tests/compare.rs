@@ -328,10 +328,22 @@ fn tosa_floor_zero_bound_and_overflow() {
         &[1e39],
         4,
     );
-    assert!(!r.passed());
+    assert!(
+        matches!(
+            r.verdict,
+            Verdict::Fail(Failure::Elements { count: 1, first: 0 })
+        ),
+        "{r}"
+    );
     // Below the overflow reach, an infinity is a non-finite mismatch.
     let r = judge_elements(&Model::Componentwise, &[f32::INFINITY], &[2.0], &[1e38], 4);
-    assert!(!r.passed());
+    assert!(
+        matches!(
+            r.verdict,
+            Verdict::Fail(Failure::Elements { count: 1, first: 0 })
+        ),
+        "{r}"
+    );
 }
 
 /// A systematically biased implementation: every element one step (of 2^-24, in [1/2, 1)) above

@@ -34,8 +34,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 type C64 = Complex<f64>;
 
 thread_local! {
-    /// One engine per test thread (plans cached across cases): `last_path` is per engine, and
-    /// the test harness runs tests in parallel.
+    /// One engine per test thread (plans cached across cases; the harness runs tests in
+    /// parallel).
     static ENGINE: FftEngine = FftEngine::new();
 }
 
@@ -211,8 +211,12 @@ fn check_integer(c: &Case<i64>) -> Result<Option<FftPath>, Violation> {
 
 fn check_integer_with(engine: &FftEngine, c: &Case<i64>) -> Result<Option<FftPath>, Violation> {
     c.with(|p| {
-        let got = engine.conv(p);
+        let taken = engine.conv_with_path(p);
         let want = conv(p);
+        let (got, last) = match taken {
+            Ok((y, path)) => (Ok(y), Some(path)),
+            Err(e) => (Err(e), None),
+        };
         match (&got, &want) {
             (Ok(a), Ok(b)) if a == b => {}
             (Err(a), Err(b)) if a == b => return Ok(None),
@@ -223,7 +227,6 @@ fn check_integer_with(engine: &FftEngine, c: &Case<i64>) -> Result<Option<FftPat
             }
         }
         let plan = engine.plan(p).map_err(|e| Violation::refused(&e))?;
-        let last = engine.last_path();
         if last.as_ref() != Some(&plan.path) {
             return Err(Violation::mismatch(format!(
                 "plan {plan} but took {last:?}"
@@ -290,8 +293,9 @@ fn integer_paths_explicit() {
     let plan = eng.plan(&p).unwrap();
     assert!(matches!(plan.path, FftPath::Fft { .. }), "{plan}");
     assert!(plan.max_integer_bound.unwrap() < 1e-3, "{plan}");
-    assert_eq!(eng.conv(&p).unwrap(), conv(&p).unwrap());
-    assert_eq!(eng.last_path(), Some(plan.path));
+    let (y, path) = eng.conv_with_path(&p).unwrap();
+    assert_eq!(y, conv(&p).unwrap());
+    assert_eq!(path, plan.path);
     // The same shape scaled to 2^38 * 2^12: exact values stay below 2^53 but the bound does
     // not prove exact rounding, so the reference is used.
     let xs = x.mapv(|v| v << 28);
@@ -303,11 +307,9 @@ fn integer_paths_explicit() {
         FftPath::Reference(Fallback::IntegerBound),
         "{plan}"
     );
-    assert_eq!(eng.conv(&p).unwrap(), conv(&p).unwrap());
-    assert_eq!(
-        eng.last_path(),
-        Some(FftPath::Reference(Fallback::IntegerBound))
-    );
+    let (y, path) = eng.conv_with_path(&p).unwrap();
+    assert_eq!(y, conv(&p).unwrap());
+    assert_eq!(path, FftPath::Reference(Fallback::IntegerBound));
     // Beyond 2^53: the reference (its wrapping arithmetic included).
     let xb = x.mapv(|v| v.wrapping_mul(1 << 55));
     let p = Problem::new(xb.view(), w.view());
@@ -376,13 +378,10 @@ proptest! {
         let c = poison(&input);
         let eng = FftEngine::new();
         c.with(|p| -> Result<(), TestCaseError> {
-            match (eng.conv(p), conv(p)) {
-                (Ok(a), Ok(b)) => {
+            match (eng.conv_with_path(p), conv(p)) {
+                (Ok((a, path)), Ok(b)) => {
                     prop_assert!(same_bits(&a, &b), "{:?} vs {:?}", Arr(a), Arr(b));
-                    prop_assert_eq!(
-                        eng.last_path(),
-                        Some(FftPath::Reference(Fallback::NonFinite))
-                    );
+                    prop_assert_eq!(path, FftPath::Reference(Fallback::NonFinite));
                 }
                 (Err(a), Err(b)) => prop_assert_eq!(a, b),
                 (a, b) => prop_assert!(false, "{:?} vs {:?}", a, b),
@@ -400,12 +399,9 @@ fn overflow_in_the_result_gives_the_reference() {
     let x = ArrayD::from_elem(IxDyn(&[1, 1, 6]), 1e200);
     let w = ArrayD::from_elem(IxDyn(&[1, 1, 3]), 1e200);
     let p = Problem::new(x.view(), w.view());
-    let y = eng.conv(&p).unwrap();
+    let (y, path) = eng.conv_with_path(&p).unwrap();
     assert!(same_bits(&y, &conv(&p).unwrap()));
-    assert_eq!(
-        eng.last_path(),
-        Some(FftPath::Reference(Fallback::NonFiniteResult))
-    );
+    assert_eq!(path, FftPath::Reference(Fallback::NonFiniteResult));
     // Large but representable: the FFT path, within the bound (the scaling keeps the spectra
     // finite where unscaled transforms would overflow).
     let x = ArrayD::from_shape_fn(IxDyn(&[1, 1, 6]), |i| 1e300 * (i[2] as f64 - 2.5));
@@ -417,7 +413,8 @@ fn overflow_in_the_result_gives_the_reference() {
         spec: ConvSpec::new(),
     };
     check_against_reference(&eng, &c).unwrap();
-    assert!(matches!(eng.last_path(), Some(FftPath::Fft { .. })));
+    let (_, path) = c.with(|p| eng.conv_with_path(p)).unwrap();
+    assert!(matches!(path, FftPath::Fft { .. }));
 }
 
 // ---------------------------------------------------------------- errors and shapes
@@ -444,17 +441,16 @@ fn same_errors_as_the_reference() {
         .dilation([1 << 62])
         .padding(Padding::Explicit(vec![(1 << 62, 0)]));
     let p1 = Problem::new(x1.view(), w1.view()).spec(spec);
-    assert_eq!(eng.conv(&p1).unwrap(), conv(&p1).unwrap());
-    assert_eq!(eng.last_path(), Some(FftPath::Reference(Fallback::Memory)));
+    let (y, path) = eng.conv_with_path(&p1).unwrap();
+    assert_eq!(y, conv(&p1).unwrap());
+    assert_eq!(path, FftPath::Reference(Fallback::Memory));
     // No spatial axis: a channel mix, done by the reference.
     let x0 = ArrayD::from_elem(IxDyn(&[2, 3]), 2.0f64);
     let w0 = ArrayD::from_elem(IxDyn(&[4, 3]), 0.5f64);
     let p0 = Problem::new(x0.view(), w0.view());
-    assert_eq!(eng.conv(&p0).unwrap(), conv(&p0).unwrap());
-    assert_eq!(
-        eng.last_path(),
-        Some(FftPath::Reference(Fallback::NoSpatialAxes))
-    );
+    let (y, path) = eng.conv_with_path(&p0).unwrap();
+    assert_eq!(y, conv(&p0).unwrap());
+    assert_eq!(path, FftPath::Reference(Fallback::NoSpatialAxes));
 }
 
 #[test]
@@ -540,7 +536,7 @@ fn complex_f32_matches_widened_computation() {
         .padding(Padding::SameUpper)
         .boundary(Boundary::Reflect);
     let p = Problem::new(x.view(), w.view()).spec(spec.clone());
-    let got = eng.conv(&p).unwrap();
+    let (got, path) = eng.conv_with_path(&p).unwrap();
     let xw = x.mapv(|z| Complex::new(f64::from(z.re), f64::from(z.im)));
     let ww = w.mapv(|z| Complex::new(f64::from(z.re), f64::from(z.im)));
     let spec64 = ConvSpec::new()
@@ -554,10 +550,7 @@ fn complex_f32_matches_widened_computation() {
         let err = (Complex::new(f64::from(a.re), f64::from(a.im)) - b).norm();
         assert!(err <= bounds[[idx[0], idx[1]]], "{err:e} at {idx:?}");
     }
-    assert!(matches!(
-        eng.last_path(),
-        Some(FftPath::Fft { real: false, .. })
-    ));
+    assert!(matches!(path, FftPath::Fft { real: false, .. }));
 }
 
 // ---------------------------------------------------------------- wrong engines fail

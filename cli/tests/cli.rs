@@ -1255,7 +1255,25 @@ fn engine_overlap_add_splits_a_long_signal() {
     let want = signal_lib("convolve", &x, &h, Mode::Full, &oa);
     assert_eq!(got.shape(), [20_299]);
     assert_eq!(bits(&got), bits(&want), "CLI vs FftEngine::overlap_add()");
-    let path = oa.last_path().expect("the engine ran");
+    // The same problem as the signal API hands the engine: (1, 1, n), full, true convolution.
+    let x3 = x
+        .clone()
+        .into_shape_with_order(IxDyn(&[1, 1, 20_000]))
+        .expect("reshape");
+    let h3 = h
+        .clone()
+        .into_shape_with_order(IxDyn(&[1, 1, 300]))
+        .expect("reshape");
+    let spec = conv_oracle::ConvSpec::new()
+        .padding(Padding::Full)
+        .flip(conv_oracle::Flip::Convolution);
+    let (y3, path) = oa
+        .conv_with_path(&Problem::new(x3.view(), h3.view()).spec(spec))
+        .expect("the engine runs");
+    assert_eq!(
+        bits(&y3.into_shape_with_order(IxDyn(&[20_299])).expect("reshape")),
+        bits(&want)
+    );
     assert!(path.is_overlap_add(), "not split into blocks: {path}");
     let lib = Recording::new(Method::OverlapAdd);
     assert_eq!(

@@ -14,7 +14,7 @@
 //! data, integers out of range, a non-finite result, no spatial axis, memory) the engine
 //! computes the reference, or for a non-finite float result
 //! [`crate::engine::exact::ExactEngine`], and records why ([`Fallback`]); [`FftEngine::plan`]
-//! says in advance which path a problem takes and [`FftEngine::last_path`] which path the last
+//! says in advance which path a problem takes and [`FftEngine::conv_with_path`] which path a
 //! call took. Plans and buffers live in the engine: keep one engine to reuse them. The
 //! derivation is in docs/numerics.md section 11 (the error bound in section 10, integers in
 //! section 7).
@@ -196,7 +196,6 @@ struct State {
     complex: FftPlanner<f64>,
     real: RealFftPlanner<f64>,
     scratch: Workspace,
-    last: Option<FftPath>,
 }
 
 impl Default for FftEngine {
@@ -210,7 +209,6 @@ impl fmt::Debug for FftEngine {
         f.debug_struct("FftEngine")
             .field("blocking", &self.blocking)
             .field("mutation", &self.mutation)
-            .field("last_path", &self.last_path())
             .finish()
     }
 }
@@ -228,7 +226,6 @@ impl FftEngine {
                 complex: FftPlanner::new(),
                 real: RealFftPlanner::new(),
                 scratch: Workspace::default(),
-                last: None,
             }),
             mutation: Mutation::None,
             blocking: Blocking::Whole,
@@ -272,15 +269,13 @@ impl FftEngine {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The path the last [`ConvEngine::conv`] call on this engine took (`None` before the
-    /// first call, or after a call that returned an error). With several threads sharing one
-    /// engine, this is whichever call finished last.
-    pub fn last_path(&self) -> Option<FftPath> {
-        self.lock().last.clone()
-    }
-
-    fn record(&self, path: Option<FftPath>) {
-        self.lock().last = path;
+    /// [`ConvEngine::conv`], with the path the call took (the plan's, or the fallback met
+    /// while transforming).
+    pub fn conv_with_path<T: FftElement>(
+        &self,
+        p: &Problem<'_, T>,
+    ) -> Result<(ArrayD<T>, FftPath), ConvError> {
+        self.run(p)
     }
 
     /// Which path a problem takes, and for integers the error bound that justifies it. Runs
@@ -405,8 +400,7 @@ impl FftEngine {
         })
     }
 
-    fn run<T: FftElement>(&self, p: &Problem<'_, T>) -> Result<ArrayD<T>, ConvError> {
-        self.record(None);
+    fn run<T: FftElement>(&self, p: &Problem<'_, T>) -> Result<(ArrayD<T>, FftPath), ConvError> {
         let geo = p.validate_geometry()?;
         let prep = match self.prepare(p, &geo, T::INTEGER)? {
             Prep::Reference(why) => return self.reference(p, why),
@@ -425,8 +419,7 @@ impl FftEngine {
             Ok(out) => out,
             Err(Fallback::NonFiniteResult) => {
                 let y = T::overflow_result(p)?;
-                self.record(Some(FftPath::Reference(Fallback::NonFiniteResult)));
-                return Ok(y);
+                return Ok((y, FftPath::Reference(Fallback::NonFiniteResult)));
             }
             Err(why) => return self.reference(p, why),
         };
@@ -436,18 +429,15 @@ impl FftEngine {
             what: "output shape",
             axis: None,
         })?;
-        self.record(Some(prep.path()));
-        Ok(y)
+        Ok((y, prep.path()))
     }
 
     fn reference<T: FftElement>(
         &self,
         p: &Problem<'_, T>,
         why: Fallback,
-    ) -> Result<ArrayD<T>, ConvError> {
-        let y = reference::conv(p)?;
-        self.record(Some(FftPath::Reference(why)));
-        Ok(y)
+    ) -> Result<(ArrayD<T>, FftPath), ConvError> {
+        Ok((reference::conv(p)?, FftPath::Reference(why)))
     }
 }
 
@@ -464,7 +454,7 @@ impl<T: FftElement> ConvEngine<T> for FftEngine {
         }
     }
     fn conv(&self, p: &Problem<'_, T>) -> Result<ArrayD<T>, ConvError> {
-        self.run(p)
+        self.run(p).map(|(y, _)| y)
     }
 }
 
@@ -2028,9 +2018,11 @@ mod tests {
         let engine = FftEngine::new();
         let x = array![[[1i64, 2, 3, 4]]].into_dyn();
         let w = array![[[1i64, 10, 100]]].into_dyn();
-        let y = engine.conv(&Problem::new(x.view(), w.view())).unwrap();
+        let (y, path) = engine
+            .conv_with_path(&Problem::new(x.view(), w.view()))
+            .unwrap();
         assert_eq!(y.into_raw_vec_and_offset().0, vec![321, 432]);
-        assert!(matches!(engine.last_path(), Some(FftPath::Fft { .. })));
+        assert!(matches!(path, FftPath::Fft { .. }));
         let spec = ConvSpec::new()
             .padding(Padding::Explicit(vec![(1, 1)]))
             .boundary(Boundary::Reflect)
