@@ -172,10 +172,29 @@ pub enum Mutation {
     #[default]
     None,
     /// Skips the last tap of every kernel.
+    #[cfg(feature = "fault-injection")]
     DropLastTap,
     /// Pads the last axis one position off: padded position `i` reads `i - lo + 1` (in place:
     /// in the edge strips only).
+    #[cfg(feature = "fault-injection")]
     PadOffByOne,
+}
+
+impl Mutation {
+    /// Whether this is [`Mutation::DropLastTap`] (never without the `fault-injection` feature).
+    pub(crate) fn drops_last_tap(self) -> bool {
+        #[cfg(feature = "fault-injection")]
+        return self == Mutation::DropLastTap;
+        #[cfg(not(feature = "fault-injection"))]
+        return false;
+    }
+    /// Whether this is [`Mutation::PadOffByOne`] (never without the `fault-injection` feature).
+    pub(crate) fn pads_off_by_one(self) -> bool {
+        #[cfg(feature = "fault-injection")]
+        return self == Mutation::PadOffByOne;
+        #[cfg(not(feature = "fault-injection"))]
+        return false;
+    }
 }
 
 /// The fast direct (sum-of-products) engine (see the module docs). Holds no state: plain
@@ -221,6 +240,7 @@ impl DirectEngine {
         }
     }
 
+    #[cfg(feature = "fault-injection")]
     /// An engine with a deliberate bug (tests only).
     #[doc(hidden)]
     pub fn with_mutation(mutation: Mutation) -> Self {
@@ -294,7 +314,9 @@ impl<T: DirectElement> ConvEngine<T> for DirectEngine {
     fn name(&self) -> &str {
         match self.mutation {
             Mutation::None => "direct",
+            #[cfg(feature = "fault-injection")]
             Mutation::DropLastTap => "direct-drop-last-tap",
+            #[cfg(feature = "fault-injection")]
             Mutation::PadOffByOne => "direct-pad-off-by-one",
         }
     }
@@ -516,7 +538,7 @@ fn layout<T: Element>(
             .and_then(|v| v.checked_add(constant))
             .is_some_and(|v| v <= p.spec.limits.max_elements)
     };
-    let shift = i128::from(mutation == Mutation::PadOffByOne);
+    let shift = i128::from(mutation.pads_off_by_one());
     let lo = last.pad_lo as i128 - shift;
     let source = |i: i128| source_index(mode, i - lo, n);
     if s == 1 && out >= SHORT_ROW {
@@ -891,7 +913,7 @@ fn compute_body<K: Kernel>(
         og: c_out / p.spec.groups,
         taps,
         // The number of taps used per kernel: all, or (mutation) all but the last.
-        used: if run.mutation == Mutation::DropLastTap {
+        used: if run.mutation.drops_last_tap() {
             taps - 1
         } else {
             taps

@@ -35,14 +35,35 @@ pub enum Mutation {
     #[default]
     None,
     /// Trusts the fast sum without its certificate (double rounding on hard cases).
+    #[cfg(feature = "fault-injection")]
     Uncertified,
     /// The exact tier rounds ties away from zero instead of to even.
+    #[cfg(feature = "fault-injection")]
     TiesAway,
     /// The exact tier truncates (rounds toward zero).
+    #[cfg(feature = "fault-injection")]
     Truncate,
     /// The `f32` block kernel gives every channel of a block the first channel's weights
     /// (its blocks run in every build with this mutation).
+    #[cfg(feature = "fault-injection")]
     BlockWeights,
+}
+
+impl Mutation {
+    /// Whether this is [`Mutation::Uncertified`] (never without the `fault-injection` feature).
+    pub(crate) fn uncertified(self) -> bool {
+        #[cfg(feature = "fault-injection")]
+        return self == Mutation::Uncertified;
+        #[cfg(not(feature = "fault-injection"))]
+        return false;
+    }
+    /// Whether this is [`Mutation::BlockWeights`] (never without the `fault-injection` feature).
+    pub(crate) fn block_weights(self) -> bool {
+        #[cfg(feature = "fault-injection")]
+        return self == Mutation::BlockWeights;
+        #[cfg(not(feature = "fault-injection"))]
+        return false;
+    }
 }
 
 /// The correctly rounded engine (see the module docs; docs/numerics.md section 9). Plain
@@ -115,6 +136,7 @@ impl ExactEngine {
         }
     }
 
+    #[cfg(feature = "fault-injection")]
     /// An engine with a deliberate bug (tests only).
     #[doc(hidden)]
     pub fn with_mutation(mutation: Mutation) -> Self {
@@ -143,9 +165,13 @@ impl<T: ExactElement> ConvEngine<T> for ExactEngine {
     fn name(&self) -> &str {
         match self.mutation {
             Mutation::None => "exact",
+            #[cfg(feature = "fault-injection")]
             Mutation::Uncertified => "exact-uncertified",
+            #[cfg(feature = "fault-injection")]
             Mutation::TiesAway => "exact-ties-away",
+            #[cfg(feature = "fault-injection")]
             Mutation::Truncate => "exact-truncate",
+            #[cfg(feature = "fault-injection")]
             Mutation::BlockWeights => "exact-block-weights",
         }
     }
@@ -196,7 +222,7 @@ where
         }
         _ => vec![(T::default(), false); outputs],
     };
-    if e.mutation == Mutation::Uncertified {
+    if e.mutation.uncertified() {
         for o in &mut out {
             o.1 = true;
         }
@@ -587,7 +613,7 @@ impl WideKernel {
         WideKernel {
             grow: growth(terms.saturating_sub(1), crate::tolerance::U64),
             simd,
-            block_bug: mutation == Mutation::BlockWeights,
+            block_bug: mutation.block_weights(),
         }
     }
 
@@ -1136,7 +1162,9 @@ impl Superacc {
         let (guard, mut n) = (w & 1 == 1, w >> 1);
         let sticky = self.any_below(q - 1);
         let up = match m {
+            #[cfg(feature = "fault-injection")]
             Mutation::Truncate => false,
+            #[cfg(feature = "fault-injection")]
             Mutation::TiesAway => guard,
             _ => guard && (sticky || n & 1 == 1),
         };

@@ -160,13 +160,48 @@ pub enum Mutation {
     #[default]
     None,
     /// Forgets to divide by the transform length after the inverse transform.
+    #[cfg(feature = "fault-injection")]
     NoNormalisation,
     /// Transform length covers the signal only: circular instead of linear convolution.
+    #[cfg(feature = "fault-injection")]
     ShortTransform,
     /// Reads the linear convolution one element too far on every axis.
+    #[cfg(feature = "fault-injection")]
     CropOffByOne,
     /// Overlap-add: each block's contribution overwrites the output instead of adding to it.
+    #[cfg(feature = "fault-injection")]
     OverlapOverwrite,
+}
+
+impl Mutation {
+    /// Whether this is [`Mutation::NoNormalisation`] (never without the `fault-injection` feature).
+    pub(crate) fn no_normalisation(self) -> bool {
+        #[cfg(feature = "fault-injection")]
+        return self == Mutation::NoNormalisation;
+        #[cfg(not(feature = "fault-injection"))]
+        return false;
+    }
+    /// Whether this is [`Mutation::ShortTransform`] (never without the `fault-injection` feature).
+    pub(crate) fn short_transform(self) -> bool {
+        #[cfg(feature = "fault-injection")]
+        return self == Mutation::ShortTransform;
+        #[cfg(not(feature = "fault-injection"))]
+        return false;
+    }
+    /// Whether this is [`Mutation::CropOffByOne`] (never without the `fault-injection` feature).
+    pub(crate) fn crop_off_by_one(self) -> bool {
+        #[cfg(feature = "fault-injection")]
+        return self == Mutation::CropOffByOne;
+        #[cfg(not(feature = "fault-injection"))]
+        return false;
+    }
+    /// Whether this is [`Mutation::OverlapOverwrite`] (never without the `fault-injection` feature).
+    pub(crate) fn overlap_overwrite(self) -> bool {
+        #[cfg(feature = "fault-injection")]
+        return self == Mutation::OverlapOverwrite;
+        #[cfg(not(feature = "fault-injection"))]
+        return false;
+    }
 }
 
 /// How the engine splits the signal along each spatial axis.
@@ -255,6 +290,7 @@ impl FftEngine {
         self
     }
 
+    #[cfg(feature = "fault-injection")]
     /// An engine with a deliberate bug (tests only).
     #[doc(hidden)]
     pub fn with_mutation(mutation: Mutation) -> Self {
@@ -447,9 +483,13 @@ impl<T: FftElement> ConvEngine<T> for FftEngine {
             (Mutation::None, Blocking::Whole) => "fft",
             (Mutation::None, Blocking::OverlapAdd) => "overlap-add",
             (Mutation::None, Blocking::Capped(_)) => "overlap-add-capped",
+            #[cfg(feature = "fault-injection")]
             (Mutation::NoNormalisation, _) => "fft-no-normalisation",
+            #[cfg(feature = "fault-injection")]
             (Mutation::ShortTransform, _) => "fft-short-transform",
+            #[cfg(feature = "fault-injection")]
             (Mutation::CropOffByOne, _) => "fft-crop-off-by-one",
+            #[cfg(feature = "fault-injection")]
             (Mutation::OverlapOverwrite, _) => "overlap-add-overwrite",
         }
     }
@@ -1144,7 +1184,7 @@ impl AxisPlan {
             return None;
         }
         let mut z0 = p_lo * st + e - 1 - sh - start;
-        if mutation == Mutation::CropOffByOne {
+        if mutation.crop_off_by_one() {
             z0 += 1;
         }
         Some(Window {
@@ -1210,7 +1250,7 @@ fn axis_plan(
     let (lo, hi) = (read(a.first), read(a.last));
     // No alias of a read index may fall inside the support: L > hi and L > top - lo; and
     // signal and (dilated) kernel must fit, so that they are placed without aliasing.
-    let needed = if mutation == Mutation::ShortTransform {
+    let needed = if mutation.short_transform() {
         s.max(e)
     } else {
         (hi + 1).max(top + 1 - lo).max(e).max(s)
@@ -1762,7 +1802,7 @@ impl<T: FftElement> Prepared<'_, T> {
             }
         }
         // Multiplying by the rounded reciprocal of N: two roundings (tolerance::fft, step 6).
-        let recip = if self.mutation == Mutation::NoNormalisation {
+        let recip = if self.mutation.no_normalisation() {
             1.0
         } else {
             1.0 / full as f64
@@ -1828,7 +1868,7 @@ impl<T: FftElement> Prepared<'_, T> {
                         t.inverse(acc, z, tmp, scratch)
                             .map_err(|()| Fallback::Transform)?;
                         let dst = &mut acc_out[o * block..][..block];
-                        if self.mutation == Mutation::OverlapOverwrite {
+                        if self.mutation.overlap_overwrite() {
                             dst.fill(T::W::default());
                         }
                         add_windows(&windows, &self.axes, &strides, &out_shape, z, dst, recip);

@@ -24,7 +24,9 @@
 //! exact ties, and special values.
 
 use crate::engine::ConvEngine;
-use crate::engine::exact::{ExactEngine, ExactStats, Mutation};
+#[cfg(feature = "fault-injection")]
+use crate::engine::exact::Mutation;
+use crate::engine::exact::{ExactEngine, ExactStats};
 use crate::reference::conv;
 use crate::testing::cases::Case;
 use crate::testing::exact_data::*;
@@ -227,6 +229,7 @@ fn exact_row_named<T: ExactSample>(
     row
 }
 
+#[cfg(feature = "fault-injection")]
 /// The wrong engines of the `verify` rows and the data that shows each one wrong (the
 /// block mutant on [`block_case`]s).
 pub const MUTANTS: [(Mutation, Data); 4] = [
@@ -236,9 +239,11 @@ pub const MUTANTS: [(Mutation, Data); 4] = [
     (Mutation::BlockWeights, Data::Uniform),
 ];
 
+#[cfg(feature = "fault-injection")]
 /// Cases a refutation row draws at least, whatever the budget: a search needs room.
 pub const MIN_REFUTATION_CASES: u32 = 32;
 
+#[cfg(feature = "fault-injection")]
 /// A refutation row: the search must find a case where the mutant is not correctly
 /// rounded, within `max(cases, MIN_REFUTATION_CASES)` cases. Mutants of the exact tier's
 /// rounding run with every output in that tier; those of the fast tier with both tiers.
@@ -281,6 +286,7 @@ pub fn rows() -> Vec<Row> {
             exact_row_named::<T>(property, &engine, cases_of::<T>(d, block), cases, seed)
         })
     }
+    #[cfg(feature = "fault-injection")]
     fn mutant<T: ExactSample>(m: Mutation, d: Data) -> Row {
         Row::new(
             "exact-mutant-not-correctly-rounded",
@@ -323,6 +329,7 @@ pub fn rows() -> Vec<Row> {
     for d in [Data::Uniform, Data::Cancelling, Data::WideExponent] {
         out.push(row::<f32>("exact-block-correctly-rounded", &two, d, true));
     }
+    #[cfg(feature = "fault-injection")]
     for (m, d) in MUTANTS {
         if m != Mutation::BlockWeights {
             out.push(mutant::<f64>(m, d));

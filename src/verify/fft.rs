@@ -26,7 +26,9 @@
 //! and rounded once. (`tests/fft.rs` checks it against the reference on `BigRational`.)
 
 use crate::engine::ConvEngine;
-use crate::engine::fft::{Blocking, FftElement, FftEngine, FftPath, Mutation};
+#[cfg(feature = "fault-injection")]
+use crate::engine::fft::Mutation;
+use crate::engine::fft::{Blocking, FftElement, FftEngine, FftPath};
 use crate::problem::ConvError;
 use crate::problem::Problem;
 use crate::problem::boundary::pad;
@@ -439,6 +441,7 @@ pub fn check_exact<T: FftSample>(
 /// most random cases are split into blocks.
 pub const OVERLAP_ADD_CAP: usize = 8;
 
+#[cfg(feature = "fault-injection")]
 /// The deliberately wrong engines the `fft-mutant-breaks-bound` rows must refute.
 #[doc(hidden)]
 pub const MUTATIONS: [Mutation; 4] = [
@@ -577,6 +580,7 @@ pub fn large_case() -> impl Strategy<Value = Case<f64>> {
     )
 }
 
+#[cfg(feature = "fault-injection")]
 /// The wrong engine of a mutation; an overlap-add bug shows only when the signal is split
 /// into blocks, so that one caps its transforms at [`OVERLAP_ADD_CAP`].
 #[doc(hidden)]
@@ -589,6 +593,7 @@ pub fn mutant_engine(mutation: Mutation) -> FftEngine {
     }
 }
 
+#[cfg(feature = "fault-injection")]
 /// One `fft-mutant-breaks-bound` row: the uniform f64 property on a wrong engine, which the
 /// search must refute.
 #[doc(hidden)]
@@ -648,6 +653,7 @@ pub fn rows() -> Vec<Row> {
             },
         ));
     }
+    #[cfg(feature = "fault-injection")]
     out.extend(MUTATIONS.iter().map(|&m| {
         Row::new(
             "fft-mutant-breaks-bound",
