@@ -50,6 +50,8 @@
 //! confirms our result (no numbers, a single deviating peer, or all peers deviating) are capped
 //! per source at the counts derived in [`caveat_caps`].
 
+mod common;
+
 use conv_oracle::layer::{self, AutoPad, LayerSpec, TransposePadding, TransposeSpec};
 use conv_oracle::problem::Padding;
 use conv_oracle::tolerance::{self, U32, U64};
@@ -872,26 +874,6 @@ fn check_case(case: &Value, tally: &mut Tally) -> Vec<String> {
     failures
 }
 
-/// The case ids of one fixture file, read line by line and apart from the parsed `cases` array
-/// the test iterates: `write_cases` (scripts/_common.py) writes the header on the first line,
-/// then one case per line (each followed by `,` but the last), then `]}`. Panics on a line that
-/// is not one whole case, so a reformatted file is reported, not silently counted as empty.
-fn case_ids_by_line(name: &str, text: &str) -> BTreeMap<String, usize> {
-    let mut ids: BTreeMap<String, usize> = BTreeMap::new();
-    for (n, line) in text.lines().enumerate().skip(1) {
-        if line == "]}" {
-            continue;
-        }
-        let one: Value = serde_json::from_str(line.strip_suffix(',').unwrap_or(line))
-            .unwrap_or_else(|e| panic!("{name} line {}: not one case per line: {e}", n + 1));
-        let id = one["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{name} line {}: a case without an id", n + 1));
-        *ids.entry(id.to_string()).or_default() += 1;
-    }
-    ids
-}
-
 /// The committed fixtures' seed and pinned versions (each file records them): the random
 /// cases, and so how many of them fall under a caveat, depend on them.
 const COMMITTED: (u64, &str, &str, &str) = (20261127, "2.4.6", "1.23.2", "1.32.0");
@@ -980,7 +962,7 @@ fn onnx_peers_reproduce() {
             && doc["onnxruntime"].as_str() == Some(COMMITTED.3);
         // Every case id the file holds, counted from its lines, and the ids actually judged
         // (a `check_case` that returned): each must be judged exactly once.
-        let expected_ids = case_ids_by_line(&name, &text);
+        let expected_ids = common::case_ids_by_line(&name, &text);
         in_files += expected_ids.values().sum::<usize>();
         let mut judged: BTreeMap<String, usize> = BTreeMap::new();
         let mut per_op: BTreeMap<String, usize> = BTreeMap::new();
@@ -1009,30 +991,7 @@ fn onnx_peers_reproduce() {
             }
             failures.extend(f.into_iter().map(|m| format!("{name} {id}: {m}")));
         }
-        let repeated: Vec<&String> = expected_ids
-            .iter()
-            .filter(|&(_, &n)| n != 1)
-            .map(|(id, _)| id)
-            .collect();
-        assert!(repeated.is_empty(), "{name}: ids not unique: {repeated:?}");
-        let not_judged: Vec<&String> = expected_ids
-            .keys()
-            .filter(|id| judged.get(*id) != Some(&1))
-            .collect();
-        let unknown: Vec<&String> = judged
-            .keys()
-            .filter(|id| !expected_ids.contains_key(*id))
-            .collect();
-        assert!(
-            not_judged.is_empty() && unknown.is_empty(),
-            "{name}: {} of {} cases not judged exactly once ({:?}), {} judged ids not in the \
-             file ({:?})",
-            not_judged.len(),
-            expected_ids.len(),
-            not_judged.iter().take(10).collect::<Vec<_>>(),
-            unknown.len(),
-            unknown.iter().take(10).collect::<Vec<_>>()
-        );
+        common::assert_judged_once(&name, &expected_ids, &judged);
         let ops: Vec<String> = per_op.iter().map(|(o, n)| format!("{o} {n}")).collect();
         println!(
             "{name}: {} cases ({}; onnx {}, onnxruntime {}, seed {})",

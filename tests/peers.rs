@@ -27,6 +27,8 @@
 //! (`postprocess`: `clear_zero_signs`, or `round_and_clear_zero_signs` for non-integral FFT
 //! output); the test applies the same step to its own result and then compares bits.
 
+mod common;
+
 use conv_oracle::problem::boundary::pad;
 use conv_oracle::problem::{Boundary, Limits};
 use conv_oracle::signal::{Boundary2d, Mode, convolve, convolve2d, correlate, correlate2d};
@@ -315,26 +317,6 @@ fn run_case(case: &Value) -> Result<Outcome, String> {
     }
 }
 
-/// The case ids of one fixture file, read line by line and apart from the parsed `cases` array
-/// the test iterates: `write_cases` (scripts/_common.py) writes the header on the first line,
-/// then one case per line (each followed by `,` but the last), then `]}`. Panics on a line that
-/// is not one whole case, so a reformatted file is reported, not silently counted as empty.
-fn case_ids_by_line(name: &str, text: &str) -> BTreeMap<String, usize> {
-    let mut ids: BTreeMap<String, usize> = BTreeMap::new();
-    for (n, line) in text.lines().enumerate().skip(1) {
-        if line == "]}" {
-            continue;
-        }
-        let one: Value = serde_json::from_str(line.strip_suffix(',').unwrap_or(line))
-            .unwrap_or_else(|e| panic!("{name} line {}: not one case per line: {e}", n + 1));
-        let id = one["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{name} line {}: a case without an id", n + 1));
-        *ids.entry(id.to_string()).or_default() += 1;
-    }
-    ids
-}
-
 /// The most cases per file that may end as a documented difference (scipy computes an empty
 /// input, conv-oracle refuses it), derived from scripts/capture_scipy.py and the fixtures, not
 /// from a run. Only the `empty/` cases of signal.json and signal2d.json have empty inputs
@@ -398,7 +380,7 @@ fn peers_reproduce_bit_for_bit() {
         let mut per_function: BTreeMap<String, usize> = BTreeMap::new();
         // Every case id the file holds, counted from its lines, and the ids actually judged
         // (a `run_case` that returned), each must be judged exactly once.
-        let expected_ids = case_ids_by_line(&name, &text);
+        let expected_ids = common::case_ids_by_line(&name, &text);
         let mut judged: BTreeMap<String, usize> = BTreeMap::new();
         let mut documented_here: Vec<String> = Vec::new();
         for (i, case) in cases.iter().enumerate() {
@@ -428,30 +410,7 @@ fn peers_reproduce_bit_for_bit() {
             }
         }
         assert!(!expected_ids.is_empty(), "{name}: no cases");
-        let repeated: Vec<&String> = expected_ids
-            .iter()
-            .filter(|&(_, &n)| n != 1)
-            .map(|(id, _)| id)
-            .collect();
-        assert!(repeated.is_empty(), "{name}: ids not unique: {repeated:?}");
-        let not_judged: Vec<&String> = expected_ids
-            .keys()
-            .filter(|id| judged.get(*id) != Some(&1))
-            .collect();
-        let unknown: Vec<&String> = judged
-            .keys()
-            .filter(|id| !expected_ids.contains_key(*id))
-            .collect();
-        assert!(
-            not_judged.is_empty() && unknown.is_empty(),
-            "{name}: {} of {} cases not judged exactly once ({:?}), {} judged ids not in the \
-             file ({:?})",
-            not_judged.len(),
-            expected_ids.len(),
-            not_judged.iter().take(10).collect::<Vec<_>>(),
-            unknown.len(),
-            unknown.iter().take(10).collect::<Vec<_>>()
-        );
+        common::assert_judged_once(&name, &expected_ids, &judged);
         // The caveat "scipy computes it, we refuse": no peer confirms our result there. Capped
         // at the cases derived in `documented_difference_cap`.
         let cap = documented_difference_cap(&name);

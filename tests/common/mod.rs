@@ -80,3 +80,56 @@ pub fn npy_file(dir: &std::path::Path, name: &str, dict: &str, data: &[u8]) -> S
     std::fs::write(&p, bytes).expect("write");
     p.to_string_lossy().into_owned()
 }
+
+/// The case ids of one fixture file, read line by line and apart from the parsed `cases` array
+/// the test iterates: `write_cases` (scripts/_common.py) writes the header on the first line,
+/// then one case per line (each followed by `,` but the last), then `]}`. Panics on a line that
+/// is not one whole case, so a reformatted file is reported, not silently counted as empty.
+pub fn case_ids_by_line(name: &str, text: &str) -> std::collections::BTreeMap<String, usize> {
+    let mut ids: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for (n, line) in text.lines().enumerate().skip(1) {
+        if line == "]}" {
+            continue;
+        }
+        let one: serde_json::Value = serde_json::from_str(line.strip_suffix(',').unwrap_or(line))
+            .unwrap_or_else(|e| panic!("{name} line {}: not one case per line: {e}", n + 1));
+        let id = one["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} line {}: a case without an id", n + 1));
+        *ids.entry(id.to_string()).or_default() += 1;
+    }
+    ids
+}
+
+/// Every id of `expected` (counted from a fixture's lines) once, and judged exactly once; no
+/// judged id that the file does not hold.
+pub fn assert_judged_once(
+    name: &str,
+    expected: &std::collections::BTreeMap<String, usize>,
+    judged: &std::collections::BTreeMap<String, usize>,
+) {
+    let repeated: Vec<&String> = expected
+        .iter()
+        .filter(|&(_, &n)| n != 1)
+        .map(|(id, _)| id)
+        .collect();
+    assert!(repeated.is_empty(), "{name}: ids not unique: {repeated:?}");
+    let not_judged: Vec<&String> = expected
+        .keys()
+        .filter(|id| judged.get(*id) != Some(&1))
+        .collect();
+    let unknown: Vec<&String> = judged
+        .keys()
+        .filter(|id| !expected.contains_key(*id))
+        .collect();
+    assert!(
+        not_judged.is_empty() && unknown.is_empty(),
+        "{name}: {} of {} cases not judged exactly once ({:?}), {} judged ids not in the \
+         file ({:?})",
+        not_judged.len(),
+        expected.len(),
+        not_judged.iter().take(10).collect::<Vec<_>>(),
+        unknown.len(),
+        unknown.iter().take(10).collect::<Vec<_>>()
+    );
+}
