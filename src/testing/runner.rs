@@ -219,11 +219,7 @@ pub fn timed(
         detail,
         elapsed: start.elapsed(),
     };
-    ON_ROW.with(|hook| {
-        if let Some(f) = hook.borrow_mut().as_mut() {
-            f(&outcome);
-        }
-    });
+    notify(&outcome);
     outcome
 }
 
@@ -270,11 +266,7 @@ impl Row {
                     .to_string(),
                     elapsed: start.elapsed(),
                 };
-                ON_ROW.with(|hook| {
-                    if let Some(f) = hook.borrow_mut().as_mut() {
-                        f(&outcome);
-                    }
-                });
+                notify(&outcome);
                 outcome
             })
     }
@@ -297,6 +289,15 @@ pub fn observe_rows<R>(on_row: impl FnMut(&Outcome) + 'static, f: impl FnOnce() 
     let previous = ON_ROW.with(|hook| hook.borrow_mut().replace(Box::new(on_row)));
     let _restore = Restore::new(move || ON_ROW.with(|hook| *hook.borrow_mut() = previous));
     f()
+}
+
+/// Hands a finished row to this thread's observer, if any.
+fn notify(outcome: &Outcome) {
+    ON_ROW.with(|hook| {
+        if let Some(f) = hook.borrow_mut().as_mut() {
+            f(outcome);
+        }
+    });
 }
 
 /// An observer of finished rows ([`observe_rows`]).
