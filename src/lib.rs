@@ -5,6 +5,10 @@
 // validation proved it in range, or on arrays the function itself built with that shape.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+// The unit tests that drive the private batteries name the crate as its users do.
+#[cfg(test)]
+extern crate self as conv_oracle;
+
 mod api;
 pub mod conformance;
 pub mod engine;

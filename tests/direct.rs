@@ -806,7 +806,7 @@ fn paths_are_printable_values() {
 /// `Ok` equal to the reference where that is cheap to compute.
 #[test]
 fn absurd_requests_do_not_panic() {
-    use conv_oracle::verify::signal::{AbsurdCase, absurd_case};
+    use conv_oracle::testing::{AbsurdCase, absurd_case};
     use ndarray::Dimension;
     use std::panic::{AssertUnwindSafe, catch_unwind};
     let check = |c: &AbsurdCase| -> Result<(), Violation> {

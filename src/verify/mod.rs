@@ -1,18 +1,18 @@
-//! The batteries `conv-oracle verify` runs: the signal properties and the no-panic property
-//! ([`signal`]), the layer properties ([`layer`]), the FFT bound ([`fft`]), the correctly
-//! rounded engine ([`exact`]) and the summation orders ([`summation`]), each with engines
-//! planted to be wrong that the battery must refute.
+//! The batteries `conv-oracle verify` runs: the signal properties and the no-panic property,
+//! the layer properties, the FFT bound, the correctly rounded engine and the summation orders,
+//! each with engines planted to be wrong that the battery must refute. The batteries are
+//! private; their rows are public through [`rows`].
 //!
 //! [`rows`] is the table: one [`Row`] per property, engine and element type. [`run`] runs a
 //! table under a [`Plan`] (cases, seed, shard) and returns a [`Summary`] whose
 //! [`Summary::exit_code`] is the command's. A test can extend the table with a row of its own
 //! (one planted to fail or to panic) and see the summary fail.
 
-pub mod exact;
-pub mod fft;
-pub mod layer;
-pub mod signal;
-pub mod summation;
+mod exact;
+mod fft;
+mod layer;
+mod signal;
+mod summation;
 
 use crate::testing::{Outcome, Row, Shard, observe_rows, run_rows, with_shard};
 

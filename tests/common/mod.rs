@@ -1,15 +1,23 @@
-//! Helpers shared by the integration test binaries: the one seed and the runner settings.
+//! Helpers shared by the integration test binaries and the unit tests of the batteries: the one
+//! seed and the runner settings.
 #![allow(dead_code)] // each test binary uses its own subset
 
-use proptest::test_runner::Config;
+use proptest::test_runner::{Config, FileFailurePersistence};
 use quickcheck::{Gen, QuickCheck, TestResult};
 
 /// The fixed seed of every suite (the library's default, so `verify` replays the same cases).
 pub const SEED: u64 = conv_oracle::testing::DEFAULT_SEED;
 
-/// proptest: `cases` cases from [`SEED`].
+/// proptest: `cases` cases from [`SEED`]; a failure's seed is kept beside the test's source
+/// file (`tests/direct.rs` -> `tests/direct.proptest-regressions`, `src/verify/fft/tests.rs` ->
+/// `src/verify/fft/tests.proptest-regressions`) and replayed first.
 pub fn cfg(cases: u32) -> Config {
-    conv_oracle::testing::fixed_config(cases)
+    Config {
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..conv_oracle::testing::fixed_config(cases)
+    }
 }
 
 /// quickcheck: `tests` cases from a generator seeded with [`SEED`].

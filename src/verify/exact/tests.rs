@@ -4,8 +4,7 @@
 //! ties, signed zeros, overflow, special values); both tiers, every thread count and both
 //! builds agree; the planted wrong engines are caught.
 
-mod common;
-use common::{cfg, qc};
+use crate::testing::common::{cfg, qc};
 
 use conv_oracle::engine::ConvEngine;
 use conv_oracle::engine::direct::DirectEngine;

@@ -11,7 +11,7 @@
 //!   on a midpoint, `r`'s significand is even; at the top of the range the upper midpoint is
 //!   the overflow threshold `max + ulp(max) / 2`, and `S` must stay strictly below it;
 //!   `r = +-0` needs `S` of that sign (either sign when `S = 0`: [`crate::tolerance`] ignores
-//!   the sign of an exact zero; `tests/exact.rs` checks the engine's rule separately);
+//!   the sign of an exact zero; `src/verify/exact/tests.rs` checks the engine's rule separately);
 //! - `r` infinite: `S` at or beyond the overflow threshold, with that sign;
 //! - `r` NaN, or an infinity without an overflowing `S`: only where IEEE arithmetic on the
 //!   exact terms gives it. That pattern comes from the reference (in the element type) on a
@@ -30,7 +30,7 @@ use crate::engine::exact::{ExactEngine, ExactStats};
 use crate::reference::conv;
 use crate::testing::cases::Case;
 use crate::testing::exact_data::*;
-use crate::testing::{Expect, Kind, Outcome, Row, Violation, run_rows, search, timed};
+use crate::testing::{Expect, Kind, Outcome, Row, Violation, search, timed};
 use crate::verify::fft::exact_conv;
 use num_bigint::BigInt;
 use num_complex::Complex;
@@ -180,12 +180,6 @@ fn is_midpoint(format: Format, s: &BigRational) -> bool {
 
 /// Largest rank the `verify` rows draw.
 pub const VERIFY_MAX_RANK: usize = 2;
-
-/// One `verify` row: the property on `engine` for data `d`; the detail says how many
-/// outputs each tier produced and how many ties and special values were checked.
-pub fn exact_row<T: ExactSample>(engine: &ExactEngine, d: Data, cases: u32, seed: u64) -> Outcome {
-    exact_row_named::<T>(d.property(), engine, cases_of::<T>(d, false), cases, seed)
-}
 
 /// The cases of a row: [`case`] (rank up to [`VERIFY_MAX_RANK`]) or [`block_case`].
 fn cases_of<T: ExactSample>(d: Data, block: bool) -> BoxedStrategy<Case<T>> {
@@ -339,7 +333,5 @@ pub fn rows() -> Vec<Row> {
     out
 }
 
-/// [`rows`], run.
-pub fn run_exact_battery(cases: u32, seed: u64) -> Vec<Outcome> {
-    run_rows(&rows(), cases, seed)
-}
+#[cfg(test)]
+mod tests;

@@ -5,8 +5,7 @@
 //! file drives them through proptest's macro (fixed seed, committed regressions) and through
 //! quickcheck (seeded `Gen`), and shows that every property can fail.
 
-mod common;
-use common::{SEED, cfg, qc, to_result};
+use crate::testing::common::{SEED, cfg, qc, to_result};
 
 use conv_oracle::signal::{Mode, convolve, correlate};
 use conv_oracle::testing::cases::Arr;
@@ -101,7 +100,7 @@ proptest! {
     #![proptest_config(cfg(1024))]
 
     #[test]
-    fn proptest_no_panic(c in conv_oracle::verify::signal::absurd_case()) {
+    fn proptest_no_panic(c in conv_oracle::testing::absurd_case()) {
         ok(conv_oracle::verify::signal::no_panic(&c))?;
     }
 }
@@ -466,7 +465,7 @@ fn wrong_engines_are_caught() {
 #[test]
 fn no_panic_harness_catches_a_panic() {
     // A check that panics is a failure of kind `Panicked` (with the message), not a crash.
-    let r = search(conv_oracle::verify::signal::absurd_case(), 64, SEED, |c| {
+    let r = search(conv_oracle::testing::absurd_case(), 64, SEED, |c| {
         assert!(c.input.len() < 3, "planted panic");
         Ok(())
     });

@@ -22,7 +22,7 @@
 //! (`w * x`) or fused into the addition that consumes it (`mul_add`, the FMA orders). The
 //! geometry comes from [`Problem::validate`], so the engine refuses exactly what the
 //! reference refuses. The walker does not share code with [`crate::reference`] (only the
-//! boundary index map and the geometry); `tests/summation.rs` checks that on small integers,
+//! boundary index map and the geometry); `src/verify/summation/tests.rs` checks that on small integers,
 //! where every sum is exact, all orders equal the reference.
 //!
 //! # The rule
@@ -99,7 +99,7 @@ use crate::problem::boundary::{fill_value, source_index};
 use crate::problem::{Boundary, Flip};
 use crate::scalar::Ring;
 use crate::testing::cases::{Case, Dist, LayoutSizes, array, case, layout_with, real_value};
-use crate::testing::{Expect, Kind, Outcome, Row, Violation, run_rows, search, timed};
+use crate::testing::{Expect, Kind, Outcome, Row, Violation, search, timed};
 use crate::verify::fft::exact_conv;
 use ndarray::{ArrayD, IxDyn};
 use num_bigint::BigInt;
@@ -374,16 +374,6 @@ impl OrderedEngine {
             wrong: Some(wrong),
             ..self
         }
-    }
-
-    /// The summation order.
-    pub fn order(&self) -> SummationOrder {
-        self.order
-    }
-
-    /// The planted bug, if any.
-    pub fn wrong(&self) -> Option<Wrong> {
-        self.wrong
     }
 
     /// Sums one output's terms (bias first, products in walker order).
@@ -976,6 +966,10 @@ pub fn rows() -> Vec<Row> {
 }
 
 /// [`rows`], run.
+#[cfg(test)]
 pub fn run_summation_battery(cases: u32, seed: u64) -> Vec<Outcome> {
-    run_rows(&rows(), cases, seed)
+    crate::testing::run_rows(&rows(), cases, seed)
 }
+
+#[cfg(test)]
+mod tests;

@@ -49,7 +49,7 @@ use crate::problem::{InputLayout, KernelLayout, TransposePadding, TransposeSpec}
 use crate::reference;
 use crate::scalar::Ring;
 use crate::testing::cases::Arr;
-use crate::testing::{Expect, Kind, Outcome, Row, Violation, run_rows, search, timed};
+use crate::testing::{Expect, Kind, Row, Violation, search, timed};
 use ndarray::{Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Dimension, IxDyn, Slice};
 use proptest::prelude::*;
 use std::rc::Rc;
@@ -2089,7 +2089,12 @@ pub fn engine_rows(engine: Rc<dyn ConvEngine<i64>>) -> Vec<Row> {
 }
 
 /// Runs every engine-level property on one engine.
-pub fn run_engine_battery(engine: &dyn ConvEngine<i64>, cases: u32, seed: u64) -> Vec<Outcome> {
+#[cfg(test)]
+pub fn run_engine_battery(
+    engine: &dyn ConvEngine<i64>,
+    cases: u32,
+    seed: u64,
+) -> Vec<crate::testing::Outcome> {
     struct Borrowed<'a>(&'a dyn ConvEngine<i64>);
     impl ConvEngine<i64> for Borrowed<'_> {
         fn name(&self) -> &str {
@@ -2180,8 +2185,9 @@ pub fn operator_rows(ops: LayerOps) -> Vec<Row> {
 }
 
 /// Runs every operator-level property on one set of layer operators.
-pub fn run_operator_battery(ops: &LayerOps, cases: u32, seed: u64) -> Vec<Outcome> {
-    run_rows(&operator_rows(*ops), cases, seed)
+#[cfg(test)]
+pub fn run_operator_battery(ops: &LayerOps, cases: u32, seed: u64) -> Vec<crate::testing::Outcome> {
+    crate::testing::run_rows(&operator_rows(*ops), cases, seed)
 }
 
 /// The layer rows `verify` runs: the engine properties on [`ReferenceEngine`], [`DenseEngine`],
@@ -2206,6 +2212,10 @@ pub fn rows() -> Vec<Row> {
 }
 
 /// [`rows`], run.
-pub fn run_layer_battery(cases: u32, seed: u64) -> Vec<Outcome> {
-    run_rows(&rows(), cases, seed)
+#[cfg(test)]
+pub fn run_layer_battery(cases: u32, seed: u64) -> Vec<crate::testing::Outcome> {
+    crate::testing::run_rows(&rows(), cases, seed)
 }
+
+#[cfg(test)]
+mod tests;

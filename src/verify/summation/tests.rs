@@ -3,8 +3,7 @@
 //! engines violate it. The engine, the exact check and the battery rows live in
 //! `conv_oracle::verify::summation`.
 
-mod common;
-use common::{SEED, cfg};
+use crate::testing::common::{SEED, cfg};
 
 use conv_oracle::engine::ConvEngine;
 use conv_oracle::engine::exact::ExactEngine;

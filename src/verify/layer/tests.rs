@@ -3,8 +3,7 @@
 //! matrices, the chapter's parameter counts, and a deliberately wrong engine or operator for
 //! every property, each caught.
 
-mod common;
-use common::{SEED, cfg, qc, to_result};
+use crate::testing::common::{SEED, cfg, qc, to_result};
 
 use conv_oracle::engine::dense::{DenseEngine, DenseForm, dense_form, pointwise_matrix};
 use conv_oracle::engine::{ConvEngine, ReferenceEngine};

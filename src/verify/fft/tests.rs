@@ -8,8 +8,7 @@
 //! Case strategies, the independent bound and both checks (against the f64 reference and
 //! against the exact result) live in `conv_oracle::verify::fft`, shared with `verify`.
 
-mod common;
-use common::{SEED, cfg, qc};
+use crate::testing::common::{SEED, cfg, qc};
 
 use conv_oracle::engine::ConvEngine;
 use conv_oracle::engine::fft::{Blocking, Fallback, FftEngine, FftPath, Mutation, fast_len};
@@ -1440,7 +1439,7 @@ fn single_precision_transform_error_model() {
 /// error, never a panic, and `Ok` equal to the reference.
 #[test]
 fn absurd_requests_do_not_panic() {
-    use conv_oracle::verify::signal::{AbsurdCase, absurd_case};
+    use conv_oracle::testing::{AbsurdCase, absurd_case};
     use ndarray::Dimension;
     use std::panic::{AssertUnwindSafe, catch_unwind};
     let check = |c: &AbsurdCase| -> Result<(), Violation> {
@@ -1483,7 +1482,7 @@ trait AbsurdF64 {
     fn case_f64_spec(&self) -> ConvSpec<f64>;
 }
 
-impl AbsurdF64 for conv_oracle::verify::signal::AbsurdCase {
+impl AbsurdF64 for conv_oracle::testing::AbsurdCase {
     fn case_f64_spec(&self) -> ConvSpec<f64> {
         let s = &self.spec;
         ConvSpec {

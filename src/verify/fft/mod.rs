@@ -1,7 +1,7 @@
 //! The FFT engine's property: its result is within the normwise bound of
 //! [`crate::tolerance::fft`] of the exact direct result. Case strategies, the independent
-//! bound, the exact comparison and the `verify` rows ([`run_fft_battery`]); `tests/fft.rs`
-//! drives the same functions with more cases.
+//! bound, the exact comparison and the `verify` rows ([`rows`]); the unit tests beside it
+//! (`tests.rs`) drive the same functions with more cases.
 //!
 //! | property | claim |
 //! |---|---|
@@ -23,7 +23,7 @@
 //! finite f64 is `m 2^e` with an integer `m`, so input, boundary constant, weight and bias are
 //! scaled by powers of two to big integers ([`crate::scalar::Ring`] on `BigInt`), the
 //! reference computes exactly, and the error `fft - exact` of each element is formed exactly
-//! and rounded once. (`tests/fft.rs` checks it against the reference on `BigRational`.)
+//! and rounded once. (`src/verify/fft/tests.rs` checks it against the reference on `BigRational`.)
 
 use crate::engine::ConvEngine;
 #[cfg(feature = "fault-injection")]
@@ -36,11 +36,12 @@ use crate::problem::{Boundary, ConvSpec, Padding};
 use crate::reference::conv;
 use crate::testing::cases::Arr;
 use crate::testing::cases::*;
-use crate::testing::{Expect, Kind, Outcome, Row, Violation, run_rows, search, timed};
+use crate::testing::{Expect, Kind, Outcome, Row, Violation, search, timed};
 use crate::tolerance::fft::{
-    FftTerms, TransformPrecision, distance, l1_upper_complex, l2_upper, mass, normwise, pow2,
-    reference_error,
+    FftTerms, TransformPrecision, distance, l1_upper_complex, l2_upper, mass, pow2,
 };
+#[cfg(test)]
+use crate::tolerance::fft::{normwise, reference_error};
 use ndarray::{ArrayD, Axis, IxDyn};
 use num_bigint::BigInt;
 use num_complex::Complex;
@@ -164,6 +165,7 @@ pub fn fft_bounds<T: FftSample>(
 
 /// The f64 reference's own error per block (2-norm), from the reference on absolute values.
 /// The problem's own error when it is invalid.
+#[cfg(test)]
 pub fn reference_bounds<T: FftSample>(p: &Problem<'_, T>) -> Result<ArrayD<f64>, ConvError> {
     let abs_x = p.input.mapv(FftSample::magnitude);
     let abs_w = p.weight.mapv(FftSample::magnitude);
@@ -191,6 +193,7 @@ pub fn reference_bounds<T: FftSample>(p: &Problem<'_, T>) -> Result<ArrayD<f64>,
 }
 
 /// The real and imaginary parts of block `(n, o)` of `y`, flattened.
+#[cfg(test)]
 pub fn block_parts<T: FftSample>(y: &ArrayD<T>, n: usize, o: usize) -> Vec<f64> {
     let b = y.index_axis(Axis(0), n);
     let b = b.index_axis(Axis(0), o);
@@ -240,6 +243,7 @@ fn engine_and_bounds<T: FftSample, E>(
 
 /// FFT result vs the f64 reference: every block within `fft bound + reference error`.
 /// Returns the largest `error / fft bound` (an over-estimate of the FFT's own ratio).
+#[cfg(test)]
 pub fn check_against_reference<T: FftSample>(
     engine: &FftEngine,
     c: &Case<T>,
@@ -665,6 +669,10 @@ pub fn rows() -> Vec<Row> {
 }
 
 /// [`rows`], run.
+#[cfg(test)]
 pub fn run_fft_battery(cases: u32, seed: u64) -> Vec<Outcome> {
-    run_rows(&rows(), cases, seed)
+    crate::testing::run_rows(&rows(), cases, seed)
 }
+
+#[cfg(test)]
+mod tests;
