@@ -52,7 +52,7 @@ pub trait FftSample: FftElement + Ring + Copy + PartialEq + Debug + Send + Sync 
     /// Real and imaginary parts of an exact value.
     fn exact_parts(e: &Self::Exact) -> [BigRational; 2];
     /// `self * 2^-e` as an integer: exact when `e` is at most [`lsb_exponent`] of every part
-    /// (as [`crate::verify::fft::exact_conv`] chooses it), the bits below `2^e` dropped
+    /// (as the FFT battery's exact convolution chooses it), the bits below `2^e` dropped
     /// (toward zero) otherwise; 0 for NaN and infinities.
     fn scaled(self, e: i32) -> Self::Scaled;
     /// Real and imaginary parts of a scaled value.
