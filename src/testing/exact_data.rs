@@ -246,19 +246,6 @@ impl Data {
         Data::Specials,
     ];
 
-    /// A short name for property rows.
-    pub fn name(self) -> &'static str {
-        match self {
-            Data::Uniform => "uniform",
-            Data::Cancelling => "cancelling",
-            Data::WideExponent => "wide-exponent",
-            Data::Subnormal => "subnormal",
-            Data::NearOverflow => "near-overflow",
-            Data::Ties => "ties",
-            Data::Specials => "specials",
-        }
-    }
-
     /// The `verify` property name.
     pub fn property(self) -> &'static str {
         match self {

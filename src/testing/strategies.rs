@@ -35,7 +35,8 @@
 //!     .expect("every drawn problem passes");
 //! ```
 
-use super::problems::{Element, cases};
+pub use super::problems::Element;
+use super::problems::cases;
 pub use super::transpose_problems::TransposeCase;
 use super::transpose_problems::cases as transpose_cases;
 use crate::engine::{Capabilities, TransposeCapabilities};
