@@ -1019,7 +1019,7 @@ fn judge_rules_for_special_values() {
 /// left-to-right sum overflows where the exact sum is finite (just below the overflow
 /// threshold, with a cancelling term). The result, `inf` against a finite exact `MAX`, fails
 /// the FFT engine's own model under `compare` (and "obeys the normwise bound" in
-/// `engine/fft.rs`).
+/// `engine/fft/mod.rs`).
 #[test]
 fn fft_overflow_fallback_is_within_its_own_model() {
     fn check<T: El>(s: f64) {

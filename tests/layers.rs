@@ -35,7 +35,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The top-level module a source file belongs to (`src/engine/fft.rs` -> `engine`).
+/// The top-level module a source file belongs to (`src/engine/fft/mod.rs` -> `engine`).
 fn module_of(src: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(src).expect("under src/");
     let first = rel.components().next().expect("a path component");

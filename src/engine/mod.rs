@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | [`ReferenceEngine`] | `reference.rs` | the literal formula |
 //! | [`dense::DenseEngine`] | `engine/dense.rs` | the convolution as a dense (Toeplitz) matrix times the flattened input |
-//! | [`fft::FftEngine`] | `engine/fft.rs` | the convolution theorem: zero-padded N-D FFTs (rustfft, realfft), products summed over channels in the frequency domain, whole or in overlap-add blocks per axis ([`fft::Blocking`]); within the normwise bound of `tolerance::fft` |
+//! | [`fft::FftEngine`] | `engine/fft/` | the convolution theorem: zero-padded N-D FFTs (rustfft, realfft), products summed over channels in the frequency domain, whole or in overlap-add blocks per axis ([`fft::Blocking`]); within the normwise bound of `tolerance::fft` |
 //! | [`direct::DirectEngine`] | `engine/direct/` | sums of products in the reference's order, vectorised (AVX2 when the CPU has it); f64 results equal the reference's |
 //! | [`exact::ExactEngine`] | `engine/exact/` | correctly rounded: the exact value of every output rounded once to nearest-even (certified error-free sums on the direct engine's rows, an exact long accumulator where the certificate fails), over threads |
 //! | [`method::MethodEngine`] | `engine/method.rs` | runs a [`method::Method`]: direct, FFT, overlap-add, or the one the fitted [`method::CostModel`] predicts fastest (`Auto`) |
