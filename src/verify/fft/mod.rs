@@ -67,6 +67,7 @@ pub const VERIFY_MAX_RANK: usize = 3;
 
 /// Largest rank the `verify` mutant rows draw: every mutant fails at rank 1, and a smaller
 /// first counterexample shrinks faster.
+#[cfg(feature = "fault-injection")]
 pub const MUTANT_MAX_RANK: usize = 2;
 
 // ---------------------------------------------------------------------------- the bound
