@@ -15,6 +15,7 @@ use conv_oracle::engine::direct::DirectEngine;
 use conv_oracle::engine::exact::ExactEngine;
 use conv_oracle::engine::fft::FftEngine;
 use conv_oracle::engine::{ConvEngine, ReferenceEngine};
+use conv_oracle::testing::Kind;
 use conv_oracle::tolerance::Model;
 use conv_oracle::{Boundary, ConvError, Flip, Padding, Problem};
 use ndarray::{ArrayD, IxDyn};
@@ -384,7 +385,10 @@ fn report_for(bug: Bug) -> ConformanceReport {
 }
 
 /// Every planted bug is rejected, with a counterexample that names the failure, is small
-/// (shrunk, or a small catalogue entry), and prints as a pasteable function.
+/// (shrunk, or a small catalogue entry), and prints as a pasteable function. Each bug reads
+/// the wrong positions, channels or bias, or sums in the wrong precision, on an output of the
+/// right shape: the oracle's judge rejects the values ([`Kind::BoundExceeded`]), not a
+/// refusal, a panic or a shape.
 #[test]
 fn every_planted_bug_is_rejected_with_a_small_counterexample() {
     let mut table = String::new();
@@ -393,6 +397,7 @@ fn every_planted_bug_is_rejected_with_a_small_counterexample() {
         let Some(c) = r.failure() else {
             panic!("{bug:?} was not rejected:\n{r}");
         };
+        assert_eq!(c.kind, Kind::BoundExceeded, "{bug:?}:\n{r}");
         assert!(
             c.code
                 .starts_with("fn conv_oracle_counterexample(engine: &dyn"),
@@ -416,6 +421,7 @@ fn every_planted_bug_is_rejected_with_a_small_counterexample() {
 fn float32_accumulation_fails_the_componentwise_bound() {
     let r = report_for(Bug::F32Accumulation);
     let c = r.failure().expect("rejected");
+    assert_eq!(c.kind, Kind::BoundExceeded);
     assert!(
         c.detail.contains("FAIL under componentwise"),
         "{}",
@@ -443,6 +449,7 @@ fn the_oracle_section_shrinks_a_group_bug() {
         &[Section::Oracle],
     );
     let c = r.failure().expect("rejected");
+    assert_eq!(c.kind, Kind::BoundExceeded, "{r}");
     assert!(c.code.contains(".groups(2)"), "{}", c.code);
     assert!(c.size <= 12, "{r}");
 }
@@ -471,8 +478,9 @@ fn invalid_inputs_must_be_refused_when_validation_is_claimed() {
     }
     let config = Config::<f64>::default();
     let r = check_sections(&Lenient(true), &config, &[Section::Invalid]);
-    assert!(!r.passed());
-    assert!(r.failure().unwrap().detail.contains("instead of an error"));
+    let c = r.failure().expect("rejected");
+    assert_eq!(c.kind, Kind::Accepted, "{r}");
+    assert!(c.detail.contains("instead of an error"));
     let r = check_sections(&Lenient(false), &config, &[Section::Invalid]);
     assert!(r.passed());
     assert_eq!(r.sections[0].checked, 0);
@@ -502,7 +510,49 @@ fn a_batch_leak_fails_the_metamorphic_section() {
     }
     let r = check_sections(&Leak, &Config::default(), &[Section::Metamorphic]);
     let c = r.failure().expect("rejected");
+    assert_eq!(c.kind, Kind::Mismatch, "{r}");
     assert!(c.what.starts_with("metamorphic: "), "{}", c.what);
+}
+
+/// An engine that refuses valid problems, and one that panics, fail every section that runs
+/// them, each by its own kind.
+#[test]
+fn refusals_and_panics_are_failures_of_their_own_kind() {
+    struct Refuses;
+    impl ConvEngine<f64> for Refuses {
+        fn name(&self) -> &str {
+            "refuses"
+        }
+        fn conv(&self, _: &Problem<'_, f64>) -> Result<ArrayD<f64>, ConvError> {
+            Err(ConvError::EmptyArray {
+                what: "input",
+                axis: 2,
+            })
+        }
+    }
+    struct Panics;
+    impl ConvEngine<f64> for Panics {
+        fn name(&self) -> &str {
+            "panics"
+        }
+        fn conv(&self, p: &Problem<'_, f64>) -> Result<ArrayD<f64>, ConvError> {
+            let y = Toy::default().run(p)?;
+            let at = y.len();
+            Ok(ArrayD::from_shape_fn(y.raw_dim(), |i| {
+                y[i.clone()] + y.as_slice().expect("standard layout")[at]
+            }))
+        }
+    }
+    let config = Config::<f64>::default();
+    for section in [Section::Catalogue, Section::Oracle, Section::Metamorphic] {
+        let r = check_sections(&Refuses, &config, &[section]);
+        let c = r.failure().expect("a refusing engine fails");
+        assert_eq!(c.kind, Kind::Refused, "{section:?}:\n{r}");
+        let r = check_sections(&Panics, &config, &[section]);
+        let c = r.failure().expect("a panicking engine fails");
+        assert_eq!(c.kind, Kind::Panicked, "{section:?}:\n{r}");
+        assert!(c.detail.contains("panicked"), "{}", c.detail);
+    }
 }
 
 // ---------------------------------------------------------------- the built-in engines

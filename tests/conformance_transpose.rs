@@ -19,6 +19,7 @@ use conv_oracle::layer::{
     AutoPad, TransposePadding, TransposeProblem, TransposeSpec, transpose_literal,
 };
 use conv_oracle::oracle::{exact_transpose, judge_transpose};
+use conv_oracle::testing::Kind;
 use conv_oracle::tolerance::Model;
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
@@ -160,6 +161,8 @@ fn both_transposed_bugs_are_rejected_with_a_small_counterexample() {
         let Some(c) = r.failure() else {
             panic!("{bug:?} was not rejected:\n{r}");
         };
+        // A wrong placement of pads: wrong values on an output of the right shape.
+        assert_eq!(c.kind, Kind::BoundExceeded, "{bug:?}:\n{r}");
         assert!(
             c.code
                 .contains("conv_oracle::layer::TransposeProblem::new("),
@@ -185,6 +188,12 @@ fn the_random_sections_catch_them_too() {
             let c = r
                 .failure()
                 .unwrap_or_else(|| panic!("{bug:?} passed {section:?}:\n{r}"));
+            // The oracle judges the values; the adjointness relation breaks.
+            let kind = match section {
+                Section::Oracle => Kind::BoundExceeded,
+                _ => Kind::Mismatch,
+            };
+            assert_eq!(c.kind, kind, "{bug:?} {section:?}:\n{r}");
             assert!(
                 c.size <= 40,
                 "{bug:?} {section:?}: {} elements\n{r}",

@@ -35,7 +35,7 @@ use crate::problem::Problem;
 use crate::problem::{Boundary, ConvSpec, Flip, Padding};
 use crate::testing::cases::Arr;
 use crate::testing::cases::{Case, boundary_of};
-use crate::testing::{DEFAULT_SEED, panic_message, runner};
+use crate::testing::{DEFAULT_SEED, Kind, Violation, panic_message, runner};
 use crate::tolerance::{Float, Model, judge_pair};
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use proptest::prelude::*;
@@ -131,6 +131,12 @@ impl Section {
 pub struct Counterexample {
     /// Which check failed (a catalogue entry, a property, an invalid case, a relation).
     pub what: String,
+    /// What kind of failure: [`Kind::BoundExceeded`] (the oracle's judge),
+    /// [`Kind::ShapeMismatch`], [`Kind::Refused`] (a valid problem refused),
+    /// [`Kind::Accepted`] (an invalid one computed), [`Kind::Mismatch`] (a relation broken),
+    /// [`Kind::Panicked`], [`Kind::SearchAborted`], or [`Kind::HypothesisBroken`] (the
+    /// battery's own premise failed, not the engine).
+    pub kind: Kind,
     /// Why: the judge's report, the error, or the relation's first disagreement.
     pub detail: String,
     /// The problem as a Rust function that runs the check on an engine: paste it into a
@@ -203,7 +209,7 @@ impl fmt::Display for ConformanceReport {
             )?;
         }
         if let Some(c) = self.failure() {
-            writeln!(f, "first failure: {}", c.what)?;
+            writeln!(f, "first failure: {} ({})", c.what, c.kind)?;
             writeln!(f, "  {}", c.detail.replace('\n', "\n  "))?;
             writeln!(f, "minimal problem, as a test to paste:")?;
             write!(f, "{}", c.code)?;
@@ -247,18 +253,34 @@ pub(crate) fn report_of<T: Float>(
     }
 }
 
-/// Runs the engine, turning a panic into an error message.
+/// Runs the engine, turning a panic into a [`Kind::Panicked`] violation.
 fn run<T: Element>(
     engine: &dyn ConvEngine<T>,
     p: &Problem<'_, T>,
-) -> Result<Result<ArrayD<T>, ConvError>, String> {
+) -> Result<Result<ArrayD<T>, ConvError>, Violation> {
     guarded(|| engine.conv(p))
 }
 
-/// Runs `f`, turning a panic into an error message.
-pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
-    catch_unwind(AssertUnwindSafe(f))
-        .map_err(|e| format!("the engine panicked: {}", panic_message(e.as_ref())))
+/// Runs `f`, turning a panic into a [`Kind::Panicked`] violation.
+pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, Violation> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|e| {
+        Violation::new(
+            Kind::Panicked,
+            format!("the engine panicked: {}", panic_message(e.as_ref())),
+        )
+    })
+}
+
+/// Why the oracle could not pass an output of a valid problem: an output of the wrong shape
+/// is the engine's [`Kind::ShapeMismatch`]; any other error is the oracle's own
+/// ([`Kind::HypothesisBroken`]).
+pub(crate) fn judge_error(e: ConvError) -> Violation {
+    match e {
+        ConvError::ShapeMismatch { .. } => {
+            Violation::new(Kind::ShapeMismatch, format!("output rejected: {e}"))
+        }
+        e => Violation::hypothesis(format!("the oracle cannot judge this problem: {e}")),
+    }
 }
 
 /// The verdict on an engine's answer `got` to a problem the reference validates as
@@ -269,20 +291,23 @@ pub(crate) fn verdict_of<T>(
     got: Result<ArrayD<T>, ConvError>,
     valid: Result<(), ConvError>,
     validates: bool,
-    judge_output: impl FnOnce(ArrayD<T>) -> Result<crate::tolerance::Report, String>,
-) -> Result<bool, String> {
+    judge_output: impl FnOnce(ArrayD<T>) -> Result<crate::tolerance::Report, Violation>,
+) -> Result<bool, Violation> {
     match (got, valid) {
-        (Ok(_), Err(e)) if validates => Err(format!(
-            "returned an output for an invalid problem (the reference refuses it: {e})"
+        (Ok(_), Err(e)) if validates => Err(Violation::new(
+            Kind::Accepted,
+            format!("returned an output for an invalid problem (the reference refuses it: {e})"),
         )),
         // Refused, as it must be.
         (Err(_), Err(_)) if validates => Ok(true),
         (_, Err(_)) => Ok(false),
-        (Err(e), Ok(_)) => Err(format!("refused a valid problem: {e}")),
-        (Ok(y), Ok(())) => match judge_output(y) {
-            Ok(r) if r.passed() => Ok(true),
-            Ok(r) => Err(r.to_string()),
-            Err(e) => Err(format!("output rejected: {e}")),
+        (Err(e), Ok(_)) => Err(Violation::new(
+            Kind::Refused,
+            format!("refused a valid problem: {e}"),
+        )),
+        (Ok(y), Ok(())) => match judge_output(y)? {
+            r if r.passed() => Ok(true),
+            r => Err(Violation::bound(r.to_string())),
         },
     }
 }
@@ -292,17 +317,20 @@ pub(crate) fn verdict_of<T>(
 pub(crate) fn refusal<T, G>(
     reference: Result<G, ConvError>,
     got: Result<ArrayD<T>, ConvError>,
-) -> Result<(), String> {
+) -> Result<(), Violation> {
     let reference = match reference {
         Err(e) => e,
         // The list is wrong, not the engine: say so rather than pass.
-        Ok(_) => return Err("the reference accepts this problem".to_string()),
+        Ok(_) => return Err(Violation::hypothesis("the reference accepts this problem")),
     };
     match got {
         Err(_) => Ok(()),
-        Ok(y) => Err(format!(
-            "returned an output of shape {:?} instead of an error (the reference: {reference})",
-            y.shape()
+        Ok(y) => Err(Violation::new(
+            Kind::Accepted,
+            format!(
+                "returned an output of shape {:?} instead of an error (the reference: {reference})",
+                y.shape()
+            ),
         )),
     }
 }
@@ -315,25 +343,26 @@ fn judge_case<T: Element>(
     caps: &Capabilities,
     config: &Config<T>,
     c: &Case<T>,
-) -> Result<bool, String> {
+) -> Result<bool, Violation> {
     c.with(|p| {
         let model = config.tolerance.model(p);
         let got = run(engine, p)?;
         verdict_of(got, p.validate().map(|_| ()), caps.validates, |y| {
-            judge(p, y.view(), &model).map_err(|e| e.to_string())
+            judge(p, y.view(), &model).map_err(judge_error)
         })
     })
 }
 
 fn counterexample<T: Element>(
     what: String,
-    detail: String,
+    violation: Violation,
     c: &Case<T>,
     check: &str,
 ) -> Counterexample {
     Counterexample {
         what,
-        detail,
+        kind: violation.kind,
+        detail: violation.detail,
         code: case_code(c, check),
         size: case_size(c),
     }
@@ -546,7 +575,7 @@ fn catalogue_section<T: Element>(
 pub(crate) fn fixed_section<V>(
     entries: Vec<(String, V)>,
     allowed: impl Fn(&V) -> bool,
-    test: impl Fn(&V) -> Result<bool, String>,
+    test: impl Fn(&V) -> Result<bool, Violation>,
     code: impl Fn(&V) -> (String, usize),
 ) -> SectionReport {
     let mut report = SectionReport {
@@ -563,12 +592,13 @@ pub(crate) fn fixed_section<V>(
         match test(&case) {
             Ok(true) => report.checked += 1,
             Ok(false) => report.skipped += 1,
-            Err(detail) => {
+            Err(violation) => {
                 report.checked += 1;
                 let (code, size) = code(&case);
                 report.failure = Some(Counterexample {
                     what: format!("catalogue: {name}"),
-                    detail,
+                    kind: violation.kind,
+                    detail: violation.detail,
                     code,
                     size,
                 });
@@ -587,8 +617,8 @@ pub(crate) fn search<V: Clone + fmt::Debug>(
     strategy: BoxedStrategy<V>,
     cases: u32,
     seed: u64,
-    test: impl Fn(&V) -> Result<bool, String>,
-) -> (usize, usize, Option<(Option<V>, String)>) {
+    test: impl Fn(&V) -> Result<bool, Violation>,
+) -> (usize, usize, Option<(Option<V>, Violation)>) {
     let checked = std::cell::Cell::new(0usize);
     let skipped = std::cell::Cell::new(0usize);
     let mut r = runner(cases, seed);
@@ -601,15 +631,20 @@ pub(crate) fn search<V: Clone + fmt::Debug>(
             skipped.set(skipped.get() + 1);
             Ok(())
         }
-        Err(e) => {
+        Err(v) => {
             checked.set(checked.get() + 1);
-            Err(TestCaseError::fail(e))
+            Err(TestCaseError::fail(v))
         }
     });
     let failure = match result {
         Ok(()) => None,
-        Err(TestError::Fail(reason, c)) => Some((Some(c), reason.message().to_string())),
-        Err(TestError::Abort(reason)) => Some((None, format!("the search aborted: {reason}"))),
+        // The kind survives shrinking in the reason's text (a panic proptest caught reads
+        // back as `Kind::Panicked`).
+        Err(TestError::Fail(reason, c)) => Some((Some(c), Violation::decode(reason.message()))),
+        Err(TestError::Abort(reason)) => Some((
+            None,
+            Violation::new(Kind::SearchAborted, format!("the search aborted: {reason}")),
+        )),
     };
     (checked.get(), skipped.get(), failure)
 }
@@ -617,10 +652,10 @@ pub(crate) fn search<V: Clone + fmt::Debug>(
 /// A counterexample from a search's failure (an aborted search has no problem to show).
 pub(crate) fn found<V>(
     what: String,
-    failure: (Option<V>, String),
+    failure: (Option<V>, Violation),
     code: impl Fn(&V) -> (String, usize),
 ) -> Counterexample {
-    let (case, detail) = failure;
+    let (case, violation) = failure;
     let (code, size) = case.as_ref().map(code).unwrap_or_else(|| {
         (
             "// the search aborted before finding a problem\n".to_string(),
@@ -629,7 +664,8 @@ pub(crate) fn found<V>(
     });
     Counterexample {
         what,
-        detail,
+        kind: violation.kind,
+        detail: violation.detail,
         code,
         size,
     }
@@ -656,7 +692,7 @@ pub(crate) fn random_section<V: Clone + fmt::Debug, T>(
     strategy: Option<BoxedStrategy<V>>,
     config: &Config<T>,
     what: &str,
-    test: impl Fn(&V) -> Result<bool, String>,
+    test: impl Fn(&V) -> Result<bool, Violation>,
     code: impl Fn(&V) -> (String, usize),
 ) -> SectionReport {
     let mut report = SectionReport {
@@ -781,10 +817,10 @@ fn invalid_section<T: Element>(engine: &dyn ConvEngine<T>, caps: &Capabilities) 
     for e in entries {
         report.checked += 1;
         let verdict = e.case.with(|p| refusal(p.validate(), run(engine, p)?));
-        if let Err(detail) = verdict {
+        if let Err(violation) = verdict {
             report.failure = Some(counterexample(
                 format!("invalid input: {}", e.name),
-                detail,
+                violation,
                 &e.case,
                 "    assert!(engine.conv(&p).is_err(), \"the problem is invalid\");\n",
             ));
@@ -1064,7 +1100,7 @@ fn relate<T: Element>(
     config: &Config<T>,
     rel: &Relation<T>,
     c: &Case<T>,
-) -> Result<bool, String> {
+) -> Result<bool, Violation> {
     let Some(d) = (rel.derive)(c) else {
         return Ok(false);
     };
@@ -1076,15 +1112,23 @@ fn relate<T: Element>(
     let second = d.case.with(|p| run(engine, p))?;
     let (y1, y2) = match (first, second) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return Err(format!("refused a valid problem: {e}")),
+        (Err(e), _) | (_, Err(e)) => {
+            return Err(Violation::new(
+                Kind::Refused,
+                format!("refused a valid problem: {e}"),
+            ));
+        }
     };
     let want = (d.map)(&y1);
     if want.shape() != y2.shape() {
-        return Err(format!(
-            "outputs of shapes {:?} and {:?} (after the relation's map: {:?})",
-            y1.shape(),
-            y2.shape(),
-            want.shape()
+        return Err(Violation::new(
+            Kind::ShapeMismatch,
+            format!(
+                "outputs of shapes {:?} and {:?} (after the relation's map: {:?})",
+                y1.shape(),
+                y2.shape(),
+                want.shape()
+            ),
         ));
     }
     let (model, sums) = d.case.with(|p| (config.tolerance.model(p), abs_sums(p)));
@@ -1095,10 +1139,10 @@ fn relate<T: Element>(
     let b: Vec<T> = want.iter().copied().collect();
     match judge_pair(&model, &a, &b, &abs_sum, terms) {
         None => Ok(true),
-        Some((i, why)) => Err(format!(
+        Some((i, why)) => Err(Violation::mismatch(format!(
             "the second run disagrees at flat index {i} of {:?}: {why}",
             y2.shape()
-        )),
+        ))),
     }
 }
 

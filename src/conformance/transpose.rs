@@ -14,8 +14,8 @@
 
 use super::{
     Config, ConformanceReport, Counterexample, Element, Section, SectionReport, Tolerance,
-    array_code, check_code, fixed_section, found, guarded, random_section, refusal, report_of,
-    search, small_ints, verdict_of,
+    array_code, check_code, fixed_section, found, guarded, judge_error, random_section, refusal,
+    report_of, search, small_ints, verdict_of,
 };
 use crate::engine::ConvTransposeEngine;
 pub use crate::engine::{TransposeCapabilities, TransposePaddingRule};
@@ -25,6 +25,7 @@ use crate::problem::{AutoPad, TransposePadding, TransposeProblem, TransposeSpec}
 use crate::testing::cases::Arr;
 pub use crate::testing::transpose_problems::TransposeCase;
 use crate::testing::transpose_problems::cases;
+use crate::testing::{Kind, Violation};
 use crate::tolerance::{self, Float, Model};
 use ndarray::{ArrayD, IxDyn};
 use num_rational::BigRational;
@@ -58,8 +59,13 @@ pub fn check_transpose_sections<T: Element>(
 fn run<T: Element>(
     engine: &dyn ConvTransposeEngine<T>,
     p: &TransposeProblem<'_, T>,
-) -> Result<Result<ArrayD<T>, ConvError>, String> {
+) -> Result<Result<ArrayD<T>, ConvError>, Violation> {
     guarded(|| engine.conv_transpose(p))
+}
+
+/// An error of the oracle's own on a valid problem: the battery's premise, not the engine.
+fn oracle_error(e: ConvError) -> Violation {
+    Violation::hypothesis(format!("the oracle cannot judge this problem: {e}"))
 }
 
 /// The tolerance for a valid problem (a per-problem rule sees the equivalent direct
@@ -80,12 +86,12 @@ fn judge_case<T: Element>(
     caps: &TransposeCapabilities,
     config: &Config<T>,
     c: &TransposeCase<T>,
-) -> Result<bool, String> {
+) -> Result<bool, Violation> {
     c.with(|p| {
         let got = run(engine, p)?;
         verdict_of(got, p.validate().map(|_| ()), caps.validates, |y| {
-            let model = model_of(config, p).map_err(|e| e.to_string())?;
-            judge_transpose(p, y.view(), &model).map_err(|e| e.to_string())
+            let model = model_of(config, p).map_err(oracle_error)?;
+            judge_transpose(p, y.view(), &model).map_err(judge_error)
         })
     })
 }
@@ -458,10 +464,11 @@ fn invalid_section<T: Element>(
     for e in entries {
         report.checked += 1;
         let verdict = e.case.with(|p| refusal(p.validate(), run(engine, p)?));
-        if let Err(detail) = verdict {
+        if let Err(violation) = verdict {
             report.failure = Some(Counterexample {
                 what: format!("invalid input: {}", e.name),
-                detail,
+                kind: violation.kind,
+                detail: violation.detail,
                 code: case_code(
                     &e.case,
                     "    assert!(engine.conv_transpose(&p).is_err(), \"the problem is invalid\");\n",
@@ -542,7 +549,7 @@ fn adjoint<T: Element>(
     engine: &dyn ConvTransposeEngine<T>,
     config: &Config<T>,
     c: &TransposeCase<T>,
-) -> Result<bool, String> {
+) -> Result<bool, Violation> {
     c.with(|p| {
         let Ok(geo) = p.validate() else {
             return Ok(false);
@@ -552,24 +559,32 @@ fn adjoint<T: Element>(
         q.bias = None;
         let y = match run(engine, &q)? {
             Ok(y) => y,
-            Err(e) => return Err(format!("refused a valid problem: {e}")),
+            Err(e) => {
+                return Err(Violation::new(
+                    Kind::Refused,
+                    format!("refused a valid problem: {e}"),
+                ));
+            }
         };
         if y.shape() != geo.output_shape.as_slice() {
-            return Err(format!(
-                "output of shape {:?}, expected {:?}",
-                y.shape(),
-                geo.output_shape
+            return Err(Violation::new(
+                Kind::ShapeMismatch,
+                format!(
+                    "output of shape {:?}, expected {:?}",
+                    y.shape(),
+                    geo.output_shape
+                ),
             ));
         }
         let z = small_ints::<T>(&geo.output_shape, 11).0;
-        let cz = adjoint_exact(&q, &z).map_err(|e| e.to_string())?;
+        let cz = adjoint_exact(&q, &z).map_err(oracle_error)?;
         let lhs: BigRational = y.iter().zip(z.iter()).map(|(&a, &b)| rational(a) * rational(b)).sum();
         let rhs: BigRational = q.input.iter().zip(cz.iter()).map(|(&a, b)| rational(a) * b).sum();
         let diff = (lhs - rhs).abs().to_f64().unwrap_or(f64::INFINITY);
-        let model = model_of(config, &q).map_err(|e| e.to_string())?;
-        let eq = q.as_conv().map_err(|e| e.to_string())?;
-        let abs = crate::oracle::abs_sums(&eq.problem()).map_err(|e| e.to_string())?;
-        let terms = crate::oracle::transpose_terms(&q).map_err(|e| e.to_string())?;
+        let model = model_of(config, &q).map_err(oracle_error)?;
+        let eq = q.as_conv().map_err(oracle_error)?;
+        let abs = crate::oracle::abs_sums(&eq.problem()).map_err(oracle_error)?;
+        let terms = crate::oracle::transpose_terms(&q).map_err(oracle_error)?;
         let allowed = match &model {
             Model::Normwise { bound } => {
                 let z2 = z.iter().map(|v| v.to_f64().powi(2)).sum::<f64>().sqrt();
@@ -587,10 +602,10 @@ fn adjoint<T: Element>(
         if diff <= allowed {
             Ok(true)
         } else {
-            Err(format!(
+            Err(Violation::mismatch(format!(
                 "<conv_transpose(x), z> - <x, conv(z)> = {diff:e} (exact), more than the {allowed:e} \
                  the tolerance allows (z: small integers shaped like the output)"
-            ))
+            )))
         }
     })
 }
