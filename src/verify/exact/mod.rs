@@ -45,7 +45,7 @@ use std::rc::Rc;
 
 /// What one checked case showed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Checked {
+pub(crate) struct Checked {
     /// The engine's tier counts.
     pub stats: ExactStats,
     /// Components whose exact value was a midpoint between two floats.
@@ -58,7 +58,7 @@ pub struct Checked {
 
 /// Runs `engine` on the case and checks every output against the exact rational value
 /// (module docs). `Err` names the first wrong element.
-pub fn check_correctly_rounded<T: ExactSample>(
+pub(crate) fn check_correctly_rounded<T: ExactSample>(
     engine: &ExactEngine,
     c: &Case<T>,
 ) -> Result<Checked, Violation> {
@@ -179,7 +179,7 @@ fn is_midpoint(format: Format, s: &BigRational) -> bool {
 // ---------------------------------------------------------------------------- rows
 
 /// Largest rank the `verify` rows draw.
-pub const VERIFY_MAX_RANK: usize = 2;
+pub(crate) const VERIFY_MAX_RANK: usize = 2;
 
 /// The cases of a row: [`case`] (rank up to [`VERIFY_MAX_RANK`]) or [`block_case`].
 fn cases_of<T: ExactSample>(d: Data, block: bool) -> BoxedStrategy<Case<T>> {
@@ -226,7 +226,7 @@ fn exact_row_named<T: ExactSample>(
 #[cfg(feature = "fault-injection")]
 /// The wrong engines of the `verify` rows and the data that shows each one wrong (the
 /// block mutant on [`block_case`]s).
-pub const MUTANTS: [(Mutation, Data); 4] = [
+pub(crate) const MUTANTS: [(Mutation, Data); 4] = [
     (Mutation::Uncertified, Data::Ties),
     (Mutation::TiesAway, Data::Ties),
     (Mutation::Truncate, Data::Uniform),
@@ -235,13 +235,13 @@ pub const MUTANTS: [(Mutation, Data); 4] = [
 
 #[cfg(feature = "fault-injection")]
 /// Cases a refutation row draws at least, whatever the budget: a search needs room.
-pub const MIN_REFUTATION_CASES: u32 = 32;
+pub(crate) const MIN_REFUTATION_CASES: u32 = 32;
 
 #[cfg(feature = "fault-injection")]
 /// A refutation row: the search must find a case where the mutant is not correctly
 /// rounded, within `max(cases, MIN_REFUTATION_CASES)` cases. Mutants of the exact tier's
 /// rounding run with every output in that tier; those of the fast tier with both tiers.
-pub fn mutant_row<T: ExactSample>(m: Mutation, d: Data, cases: u32, seed: u64) -> Outcome {
+pub(crate) fn mutant_row<T: ExactSample>(m: Mutation, d: Data, cases: u32, seed: u64) -> Outcome {
     let cases = cases.max(MIN_REFUTATION_CASES);
     let engine = match m {
         Mutation::Uncertified | Mutation::BlockWeights => ExactEngine::with_mutation(m),
@@ -267,7 +267,7 @@ pub fn mutant_row<T: ExactSample>(m: Mutation, d: Data, cases: u32, seed: u64) -
 /// complex types, the exact tier alone on two, the `f32` block kernel on three
 /// ([`block_case`], two threads), and each of [`MUTANTS`] refuted (on `f32` and `f64`; the
 /// block mutant, which only `f32` has, on `f32`).
-pub fn rows() -> Vec<Row> {
+pub(crate) fn rows() -> Vec<Row> {
     fn row<T: ExactSample>(
         property: &'static str,
         engine: &Rc<ExactEngine>,

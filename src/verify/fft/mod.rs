@@ -56,25 +56,25 @@ type C64 = Complex<f64>;
 
 /// The floor on the largest observed `error / bound`: a bound that is never approached by
 /// more than a factor 1000 on these cases is too loose to be useful.
-pub const RATIO_FLOOR: f64 = 1e-3;
+pub(crate) const RATIO_FLOOR: f64 = 1e-3;
 
 /// The floor is a statement about the largest of many ratios: a row checks it only when at
 /// least this many valid cases without bias were drawn (`verify --cases 16` does not).
-pub const FLOOR_MIN_CASES: usize = 16;
+pub(crate) const FLOOR_MIN_CASES: usize = 16;
 
 /// Largest rank the `verify` rows draw (the exact result is the reference on big integers).
-pub const VERIFY_MAX_RANK: usize = 3;
+pub(crate) const VERIFY_MAX_RANK: usize = 3;
 
 /// Largest rank the `verify` mutant rows draw: every mutant fails at rank 1, and a smaller
 /// first counterexample shrinks faster.
 #[cfg(feature = "fault-injection")]
-pub const MUTANT_MAX_RANK: usize = 2;
+pub(crate) const MUTANT_MAX_RANK: usize = 2;
 
 // ---------------------------------------------------------------------------- the bound
 
 /// What the bound needs from the engine's plan: the transform it runs.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Transform {
+pub(crate) struct Transform {
     /// Total transform length `N` (product of the per-axis lengths).
     pub total_len: f64,
     /// Overlap-add: the most blocks summed into one output element (1 for one transform).
@@ -82,7 +82,7 @@ pub struct Transform {
 }
 
 /// The transform the engine plans for `p`, or `None` when it takes the reference path.
-pub fn transform(engine: &FftEngine, p: &Problem<'_, impl FftElement>) -> Option<Transform> {
+pub(crate) fn transform(engine: &FftEngine, p: &Problem<'_, impl FftElement>) -> Option<Transform> {
     let geo = p.validate().ok()?;
     match engine.plan(p).ok()?.path {
         FftPath::Fft {
@@ -115,7 +115,7 @@ pub fn transform(engine: &FftEngine, p: &Problem<'_, impl FftElement>) -> Option
 /// (padding with [`pad`], norms and masses from `tolerance::fft`), for the transform `t` the
 /// engine plans; `output_roundoff` as in [`FftTerms`]. The problem's own error when it is
 /// invalid.
-pub fn fft_bounds<T: FftSample>(
+pub(crate) fn fft_bounds<T: FftSample>(
     p: &Problem<'_, T>,
     t: Transform,
     output_roundoff: Option<f64>,
@@ -167,7 +167,7 @@ pub fn fft_bounds<T: FftSample>(
 /// The f64 reference's own error per block (2-norm), from the reference on absolute values.
 /// The problem's own error when it is invalid.
 #[cfg(test)]
-pub fn reference_bounds<T: FftSample>(p: &Problem<'_, T>) -> Result<ArrayD<f64>, ConvError> {
+pub(crate) fn reference_bounds<T: FftSample>(p: &Problem<'_, T>) -> Result<ArrayD<f64>, ConvError> {
     let abs_x = p.input.mapv(FftSample::magnitude);
     let abs_w = p.weight.mapv(FftSample::magnitude);
     let abs_b = p.bias.as_ref().map(|b| b.mapv(FftSample::magnitude));
@@ -195,7 +195,7 @@ pub fn reference_bounds<T: FftSample>(p: &Problem<'_, T>) -> Result<ArrayD<f64>,
 
 /// The real and imaginary parts of block `(n, o)` of `y`, flattened.
 #[cfg(test)]
-pub fn block_parts<T: FftSample>(y: &ArrayD<T>, n: usize, o: usize) -> Vec<f64> {
+pub(crate) fn block_parts<T: FftSample>(y: &ArrayD<T>, n: usize, o: usize) -> Vec<f64> {
     let b = y.index_axis(Axis(0), n);
     let b = b.index_axis(Axis(0), o);
     b.iter().flat_map(|v| v.parts()).collect()
@@ -245,7 +245,7 @@ fn engine_and_bounds<T: FftSample, E>(
 /// FFT result vs the f64 reference: every block within `fft bound + reference error`.
 /// Returns the largest `error / fft bound` (an over-estimate of the FFT's own ratio).
 #[cfg(test)]
-pub fn check_against_reference<T: FftSample>(
+pub(crate) fn check_against_reference<T: FftSample>(
     engine: &FftEngine,
     c: &Case<T>,
 ) -> Result<f64, Violation> {
@@ -289,7 +289,7 @@ pub fn check_against_reference<T: FftSample>(
 
 /// An exact convolution result: `mantissa * 2^exponent`, element by element.
 #[derive(Clone, Debug)]
-pub struct ExactResult<S> {
+pub(crate) struct ExactResult<S> {
     /// The result divided by `2^exponent`: integers.
     pub mantissa: ArrayD<S>,
     /// The common power of two.
@@ -298,7 +298,7 @@ pub struct ExactResult<S> {
 
 impl<S> ExactResult<S> {
     /// The exact parts of every element as rationals, in row-major order.
-    pub fn rational_parts<T: FftSample<Scaled = S>>(&self) -> Vec<[BigRational; 2]> {
+    pub(crate) fn rational_parts<T: FftSample<Scaled = S>>(&self) -> Vec<[BigRational; 2]> {
         let scale = if self.exponent >= 0 {
             BigRational::from_integer(BigInt::from(1) << self.exponent as usize)
         } else {
@@ -317,7 +317,7 @@ impl<S> ExactResult<S> {
 /// The exact result of a finite case: the reference on integers (module docs). Input and
 /// boundary constant are scaled by `2^-ex`, the weight by `2^-ew`, the bias by `2^-(ex+ew)`,
 /// with `ex`, `ew` small enough that every scaled value is an integer.
-pub fn exact_conv<T: FftSample>(c: &Case<T>) -> Result<ExactResult<T::Scaled>, ConvError> {
+pub(crate) fn exact_conv<T: FftSample>(c: &Case<T>) -> Result<ExactResult<T::Scaled>, ConvError> {
     let lsb = |v: &T| {
         v.parts()
             .into_iter()
@@ -367,7 +367,7 @@ fn exact_difference(got: f64, m: &BigInt, e: i32) -> f64 {
 
 /// What one exact check measured.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct ExactCheck {
+pub(crate) struct ExactCheck {
     /// Largest `||fft - exact||_2 / bound` over the blocks.
     pub max_ratio: f64,
     /// Blocks `(n, o)` checked.
@@ -381,7 +381,7 @@ pub struct ExactCheck {
 /// The property: the FFT result is within the normwise bound of the exact result in every
 /// block. `Ok(None)` when the engine and the reference refuse the problem with the same
 /// error; otherwise the largest `error / bound`.
-pub fn check_exact<T: FftSample>(
+pub(crate) fn check_exact<T: FftSample>(
     engine: &FftEngine,
     c: &Case<T>,
 ) -> Result<Option<ExactCheck>, Violation> {
@@ -444,12 +444,12 @@ pub fn check_exact<T: FftSample>(
 
 /// The transform-length cap of the overlap-add rows ([`Blocking::Capped`]): small enough that
 /// most random cases are split into blocks.
-pub const OVERLAP_ADD_CAP: usize = 8;
+pub(crate) const OVERLAP_ADD_CAP: usize = 8;
 
 #[cfg(feature = "fault-injection")]
 /// The deliberately wrong engines the `fft-mutant-breaks-bound` rows must refute.
 #[doc(hidden)]
-pub const MUTATIONS: [Mutation; 4] = [
+pub(crate) const MUTATIONS: [Mutation; 4] = [
     Mutation::NoNormalisation,
     Mutation::ShortTransform,
     Mutation::CropOffByOne,
@@ -546,7 +546,7 @@ fn ratio_row<T: FftSample>(
 /// One `fft-within-bound-*` row: [`check_exact`] on `cases` cases of `d` (rank up to
 /// `max_rank`), and the largest ratio without bias at least [`RATIO_FLOOR`]; the detail reports
 /// the largest ratios.
-pub fn within_bound_row<T: FftSample>(
+pub(crate) fn within_bound_row<T: FftSample>(
     engine: &FftEngine,
     d: Dist,
     max_rank: usize,
@@ -559,7 +559,7 @@ pub fn within_bound_row<T: FftSample>(
 /// Strategy: realistic f64 problems without bias, uniform data: a 1-D signal of 256..=2048
 /// samples with 3..=31 taps, or a 16..=48 square image with 3x3..=5x5 kernels; 1..=3 input
 /// and 1..=2 output channels, stride 1, zero padding `full`, `same` or `valid`.
-pub fn large_case() -> impl Strategy<Value = Case<f64>> {
+pub(crate) fn large_case() -> impl Strategy<Value = Case<f64>> {
     let one_d = (256usize..=2048, 3usize..=31).prop_map(|(n, k)| (vec![n], vec![k]));
     let two_d =
         (16usize..=48, 3usize..=5, 3usize..=5).prop_map(|(n, k1, k2)| (vec![n, n], vec![k1, k2]));
@@ -589,7 +589,7 @@ pub fn large_case() -> impl Strategy<Value = Case<f64>> {
 /// The wrong engine of a mutation; an overlap-add bug shows only when the signal is split
 /// into blocks, so that one caps its transforms at [`OVERLAP_ADD_CAP`].
 #[doc(hidden)]
-pub fn mutant_engine(mutation: Mutation) -> FftEngine {
+pub(crate) fn mutant_engine(mutation: Mutation) -> FftEngine {
     match mutation {
         Mutation::OverlapOverwrite => {
             FftEngine::with_mutation(mutation).blocking(Blocking::Capped(OVERLAP_ADD_CAP))
@@ -602,7 +602,7 @@ pub fn mutant_engine(mutation: Mutation) -> FftEngine {
 /// One `fft-mutant-breaks-bound` row: the uniform f64 property on a wrong engine, which the
 /// search must refute.
 #[doc(hidden)]
-pub fn mutant_row(mutation: Mutation, max_rank: usize, cases: u32, seed: u64) -> Outcome {
+pub(crate) fn mutant_row(mutation: Mutation, max_rank: usize, cases: u32, seed: u64) -> Outcome {
     let engine = mutant_engine(mutation);
     let name = format!("{}/f64", ConvEngine::<f64>::name(&engine));
     timed(
@@ -622,7 +622,7 @@ pub fn mutant_row(mutation: Mutation, max_rank: usize, cases: u32, seed: u64) ->
 /// `Complex<f64>`, overlap-add (transforms capped at [`OVERLAP_ADD_CAP`] points per axis, so
 /// small cases are split) on every `f64` distribution and on complex decades, realistic large
 /// problems whole and capped at 64, and every wrong engine of [`MUTATIONS`] refuted.
-pub fn rows() -> Vec<Row> {
+pub(crate) fn rows() -> Vec<Row> {
     let whole = Rc::new(FftEngine::new());
     let capped = Rc::new(FftEngine::new().blocking(Blocking::Capped(OVERLAP_ADD_CAP)));
     fn within<T: FftSample>(engine: &Rc<FftEngine>, d: Dist) -> Row {
@@ -671,7 +671,7 @@ pub fn rows() -> Vec<Row> {
 
 /// [`rows`], run.
 #[cfg(test)]
-pub fn run_fft_battery(cases: u32, seed: u64) -> Vec<Outcome> {
+pub(crate) fn run_fft_battery(cases: u32, seed: u64) -> Vec<Outcome> {
     crate::testing::run_rows(&rows(), cases, seed)
 }
 

@@ -57,7 +57,7 @@ use std::rc::Rc;
 // ------------------------------------------------------------------------------ operators
 
 /// The signature of [`layer::conv`] on `i64`.
-pub type LayerConvFn = fn(
+pub(crate) type LayerConvFn = fn(
     ArrayViewD<'_, i64>,
     ArrayViewD<'_, i64>,
     Option<ArrayView1<'_, i64>>,
@@ -65,7 +65,7 @@ pub type LayerConvFn = fn(
 ) -> Result<ArrayD<i64>, ConvError>;
 
 /// The signature of [`layer::conv_transpose`] on `i64`.
-pub type ConvTransposeFn = fn(
+pub(crate) type ConvTransposeFn = fn(
     ArrayViewD<'_, i64>,
     ArrayViewD<'_, i64>,
     Option<ArrayView1<'_, i64>>,
@@ -73,14 +73,14 @@ pub type ConvTransposeFn = fn(
 ) -> Result<ArrayD<i64>, ConvError>;
 
 /// The signature of [`dense_form`] on `i64`.
-pub type DenseFormFn = fn(&Problem<'_, i64>) -> Result<DenseForm<i64>, ConvError>;
+pub(crate) type DenseFormFn = fn(&Problem<'_, i64>) -> Result<DenseForm<i64>, ConvError>;
 
 /// The signature of [`pointwise_matrix`] on `i64`.
-pub type PointwiseMatrixFn =
+pub(crate) type PointwiseMatrixFn =
     fn(ArrayViewD<'_, i64>, KernelLayout, usize) -> Result<Array2<i64>, ConvError>;
 
 /// The signature of [`dense_per_pixel`] on `i64`.
-pub type DensePerPixelFn = fn(
+pub(crate) type DensePerPixelFn = fn(
     ArrayViewD<'_, i64>,
     ArrayView2<'_, i64>,
     Option<ArrayView1<'_, i64>>,
@@ -88,7 +88,7 @@ pub type DensePerPixelFn = fn(
 
 /// The layer operators under test, as plain functions, so a test can swap one for a wrong one.
 #[derive(Clone, Copy)]
-pub struct LayerOps {
+pub(crate) struct LayerOps {
     /// Name printed in reports.
     pub name: &'static str,
     /// Deep-learning convolution with layouts ([`layer::conv`]).
@@ -105,7 +105,7 @@ pub struct LayerOps {
 
 impl LayerOps {
     /// The crate's own operators.
-    pub fn reference() -> Self {
+    pub(crate) fn reference() -> Self {
         LayerOps {
             name: "layer",
             conv: layer::conv::<i64>,
@@ -121,7 +121,7 @@ impl LayerOps {
 
 /// A convolution problem with owned data: input `(N, C, s...)`, weight `(O, C/groups, k...)`.
 #[derive(Clone, Debug)]
-pub struct ConvCase {
+pub(crate) struct ConvCase {
     /// Input, channels first.
     pub input: Arr<i64>,
     /// Weight, OIHW.
@@ -134,7 +134,7 @@ pub struct ConvCase {
 
 impl ConvCase {
     /// The borrowed [`Problem`].
-    pub fn problem(&self) -> Problem<'_, i64> {
+    pub(crate) fn problem(&self) -> Problem<'_, i64> {
         let mut p = Problem::new(self.input.0.view(), self.weight.0.view()).spec(self.spec.clone());
         p.bias = self.bias.as_deref().map(ArrayView1::from);
         p
@@ -146,7 +146,7 @@ impl ConvCase {
 
 /// A convolution problem and a shift of the input, one entry per spatial axis.
 #[derive(Clone, Debug)]
-pub struct ShiftCase {
+pub(crate) struct ShiftCase {
     /// The problem.
     pub case: ConvCase,
     /// Input shift per spatial axis (positive moves content towards higher indices).
@@ -155,7 +155,7 @@ pub struct ShiftCase {
 
 /// A convolution problem and a change of one input element.
 #[derive(Clone, Debug)]
-pub struct PerturbCase {
+pub(crate) struct PerturbCase {
     /// The problem.
     pub case: ConvCase,
     /// Full input index `(n, c, spatial...)` of the changed element.
@@ -166,7 +166,7 @@ pub struct PerturbCase {
 
 /// A 1x1 convolution in canonical data plus the layouts to present it in.
 #[derive(Clone, Debug)]
-pub struct PointwiseCase {
+pub(crate) struct PointwiseCase {
     /// Input `(N, C, s...)`.
     pub input: Arr<i64>,
     /// Weight `(O, C/groups, 1, ..., 1)`.
@@ -183,7 +183,7 @@ pub struct PointwiseCase {
 
 /// A general dense layer between `(C, n...)` and `(O, n...)` and a spatial shift.
 #[derive(Clone, Debug)]
-pub struct DenseLayerCase {
+pub(crate) struct DenseLayerCase {
     /// `(O * prod(n), C * prod(n))`.
     pub matrix: Arr<i64>,
     /// `(C, n...)`.
@@ -196,7 +196,7 @@ pub struct DenseLayerCase {
 
 /// An adjointness case: `x` in conv's input space, `y` in its output space, and the geometry.
 #[derive(Clone, Debug)]
-pub struct AdjointCase {
+pub(crate) struct AdjointCase {
     /// `(N, C_in, n...)`.
     pub x: Arr<i64>,
     /// `(C_out, C_in/groups, k...)`: conv's OIHW weight, which is also conv_transpose's
@@ -223,7 +223,7 @@ pub struct AdjointCase {
 /// A layer problem in canonical data (NCHW input, OIHW weight) and a layer spec whose layouts
 /// are ignored: every input and kernel layout is checked.
 #[derive(Clone, Debug)]
-pub struct LayoutCase {
+pub(crate) struct LayoutCase {
     /// Input `(N, C, s...)`.
     pub input: Arr<i64>,
     /// Weight `(O, C/groups, k...)`.
@@ -451,7 +451,7 @@ fn weight_in(w: &ArrayD<i64>, layout: KernelLayout) -> ArrayD<i64> {
 ///
 /// True for the circular boundary whenever `s | n`, `s | t` and the output covers a period
 /// (`out >= n/s`, i.e. pads totalling at least `eff - 1`); false in general for zero padding.
-pub fn periodic_shift_equivariance(
+pub(crate) fn periodic_shift_equivariance(
     engine: &dyn ConvEngine<i64>,
     c: &ShiftCase,
 ) -> Result<(), Violation> {
@@ -472,7 +472,7 @@ pub fn periodic_shift_equivariance(
 /// The false claim that rolling the input by `t` always rolls the output by *some* amount
 /// (a periodic shift `u` per axis); the battery expects the search to refute it for `t = 1`
 /// with stride 2.
-pub fn some_output_shift_matches(
+pub(crate) fn some_output_shift_matches(
     engine: &dyn ConvEngine<i64>,
     c: &ShiftCase,
 ) -> Result<(), Violation> {
@@ -577,7 +577,7 @@ fn compare_periodic(
 /// receptive field `[p - lo, p - lo + eff - 1]` lies inside `[0, n)` both for `p` and for
 /// `p - t` (so neither reads padding nor wraps); `y'` is the output for the input rolled by
 /// `t`. Fails if no output qualifies (the strategy keeps `|t| <= n - eff`).
-pub fn interior_shift_equivariance(
+pub(crate) fn interior_shift_equivariance(
     engine: &dyn ConvEngine<i64>,
     c: &ShiftCase,
 ) -> Result<(), Violation> {
@@ -746,7 +746,10 @@ fn perturb_outputs(engine: &dyn ConvEngine<i64>, c: &PerturbCase) -> Result<Pert
 /// Adding `delta` to one input element leaves every output whose receptive field does not
 /// contain it unchanged (any weights, any spec). The receptive field of output `(b, o, q)` is
 /// every `(b, c, j)` with `c` in `o`'s group and some tap `k` reading `j` through the boundary.
-pub fn locality_outside(engine: &dyn ConvEngine<i64>, c: &PerturbCase) -> Result<(), Violation> {
+pub(crate) fn locality_outside(
+    engine: &dyn ConvEngine<i64>,
+    c: &PerturbCase,
+) -> Result<(), Violation> {
     let Perturbed { y, y2, sums } = perturb_outputs(engine, c)?;
     for ((idx, s), (a, b)) in sums.indexed_iter().zip(y.iter().zip(y2.iter())) {
         if s.is_none() && a != b {
@@ -764,7 +767,10 @@ pub fn locality_outside(engine: &dyn ConvEngine<i64>, c: &PerturbCase) -> Result
 /// With every weight `>= 1` and `delta >= 1`: every output whose receptive field contains the
 /// changed element changes by exactly `delta * (sum of the taps that read it)`, which is at
 /// least `delta`, so it changes (see the module docs for why positivity is needed).
-pub fn locality_inside(engine: &dyn ConvEngine<i64>, c: &PerturbCase) -> Result<(), Violation> {
+pub(crate) fn locality_inside(
+    engine: &dyn ConvEngine<i64>,
+    c: &PerturbCase,
+) -> Result<(), Violation> {
     if c.delta < 1 || c.case.weight.0.iter().any(|&w| w < 1) {
         return Err(Violation::hypothesis(
             "hypothesis violated: delta and every weight must be >= 1",
@@ -789,7 +795,10 @@ pub fn locality_inside(engine: &dyn ConvEngine<i64>, c: &PerturbCase) -> Result<
 
 /// A grouped convolution equals the concatenation (along channels) of `groups` independent
 /// convolutions of the group's input channels with the group's filters (and bias).
-pub fn groups_are_independent(engine: &dyn ConvEngine<i64>, c: &ConvCase) -> Result<(), Violation> {
+pub(crate) fn groups_are_independent(
+    engine: &dyn ConvEngine<i64>,
+    c: &ConvCase,
+) -> Result<(), Violation> {
     let whole = run(engine, &c.problem())?;
     let groups = c.spec.groups;
     let (x, w) = (&c.input.0, &c.weight.0);
@@ -829,7 +838,7 @@ pub fn groups_are_independent(engine: &dyn ConvEngine<i64>, c: &ConvCase) -> Res
 }
 
 /// The engine agrees with [`reference::conv`]: both `Ok` and equal, or the same error.
-pub fn engine_equals_reference(
+pub(crate) fn engine_equals_reference(
     engine: &dyn ConvEngine<i64>,
     c: &ConvCase,
 ) -> Result<(), Violation> {
@@ -845,7 +854,10 @@ pub fn engine_equals_reference(
 /// `W = pointwise_matrix(weight)` is `(O, C)` with `W[m, c] = weight[m, c - g*C/G]` inside
 /// `m`'s group `g` and 0 outside (block diagonal), and `dense_per_pixel(x, W, bias)` is the
 /// layer's output, permuted to the input layout.
-pub fn pointwise_is_dense_per_pixel(ops: &LayerOps, c: &PointwiseCase) -> Result<(), Violation> {
+pub(crate) fn pointwise_is_dense_per_pixel(
+    ops: &LayerOps,
+    c: &PointwiseCase,
+) -> Result<(), Violation> {
     let (x, w) = (&c.input.0, &c.weight.0);
     if x.ndim() < 3 || w.ndim() != x.ndim() || w.shape()[2..].iter().any(|&k| k != 1) {
         return Err(Violation::hypothesis(format!(
@@ -899,7 +911,7 @@ pub fn pointwise_is_dense_per_pixel(ops: &LayerOps, c: &PointwiseCase) -> Result
 /// with equal spatial extents) commutes with the spatial roll by `shift`:
 /// `M[(o, i + t), (c, j + t)] == M[(o, i), (c, j)]` for all entries (indices mod `n`), i.e.
 /// `M S = S M`; and so does `offset` when given.
-pub fn matrix_commutes_with_shift(
+pub(crate) fn matrix_commutes_with_shift(
     m: ArrayView2<'_, i64>,
     offset: Option<ArrayView1<'_, i64>>,
     in_shape: &[usize],
@@ -966,7 +978,10 @@ pub fn matrix_commutes_with_shift(
 
 /// The dense matrix of a circular, stride-1, same-size convolution commutes with the shift
 /// permutation (it is block circulant), and its offset (the bias) is shift invariant.
-pub fn dense_matrix_commutes_with_shift(ops: &LayerOps, c: &ShiftCase) -> Result<(), Violation> {
+pub(crate) fn dense_matrix_commutes_with_shift(
+    ops: &LayerOps,
+    c: &ShiftCase,
+) -> Result<(), Violation> {
     if c.case.spec.boundary != Boundary::Circular {
         return Err(Violation::hypothesis(
             "hypothesis violated: the boundary must be circular",
@@ -984,7 +999,7 @@ pub fn dense_matrix_commutes_with_shift(ops: &LayerOps, c: &ShiftCase) -> Result
 
 /// The false claim that a general dense layer commutes with the shift; the battery expects
 /// the search to refute it.
-pub fn dense_layer_commutes_with_shift(c: &DenseLayerCase) -> Result<(), Violation> {
+pub(crate) fn dense_layer_commutes_with_shift(c: &DenseLayerCase) -> Result<(), Violation> {
     let m = c
         .matrix
         .0
@@ -998,7 +1013,7 @@ pub fn dense_layer_commutes_with_shift(c: &DenseLayerCase) -> Result<(), Violati
 /// conv_transpose's output shaped like `x` (zero padding, channels first, the same weight
 /// array for both). conv pads with `pads`; conv_transpose with `transpose_padding`, which
 /// must resolve to the same pads for the identity to hold.
-pub fn conv_transpose_is_adjoint(ops: &LayerOps, c: &AdjointCase) -> Result<(), Violation> {
+pub(crate) fn conv_transpose_is_adjoint(ops: &LayerOps, c: &AdjointCase) -> Result<(), Violation> {
     let spec = LayerSpec {
         stride: c.stride.clone(),
         dilation: c.dilation.clone(),
@@ -1046,7 +1061,7 @@ pub fn conv_transpose_is_adjoint(ops: &LayerOps, c: &AdjointCase) -> Result<(), 
 
 /// Every input layout (NCHW, NHWC) with every kernel layout (OIHW, HWIO, OHWI) gives the
 /// NCHW / OIHW result, permuted to the input layout.
-pub fn layouts_are_permutations(ops: &LayerOps, c: &LayoutCase) -> Result<(), Violation> {
+pub(crate) fn layouts_are_permutations(ops: &LayerOps, c: &LayoutCase) -> Result<(), Violation> {
     let (x, w) = (&c.input.0, &c.weight.0);
     if x.ndim() < 2 || w.ndim() != x.ndim() {
         return Err(Violation::hypothesis(
@@ -1082,7 +1097,7 @@ pub fn layouts_are_permutations(ops: &LayerOps, c: &LayoutCase) -> Result<(), Vi
 
 /// Parameter counts of a general dense layer and of a convolution between the same shapes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ParameterCounts {
+pub(crate) struct ParameterCounts {
     /// `(C * prod(in)) * (O * prod(out))`: one weight per (input element, output element).
     pub dense_weights: u128,
     /// `O * prod(out)`: one bias per output element.
@@ -1096,7 +1111,7 @@ pub struct ParameterCounts {
 /// The chapter's argument in numbers: parameters of a dense layer between input `(C, s...)`
 /// and the convolution's output `(O, out...)`, against the convolution's own, for weight
 /// `(O, C/groups, k...)` under `spec` (stride, dilation, padding, groups).
-pub fn parameter_counts<T>(
+pub(crate) fn parameter_counts<T>(
     input: &[usize],
     weight: &[usize],
     spec: &ConvSpec<T>,
@@ -1137,7 +1152,7 @@ pub fn parameter_counts<T>(
 }
 
 /// [`parameter_counts`] agrees with the dense matrix's size and the weight's length.
-pub fn parameter_counts_match(ops: &LayerOps, c: &ConvCase) -> Result<(), Violation> {
+pub(crate) fn parameter_counts_match(ops: &LayerOps, c: &ConvCase) -> Result<(), Violation> {
     let p = c.problem();
     let counts = parameter_counts(&c.input.0.shape()[1..], c.weight.0.shape(), &c.spec)
         .map_err(refused("parameter_counts"))?;
@@ -1271,7 +1286,7 @@ fn with_data(plan: Plan, weights: (i64, i64)) -> impl Strategy<Value = ConvCase>
 }
 
 /// Strategy: every boundary mode, including `Constant(v)`.
-pub fn any_boundary() -> BoxedStrategy<Boundary<i64>> {
+pub(crate) fn any_boundary() -> BoxedStrategy<Boundary<i64>> {
     prop_oneof![
         Just(Boundary::Zeros),
         (-3i64..=3).prop_map(Boundary::Constant),
@@ -1378,14 +1393,14 @@ const ALL_RULES: [Rule; 6] = [
 
 /// Strategy: any valid problem (rank 1..=3, stride 1..=3, dilation 1..=2, groups incl.
 /// depthwise, every padding rule and boundary mode, both flips, with or without bias).
-pub fn conv_case() -> impl Strategy<Value = ConvCase> {
+pub(crate) fn conv_case() -> impl Strategy<Value = ConvCase> {
     general_plan(any_boundary(), ALL_RULES.to_vec(), 3, channels())
         .prop_flat_map(|plan| with_data(plan, SMALL))
 }
 
 /// Strategy: like [`conv_case`] but depthwise: `groups = C`, one input channel per group,
 /// one or two filters per channel.
-pub fn depthwise_case() -> impl Strategy<Value = ConvCase> {
+pub(crate) fn depthwise_case() -> impl Strategy<Value = ConvCase> {
     let depthwise = (1usize..=4, Just(1usize), 1usize..=2).boxed();
     general_plan(any_boundary(), ALL_RULES.to_vec(), 3, depthwise)
         .prop_flat_map(|plan| with_data(plan, SMALL))
@@ -1500,7 +1515,7 @@ fn shift_cases(
 
 /// Strategy: circular boundary, stride 1, any pads totalling at least `eff - 1`, any shift in
 /// `-6..=6` per axis (more than one period when the input is short).
-pub fn circular_shift_case() -> impl Strategy<Value = ShiftCase> {
+pub(crate) fn circular_shift_case() -> impl Strategy<Value = ShiftCase> {
     shift_cases(periodic_plan(
         Just(Boundary::Circular).boxed(),
         (1, 1),
@@ -1511,7 +1526,7 @@ pub fn circular_shift_case() -> impl Strategy<Value = ShiftCase> {
 
 /// Strategy: circular boundary, stride 1, output the size of the input (pads total exactly
 /// `eff - 1`): the dense matrix is square in space.
-pub fn circular_same_shift_case() -> impl Strategy<Value = ShiftCase> {
+pub(crate) fn circular_same_shift_case() -> impl Strategy<Value = ShiftCase> {
     shift_cases(periodic_plan(
         Just(Boundary::Circular).boxed(),
         (1, 1),
@@ -1522,7 +1537,7 @@ pub fn circular_same_shift_case() -> impl Strategy<Value = ShiftCase> {
 
 /// Strategy: circular boundary, stride `1..=3` per axis, input length a multiple of the
 /// stride, shift a multiple of the stride.
-pub fn strided_shift_case() -> impl Strategy<Value = ShiftCase> {
+pub(crate) fn strided_shift_case() -> impl Strategy<Value = ShiftCase> {
     shift_cases(periodic_plan(
         Just(Boundary::Circular).boxed(),
         (1, 3),
@@ -1532,7 +1547,7 @@ pub fn strided_shift_case() -> impl Strategy<Value = ShiftCase> {
 }
 
 /// Strategy: like [`circular_shift_case`] but with zero padding (for the refutation).
-pub fn zero_padding_shift_case() -> impl Strategy<Value = ShiftCase> {
+pub(crate) fn zero_padding_shift_case() -> impl Strategy<Value = ShiftCase> {
     shift_cases(periodic_plan(
         Just(Boundary::Zeros).boxed(),
         (1, 1),
@@ -1543,7 +1558,7 @@ pub fn zero_padding_shift_case() -> impl Strategy<Value = ShiftCase> {
 
 /// Strategy: circular boundary, stride 2 on every axis, shift 1 on the first axis (for the
 /// refutation).
-pub fn stride_two_shift_one_case() -> impl Strategy<Value = ShiftCase> {
+pub(crate) fn stride_two_shift_one_case() -> impl Strategy<Value = ShiftCase> {
     shift_cases(periodic_plan(
         Just(Boundary::Circular).boxed(),
         (2, 2),
@@ -1554,7 +1569,7 @@ pub fn stride_two_shift_one_case() -> impl Strategy<Value = ShiftCase> {
 
 /// Strategy: stride 1, every boundary and padding rule, `n >= eff` and `|t| <= n - eff` on
 /// every axis, so at least one output's receptive field is inside before and after the shift.
-pub fn interior_shift_case() -> impl Strategy<Value = ShiftCase> {
+pub(crate) fn interior_shift_case() -> impl Strategy<Value = ShiftCase> {
     (
         1usize..=3,
         proptest::sample::select(ALL_RULES.to_vec()),
@@ -1636,12 +1651,12 @@ fn perturb_cases(weights: (i64, i64), deltas: (i64, i64)) -> impl Strategy<Value
 }
 
 /// Strategy: any problem (weights in `-9..=9`), one element changed by a nonzero amount.
-pub fn perturb_case() -> impl Strategy<Value = PerturbCase> {
+pub(crate) fn perturb_case() -> impl Strategy<Value = PerturbCase> {
     perturb_cases(SMALL, (-5, 5))
 }
 
 /// Strategy: any problem with every weight in `1..=9`, one element increased by `1..=5`.
-pub fn positive_perturb_case() -> impl Strategy<Value = PerturbCase> {
+pub(crate) fn positive_perturb_case() -> impl Strategy<Value = PerturbCase> {
     perturb_cases(POSITIVE, (1, 5))
 }
 
@@ -1661,7 +1676,7 @@ fn kernel_layouts() -> impl Strategy<Value = KernelLayout> {
 }
 
 /// Strategy: a 1x1 problem (rank 1..=3, batch 1..=3, groups, bias) in any layout.
-pub fn pointwise_case() -> impl Strategy<Value = PointwiseCase> {
+pub(crate) fn pointwise_case() -> impl Strategy<Value = PointwiseCase> {
     (
         1usize..=3,
         1usize..=3,
@@ -1700,7 +1715,7 @@ pub fn pointwise_case() -> impl Strategy<Value = PointwiseCase> {
 
 /// Strategy: a general dense layer (entries in `-9..=9`) between `(C, n...)` and `(O, n...)`
 /// (rank 1..=2, n 1..=4) and a shift in `-4..=4` per axis.
-pub fn dense_layer_case() -> impl Strategy<Value = DenseLayerCase> {
+pub(crate) fn dense_layer_case() -> impl Strategy<Value = DenseLayerCase> {
     (
         proptest::collection::vec(1usize..=4, 1..=2),
         1usize..=2,
@@ -1731,7 +1746,7 @@ pub fn dense_layer_case() -> impl Strategy<Value = DenseLayerCase> {
 }
 
 /// Strategy: [`explicit_adjoint_case`], a quarter of the time [`onnx_adjoint_case`].
-pub fn adjoint_case() -> impl Strategy<Value = AdjointCase> {
+pub(crate) fn adjoint_case() -> impl Strategy<Value = AdjointCase> {
     prop_oneof![3 => explicit_adjoint_case(), 1 => onnx_adjoint_case()]
 }
 
@@ -1798,7 +1813,7 @@ struct AdjointAxis {
 /// Strategy: an adjointness case with explicit pads (rank 1..=3, stride 1..=3, dilation 1..=2,
 /// groups, pads 0..=3 per side, `n` from the kernel fitting, `m` from conv's geometry, output
 /// padding `n - ((m-1)*s + eff - lo - hi)`, which lies in `0..s`).
-pub fn explicit_adjoint_case() -> impl Strategy<Value = AdjointCase> {
+pub(crate) fn explicit_adjoint_case() -> impl Strategy<Value = AdjointCase> {
     (1usize..=3, 1usize..=2, channels())
         .prop_flat_map(|(rank, batch, ch)| {
             let axis = (
@@ -1836,7 +1851,7 @@ pub fn explicit_adjoint_case() -> impl Strategy<Value = AdjointCase> {
 /// output padding chosen so the total padding `s*(m-1) + op + eff - n` is not negative. The
 /// expected pads split that total as docs/semantics.md section 6 says: SAME_UPPER puts
 /// `floor(total/2)` at the beginning, SAME_LOWER and NOTSET put `total - floor(total/2)`.
-pub fn onnx_adjoint_case() -> impl Strategy<Value = AdjointCase> {
+pub(crate) fn onnx_adjoint_case() -> impl Strategy<Value = AdjointCase> {
     (
         1usize..=3,
         1usize..=2,
@@ -1925,7 +1940,7 @@ fn layout_from(case: ConvCase) -> LayoutCase {
 
 /// Strategy: rank 2, `C_in == H == W` (2..=4), one group, `O` equal to `C` half the time:
 /// the shapes where NCHW and NHWC strides coincide (candle issue 3404).
-pub fn cube_layout_case() -> impl Strategy<Value = LayoutCase> {
+pub(crate) fn cube_layout_case() -> impl Strategy<Value = LayoutCase> {
     (
         2usize..=4,
         any::<bool>(),
@@ -1966,7 +1981,7 @@ pub fn cube_layout_case() -> impl Strategy<Value = LayoutCase> {
 
 /// Strategy: any layer problem (rank 1..=3, the four PyTorch padding modes, every padding
 /// rule, stride, dilation, groups); `C == H == W` only by chance.
-pub fn general_layout_case() -> impl Strategy<Value = LayoutCase> {
+pub(crate) fn general_layout_case() -> impl Strategy<Value = LayoutCase> {
     general_plan(layer_boundary(), ALL_RULES.to_vec(), 3, channels())
         .prop_map(|mut plan| {
             plan.flip = Flip::Correlation;
@@ -1977,7 +1992,7 @@ pub fn general_layout_case() -> impl Strategy<Value = LayoutCase> {
 }
 
 /// Strategy: [`general_layout_case`], a third of the time [`cube_layout_case`] instead.
-pub fn layout_case() -> impl Strategy<Value = LayoutCase> {
+pub(crate) fn layout_case() -> impl Strategy<Value = LayoutCase> {
     prop_oneof![2 => general_layout_case(), 1 => cube_layout_case()]
 }
 
@@ -2073,7 +2088,7 @@ fn engine_checks() -> Vec<(&'static str, Expect, EngineCheck)> {
 }
 
 /// The rows of every engine-level property on one engine.
-pub fn engine_rows(engine: Rc<dyn ConvEngine<i64>>) -> Vec<Row> {
+pub(crate) fn engine_rows(engine: Rc<dyn ConvEngine<i64>>) -> Vec<Row> {
     let name = format!("{}/i64", engine.name());
     engine_checks()
         .into_iter()
@@ -2090,7 +2105,7 @@ pub fn engine_rows(engine: Rc<dyn ConvEngine<i64>>) -> Vec<Row> {
 
 /// Runs every engine-level property on one engine.
 #[cfg(test)]
-pub fn run_engine_battery(
+pub(crate) fn run_engine_battery(
     engine: &dyn ConvEngine<i64>,
     cases: u32,
     seed: u64,
@@ -2119,7 +2134,7 @@ pub fn run_engine_battery(
 type OperatorCheck = fn(&LayerOps, u32, u64) -> Result<(), Violation>;
 
 /// The rows of every operator-level property on one set of layer operators.
-pub fn operator_rows(ops: LayerOps) -> Vec<Row> {
+pub(crate) fn operator_rows(ops: LayerOps) -> Vec<Row> {
     let name = format!("{}/i64", ops.name);
     let row = |property: &'static str, expect: Expect, check: OperatorCheck| {
         let name = name.clone();
@@ -2186,14 +2201,18 @@ pub fn operator_rows(ops: LayerOps) -> Vec<Row> {
 
 /// Runs every operator-level property on one set of layer operators.
 #[cfg(test)]
-pub fn run_operator_battery(ops: &LayerOps, cases: u32, seed: u64) -> Vec<crate::testing::Outcome> {
+pub(crate) fn run_operator_battery(
+    ops: &LayerOps,
+    cases: u32,
+    seed: u64,
+) -> Vec<crate::testing::Outcome> {
     crate::testing::run_rows(&operator_rows(*ops), cases, seed)
 }
 
 /// The layer rows `verify` runs: the engine properties on [`ReferenceEngine`], [`DenseEngine`],
 /// the FFT engine (whole and overlap-add) and the direct engine, then the operator properties
 /// on the crate's layer operators.
-pub fn rows() -> Vec<Row> {
+pub(crate) fn rows() -> Vec<Row> {
     let mut out = engine_rows(Rc::new(ReferenceEngine));
     out.extend(engine_rows(Rc::new(DenseEngine)));
     // The FFT engine on i64: computed in f64 only when its bound proves rounding is exact,
@@ -2213,7 +2232,7 @@ pub fn rows() -> Vec<Row> {
 
 /// [`rows`], run.
 #[cfg(test)]
-pub fn run_layer_battery(cases: u32, seed: u64) -> Vec<crate::testing::Outcome> {
+pub(crate) fn run_layer_battery(cases: u32, seed: u64) -> Vec<crate::testing::Outcome> {
     crate::testing::run_rows(&rows(), cases, seed)
 }
 

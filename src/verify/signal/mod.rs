@@ -40,12 +40,12 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The signature of a signal-level convolution or correlation.
-pub type SignalFn<T> =
+pub(crate) type SignalFn<T> =
     fn(ArrayViewD<'_, T>, ArrayViewD<'_, T>, Mode) -> Result<ArrayD<T>, ConvError>;
 
 /// An engine under test at the signal level: its `convolve` and `correlate`.
 #[derive(Clone, Copy)]
-pub struct SignalEngine<T> {
+pub(crate) struct SignalEngine<T> {
     /// Name printed in reports.
     pub name: &'static str,
     /// scipy.signal.convolve semantics.
@@ -56,7 +56,7 @@ pub struct SignalEngine<T> {
 
 impl<T: Ring> SignalEngine<T> {
     /// The reference ([`crate::api::signal`]).
-    pub fn reference() -> Self {
+    pub(crate) fn reference() -> Self {
         SignalEngine {
             name: "reference",
             convolve: convolve::<T, IxDyn>,
@@ -66,7 +66,7 @@ impl<T: Ring> SignalEngine<T> {
 }
 
 /// An element type the battery can generate and compare exactly.
-pub trait Sample: Ring + PartialEq + 'static {
+pub(crate) trait Sample: Ring + PartialEq + 'static {
     /// Short name for reports (`i64`, `c64`).
     const NAME: &'static str;
     /// Strategy for small values.
@@ -90,12 +90,12 @@ impl Sample for Complex<f64> {
 }
 
 /// Strategy: an array of the given shape with small values.
-pub fn array_of_shape<T: Sample>(shape: Vec<usize>) -> impl Strategy<Value = Arr<T>> {
+pub(crate) fn array_of_shape<T: Sample>(shape: Vec<usize>) -> impl Strategy<Value = Arr<T>> {
     crate::testing::cases::array(shape, T::small().boxed())
 }
 
 /// Strategy: `count` arrays of one common rank `1..=3`, each with its own shape (extents 1..=4).
-pub fn arrays<T: Sample>(count: usize) -> impl Strategy<Value = Vec<Arr<T>>> {
+pub(crate) fn arrays<T: Sample>(count: usize) -> impl Strategy<Value = Vec<Arr<T>>> {
     (1usize..=3).prop_flat_map(move |rank| {
         proptest::collection::vec(shape(rank, 4), count).prop_flat_map(|shapes| {
             shapes
@@ -147,7 +147,7 @@ fn scale_add<T: Ring>(a: &T, x: &ArrayD<T>, b: &T, y: &ArrayD<T>) -> ArrayD<T> {
 }
 
 /// `convolve(f, g, full) == convolve(g, f, full)`.
-pub fn commutative<T: Sample>(e: &SignalEngine<T>, fg: &[Arr<T>]) -> Result<(), Violation> {
+pub(crate) fn commutative<T: Sample>(e: &SignalEngine<T>, fg: &[Arr<T>]) -> Result<(), Violation> {
     let [Arr(f), Arr(g)] = fg else {
         return Err(two_arrays(fg.len()));
     };
@@ -157,7 +157,7 @@ pub fn commutative<T: Sample>(e: &SignalEngine<T>, fg: &[Arr<T>]) -> Result<(), 
 }
 
 /// `convolve(convolve(f, g), h) == convolve(f, convolve(g, h))` in full mode.
-pub fn associative<T: Sample>(e: &SignalEngine<T>, fgh: &[Arr<T>]) -> Result<(), Violation> {
+pub(crate) fn associative<T: Sample>(e: &SignalEngine<T>, fgh: &[Arr<T>]) -> Result<(), Violation> {
     let [Arr(f), Arr(g), Arr(h)] = fgh else {
         return Err(Violation::hypothesis(format!(
             "three arrays expected, got {}",
@@ -173,7 +173,7 @@ pub fn associative<T: Sample>(e: &SignalEngine<T>, fgh: &[Arr<T>]) -> Result<(),
 
 /// A bilinearity case: two first arguments of one shape, two second arguments, two scalars.
 #[derive(Clone, Debug)]
-pub struct BilinearCase<T> {
+pub(crate) struct BilinearCase<T> {
     /// First arguments (same shape).
     pub f: [Arr<T>; 2],
     /// Second arguments (same shape).
@@ -183,7 +183,7 @@ pub struct BilinearCase<T> {
 }
 
 /// Strategy for [`BilinearCase`].
-pub fn bilinear_case<T: Sample>() -> impl Strategy<Value = BilinearCase<T>> {
+pub(crate) fn bilinear_case<T: Sample>() -> impl Strategy<Value = BilinearCase<T>> {
     (1usize..=3)
         .prop_flat_map(|rank| (shape(rank, 4), shape(rank, 4)))
         .prop_flat_map(|(sf, sg)| {
@@ -204,7 +204,10 @@ pub fn bilinear_case<T: Sample>() -> impl Strategy<Value = BilinearCase<T>> {
 }
 
 /// Linear in each argument separately.
-pub fn bilinear<T: Sample>(e: &SignalEngine<T>, c: &BilinearCase<T>) -> Result<(), Violation> {
+pub(crate) fn bilinear<T: Sample>(
+    e: &SignalEngine<T>,
+    c: &BilinearCase<T>,
+) -> Result<(), Violation> {
     let [a, b] = &c.ab;
     let conv = |x: &ArrayD<T>, y: &ArrayD<T>| (e.convolve)(x.view(), y.view(), Mode::Full);
     let (f1, f2, g1, g2) = (&c.f[0].0, &c.f[1].0, &c.g[0].0, &c.g[1].0);
@@ -238,7 +241,7 @@ pub fn bilinear<T: Sample>(e: &SignalEngine<T>, c: &BilinearCase<T>) -> Result<(
 
 /// A delta-shift case: an input and the position of a unit impulse inside a kernel shape.
 #[derive(Clone, Debug)]
-pub struct DeltaCase<T> {
+pub(crate) struct DeltaCase<T> {
     /// The input.
     pub f: Arr<T>,
     /// Kernel shape.
@@ -248,7 +251,7 @@ pub struct DeltaCase<T> {
 }
 
 /// Strategy for [`DeltaCase`].
-pub fn delta_case<T: Sample>() -> impl Strategy<Value = DeltaCase<T>> {
+pub(crate) fn delta_case<T: Sample>() -> impl Strategy<Value = DeltaCase<T>> {
     (1usize..=3)
         .prop_flat_map(|rank| (shape(rank, 5), shape(rank, 4)))
         .prop_flat_map(|(sf, sk)| {
@@ -260,7 +263,10 @@ pub fn delta_case<T: Sample>() -> impl Strategy<Value = DeltaCase<T>> {
 
 /// A unit impulse at `j` shifts the input by `j` (and `j = 0` with a 1-element kernel is the
 /// identity).
-pub fn delta_shift<T: Sample>(e: &SignalEngine<T>, c: &DeltaCase<T>) -> Result<(), Violation> {
+pub(crate) fn delta_shift<T: Sample>(
+    e: &SignalEngine<T>,
+    c: &DeltaCase<T>,
+) -> Result<(), Violation> {
     let mut delta = ArrayD::from_elem(IxDyn(&c.kernel), T::zero());
     delta[IxDyn(&c.at)] = T::one();
     let got = (e.convolve)(c.f.0.view(), delta.view(), Mode::Full).map_err(fail)?;
@@ -283,7 +289,7 @@ pub fn delta_shift<T: Sample>(e: &SignalEngine<T>, c: &DeltaCase<T>) -> Result<(
 }
 
 /// Strategy: two arrays of one rank and a mode.
-pub fn pair_and_mode<T: Sample>() -> impl Strategy<Value = (Vec<Arr<T>>, Mode)> {
+pub(crate) fn pair_and_mode<T: Sample>() -> impl Strategy<Value = (Vec<Arr<T>>, Mode)> {
     (
         arrays::<T>(2),
         prop_oneof![Just(Mode::Full), Just(Mode::Same), Just(Mode::Valid)],
@@ -292,7 +298,7 @@ pub fn pair_and_mode<T: Sample>() -> impl Strategy<Value = (Vec<Arr<T>>, Mode)> 
 
 /// `convolve(f, g, mode) == correlate(f, conj(reverse(g)), mode)` for every mode (both sides
 /// may refuse the same 'valid' request; then both errors must agree).
-pub fn convolve_is_correlate_reversed<T: Sample>(
+pub(crate) fn convolve_is_correlate_reversed<T: Sample>(
     e: &SignalEngine<T>,
     (fg, mode): &(Vec<Arr<T>>, Mode),
 ) -> Result<(), Violation> {
@@ -319,7 +325,10 @@ pub fn convolve_is_correlate_reversed<T: Sample>(
 }
 
 /// `correlate(g, f, full) == reverse(conj(correlate(f, g, full)))`.
-pub fn correlate_swap<T: Sample>(e: &SignalEngine<T>, fg: &[Arr<T>]) -> Result<(), Violation> {
+pub(crate) fn correlate_swap<T: Sample>(
+    e: &SignalEngine<T>,
+    fg: &[Arr<T>],
+) -> Result<(), Violation> {
     let [Arr(f), Arr(g)] = fg else {
         return Err(two_arrays(fg.len()));
     };
@@ -335,7 +344,7 @@ pub fn correlate_swap<T: Sample>(e: &SignalEngine<T>, fg: &[Arr<T>]) -> Result<(
 
 /// The false claim `correlate(f, g, full) == correlate(g, f, full)`; the battery expects the
 /// search to refute it.
-pub fn correlation_commutes<T: Sample>(
+pub(crate) fn correlation_commutes<T: Sample>(
     e: &SignalEngine<T>,
     fg: &[Arr<T>],
 ) -> Result<(), Violation> {
@@ -348,7 +357,7 @@ pub fn correlation_commutes<T: Sample>(
 }
 
 /// Drives one absurd case through every public entry point; `Err` only if something panicked.
-pub fn no_panic(c: &AbsurdCase) -> Result<(), Violation> {
+pub(crate) fn no_panic(c: &AbsurdCase) -> Result<(), Violation> {
     let x = ArrayD::from_shape_fn(IxDyn(&c.input), |i| i.as_array_view().sum() as i64);
     let w = ArrayD::from_shape_fn(IxDyn(&c.weight), |i| 1 - i.as_array_view().sum() as i64);
     let b = c.bias.map(|n| ndarray::Array1::from_elem(n, 2i64));
@@ -419,7 +428,7 @@ pub fn no_panic(c: &AbsurdCase) -> Result<(), Violation> {
 type SignalCheck<T> = fn(&SignalEngine<T>, u32, u64) -> Result<(), Violation>;
 
 /// The rows of every signal property on one engine and element type.
-pub fn signal_rows<T: Sample>(e: SignalEngine<T>) -> Vec<Row> {
+pub(crate) fn signal_rows<T: Sample>(e: SignalEngine<T>) -> Vec<Row> {
     let name = format!("{}/{}", e.name, T::NAME);
     let row = |property: &'static str, expect: Expect, check: SignalCheck<T>| {
         let (name, e) = (name.clone(), e.clone());
@@ -464,7 +473,7 @@ pub fn signal_rows<T: Sample>(e: SignalEngine<T>) -> Vec<Row> {
 
 /// Runs every signal property on one engine and element type.
 #[cfg(test)]
-pub fn run_signal_battery<T: Sample>(
+pub(crate) fn run_signal_battery<T: Sample>(
     e: &SignalEngine<T>,
     cases: u32,
     seed: u64,
@@ -474,7 +483,7 @@ pub fn run_signal_battery<T: Sample>(
 
 /// The signal rows `verify` runs: the reference on `i64` and `Complex<f64>`, plus the
 /// no-panic property of the public API (on four times the cases).
-pub fn rows() -> Vec<Row> {
+pub(crate) fn rows() -> Vec<Row> {
     let mut out = signal_rows(SignalEngine::<i64>::reference());
     out.extend(signal_rows(SignalEngine::<Complex<f64>>::reference()));
     out.push(Row::new("no-panic", "public API", |cases, seed| {
@@ -492,7 +501,7 @@ pub fn rows() -> Vec<Row> {
 
 /// [`rows`], run.
 #[cfg(test)]
-pub fn run_battery(cases: u32, seed: u64) -> Vec<crate::testing::Outcome> {
+pub(crate) fn run_battery(cases: u32, seed: u64) -> Vec<crate::testing::Outcome> {
     crate::testing::run_rows(&rows(), cases, seed)
 }
 

@@ -116,7 +116,7 @@ use std::ops::{Add, Mul};
 /// The terms are listed bias first, then the products in the reference's order (channel,
 /// then kernel position row-major).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SummationOrder {
+pub(crate) enum SummationOrder {
     /// Left to right: `((t_1 + t_2) + t_3) + ...`.
     Forward,
     /// Right to left: `t_1 + (... + (t_(K-1) + t_K))`.
@@ -137,7 +137,7 @@ pub enum SummationOrder {
 
 impl SummationOrder {
     /// A short name for reports: `forward`, `chunked4`, `lanes8`, `pairwise-fma`, ...
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             SummationOrder::Forward => "forward".into(),
             SummationOrder::Reverse => "reverse".into(),
@@ -157,7 +157,7 @@ impl fmt::Display for SummationOrder {
 }
 
 /// Every order the battery runs.
-pub const ORDERS: [SummationOrder; 8] = [
+pub(crate) const ORDERS: [SummationOrder; 8] = [
     SummationOrder::Forward,
     SummationOrder::Reverse,
     SummationOrder::Pairwise,
@@ -170,7 +170,7 @@ pub const ORDERS: [SummationOrder; 8] = [
 
 /// Planted bugs: an [`OrderedEngine`] with one of these must violate the bound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Wrong {
+pub(crate) enum Wrong {
     /// The last product term of every output is skipped.
     DropTap,
     /// Products formed in the element type, then rounded to `f32` and summed in an `f32`
@@ -182,7 +182,7 @@ pub enum Wrong {
 
 impl Wrong {
     /// A short name for reports.
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             Wrong::DropTap => "drop-tap",
             Wrong::F32Accumulate => "f32-accumulate",
@@ -192,13 +192,13 @@ impl Wrong {
 }
 
 /// Every planted bug.
-pub const WRONG: [Wrong; 3] = [Wrong::DropTap, Wrong::F32Accumulate, Wrong::BiasTwice];
+pub(crate) const WRONG: [Wrong; 3] = [Wrong::DropTap, Wrong::F32Accumulate, Wrong::BiasTwice];
 
 // ---------------------------------------------------------------------------- elements
 
 /// A real float type [`OrderedEngine`] computes in and [`check_componentwise`] judges:
 /// `f64` and `f32`.
-pub trait SumElement:
+pub(crate) trait SumElement:
     Ring + Copy + PartialEq + Debug + Add<Output = Self> + Mul<Output = Self> + 'static
 {
     /// Short name for reports.
@@ -350,7 +350,7 @@ fn sum_in_order<A: SumElement>(ts: &[Term<A>], order: SummationOrder) -> A {
 ///
 /// Implements [`ConvEngine`] for `f64` and `f32`, each in its own arithmetic.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OrderedEngine {
+pub(crate) struct OrderedEngine {
     order: SummationOrder,
     wrong: Option<Wrong>,
     name: String,
@@ -358,7 +358,7 @@ pub struct OrderedEngine {
 
 impl OrderedEngine {
     /// The correct engine summing in `order`.
-    pub fn new(order: SummationOrder) -> Self {
+    pub(crate) fn new(order: SummationOrder) -> Self {
         OrderedEngine {
             order,
             wrong: None,
@@ -368,7 +368,7 @@ impl OrderedEngine {
 
     /// The engine with a planted bug (named `sum-<order>+<bug>`).
     #[must_use]
-    pub fn with_wrong(self, wrong: Wrong) -> Self {
+    pub(crate) fn with_wrong(self, wrong: Wrong) -> Self {
         OrderedEngine {
             name: format!("sum-{}+{}", self.order.label(), wrong.label()),
             wrong: Some(wrong),
@@ -569,7 +569,7 @@ impl Dyadic {
 
 /// What [`check_componentwise`] measured on one case.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct ComponentwiseStats {
+pub(crate) struct ComponentwiseStats {
     /// Outputs judged.
     pub outputs: usize,
     /// `K`: taps (`C/G` times the kernel size) plus one for a bias.
@@ -611,7 +611,7 @@ fn finite_case<T: SumElement>(c: &Case<T>) -> bool {
 /// judged exactly (module docs). `Err` naming the first output that violates it, when
 /// the engine's result is non-finite or misshapen, or when the engine and the reference
 /// disagree on refusing the problem; also for non-finite data, which the rule does not cover.
-pub fn check_componentwise<T: SumElement>(
+pub(crate) fn check_componentwise<T: SumElement>(
     engine: &(impl ConvEngine<T> + ?Sized),
     case: &Case<T>,
 ) -> Result<ComponentwiseStats, Violation> {
@@ -621,7 +621,7 @@ pub fn check_componentwise<T: SumElement>(
 /// [`check_componentwise`] with the unit roundoff `u` of the bound given explicitly (a power
 /// of two in `(0, 1/2]`, such as [`crate::tolerance::U32`] or [`crate::tolerance::U64`]); the
 /// underflow term still uses `T`'s smallest subnormal.
-pub fn check_componentwise_with<T: SumElement>(
+pub(crate) fn check_componentwise_with<T: SumElement>(
     engine: &(impl ConvEngine<T> + ?Sized),
     case: &Case<T>,
     u: f64,
@@ -756,14 +756,14 @@ fn index_of<T>(y: &ArrayD<T>, i: usize) -> String {
 // ---------------------------------------------------------------------------- battery
 
 /// Largest rank the battery draws (the exact results are the reference on big integers).
-pub const MAX_RANK: usize = 2;
+pub(crate) const MAX_RANK: usize = 2;
 
 /// Strategy: [`crate::testing::cases::case`] cases of rank up to `max_rank` (every padding
 /// rule, boundary mode, stride, dilation, groups, flip, bias or not; up to 33 terms) and, one
 /// case in four, a long 1-D sum ([`long_case`]: up to 81 terms), with data uniform in
 /// `[-1, 1]`, twelve-decade (`+-10^e`, `e` in `[-6, 6]`) or cancelling (`1e6 + U(-1, 1)`
 /// against kernels summing to about zero), one third each.
-pub fn mixed_case(max_rank: usize) -> impl Strategy<Value = Case<f64>> {
+pub(crate) fn mixed_case(max_rank: usize) -> impl Strategy<Value = Case<f64>> {
     prop_oneof![
         3 => case::<f64>(Dist::Uniform, max_rank).boxed(),
         3 => case::<f64>(Dist::Decades, max_rank).boxed(),
@@ -776,7 +776,7 @@ pub fn mixed_case(max_rank: usize) -> impl Strategy<Value = Case<f64>> {
 
 /// The extents of [`long_case`]: rank 1, inputs up to 40, kernels up to 40 taps, pads up to
 /// 3, strides up to 2 (with up to 2 channels per group: up to 80 taps, 81 terms with a bias).
-pub const LONG: LayoutSizes = LayoutSizes {
+pub(crate) const LONG: LayoutSizes = LayoutSizes {
     ranks: (1, 1),
     n: [40, 8, 5],
     k: [40, 4, 3],
@@ -789,7 +789,7 @@ pub const LONG: LayoutSizes = LayoutSizes {
 /// flip, bias or not) with data from `d`, generated as [`crate::testing::cases::case`]
 /// generates it (for [`Dist::Cancelling`]: kernels uniform, the last tap of each minus the
 /// sum of the others).
-pub fn long_case(d: Dist) -> impl Strategy<Value = Case<f64>> {
+pub(crate) fn long_case(d: Dist) -> impl Strategy<Value = Case<f64>> {
     layout_with(LONG).prop_flat_map(move |l| {
         let kernel_values = match d {
             Dist::Cancelling => real_value(Dist::Uniform),
@@ -825,7 +825,7 @@ pub fn long_case(d: Dist) -> impl Strategy<Value = Case<f64>> {
 /// uniform data otherwise ([`Wrong::DropTap`] needs nonzero last taps, [`Wrong::BiasTwice`] a
 /// nonzero bias: every tap and bias drawn is nonzero with probability 1, and half the cases
 /// have a bias).
-pub fn wrong_case(wrong: Wrong, max_rank: usize) -> BoxedStrategy<Case<f64>> {
+pub(crate) fn wrong_case(wrong: Wrong, max_rank: usize) -> BoxedStrategy<Case<f64>> {
     match wrong {
         Wrong::F32Accumulate => case::<f64>(Dist::Decades, max_rank).boxed(),
         Wrong::DropTap | Wrong::BiasTwice => case::<f64>(Dist::Uniform, max_rank).boxed(),
@@ -864,14 +864,14 @@ impl Seen {
 }
 
 /// Below this many valid cases a row does not require an inexact output.
-pub const MIN_CASES_FOR_INEXACT: usize = 16;
+pub(crate) const MIN_CASES_FOR_INEXACT: usize = 16;
 
 /// One `componentwise-any-order` row: [`check_componentwise`] on `cases` cases of
 /// [`mixed_case`] (rounded to `T`), with the correct engine summing in `order`. Given at
 /// least [`MIN_CASES_FOR_INEXACT`] valid cases the row also requires some output to be
 /// inexact (else it would not exercise rounding at all). The detail reports the largest
 /// ratio, error in units of `u A` and `K_needed`.
-pub fn order_row<T: SumElement>(order: SummationOrder, cases: u32, seed: u64) -> Outcome
+pub(crate) fn order_row<T: SumElement>(order: SummationOrder, cases: u32, seed: u64) -> Outcome
 where
     OrderedEngine: ConvEngine<T>,
 {
@@ -923,7 +923,7 @@ where
 
 /// One `componentwise-wrong-engine-fails` row: the forward engine with bug `wrong` on
 /// `f64` data of [`wrong_case`]; the search must refute the property.
-pub fn wrong_row(wrong: Wrong, cases: u32, seed: u64) -> Outcome {
+pub(crate) fn wrong_row(wrong: Wrong, cases: u32, seed: u64) -> Outcome {
     let engine = OrderedEngine::new(SummationOrder::Forward).with_wrong(wrong);
     let name = format!("{}/f64", ConvEngine::<f64>::name(&engine));
     timed(
@@ -941,7 +941,7 @@ pub fn wrong_row(wrong: Wrong, cases: u32, seed: u64) -> Outcome {
 
 /// The summation rows: [`order_row`] for every order of [`ORDERS`] in `f64` and `f32`, then
 /// [`wrong_row`] for every bug of [`WRONG`].
-pub fn rows() -> Vec<Row> {
+pub(crate) fn rows() -> Vec<Row> {
     let mut out = Vec::new();
     for &o in ORDERS.iter() {
         out.push(Row::new(
@@ -967,7 +967,7 @@ pub fn rows() -> Vec<Row> {
 
 /// [`rows`], run.
 #[cfg(test)]
-pub fn run_summation_battery(cases: u32, seed: u64) -> Vec<Outcome> {
+pub(crate) fn run_summation_battery(cases: u32, seed: u64) -> Vec<Outcome> {
     crate::testing::run_rows(&rows(), cases, seed)
 }
 
