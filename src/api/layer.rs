@@ -29,7 +29,7 @@ pub use crate::reference::{conv_transpose, transpose_literal};
 use crate::engine::{ConvEngine, ReferenceEngine};
 use crate::problem::ConvError;
 use crate::problem::Problem;
-use crate::problem::layout::nchw_to_nhwc;
+use crate::problem::nchw_to_nhwc;
 use crate::problem::{Boundary, ConvSpec, Flip, Limits, Padding};
 use crate::scalar::Ring;
 use ndarray::{ArrayD, ArrayView1, ArrayViewD, IxDyn};

@@ -1,19 +1,21 @@
 //! What a convolution is, independent of how it is computed: the [`Problem`] (borrowed input,
 //! weight and bias plus a [`ConvSpec`]), padding rules resolved to explicit pads and output
-//! extents ([`geometry`](mod@geometry)), boundary index maps ([`boundary`]), layouts ([`layout`]), transposed
-//! problems ([`transpose`]) and the errors every check returns ([`ConvError`]).
+//! extents ([`geometry`](mod@geometry)), boundary index maps ([`boundary`]), layouts
+//! ([`InputLayout`], [`KernelLayout`]), transposed problems ([`TransposeProblem`]) and the
+//! errors every check returns ([`ConvError`]).
 //!
 //! Nothing here computes a convolution; every other layer of the crate builds on this one.
 
 pub mod boundary;
 mod error;
 pub mod geometry;
-pub mod layout;
+mod layout;
 mod spec;
-pub mod transpose;
+mod transpose;
 
 pub use error::ConvError;
 pub use layout::{InputLayout, KernelLayout, input_as_nchw, weight_as_oihw};
+pub(crate) use layout::nchw_to_nhwc;
 pub use spec::{Boundary, ConvSpec, Flip, Limits, Padding};
 pub use transpose::{
     AutoPad, ConvEquivalent, TransposeAxis, TransposeGeometry, TransposePadding, TransposeProblem,
