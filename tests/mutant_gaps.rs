@@ -747,6 +747,19 @@ fn judge_pair_componentwise_allowance() {
     assert!(agree(f64::NAN, 1.0, f64::MAX, 1));
     assert!(agree(f64::INFINITY, f64::INFINITY, 1.0, 1));
     assert!(!agree(f64::INFINITY, 1.0, 1.0, 1));
+    // The model reads one abs_sum per element: a missing one is the caller's error, refused
+    // at index 0 (for equal values too), not a pass.
+    for model in [Model::Componentwise, Model::Tosa] {
+        let r = judge_pair(&model, &[1.0, 2.0], &[1.0, 9.0], &[1.0], 2);
+        assert!(
+            r.as_ref()
+                .is_some_and(|(i, why)| *i == 0 && why.contains("abs_sum")),
+            "{r:?}"
+        );
+        assert!(judge_pair(&model, &[1.0], &[1.0], &[], 2).is_some());
+    }
+    // Models that do not read it accept it empty.
+    assert_eq!(judge_pair(&Model::Ulp(1), &[1.0], &[1.0], &[], 2), None);
 }
 
 /// `judge_pair` under a normwise bound `B`: finite runs agree when the 2-norm of their

@@ -14,8 +14,8 @@ mod spec;
 mod transpose;
 
 pub use error::ConvError;
-pub use layout::{InputLayout, KernelLayout, input_as_nchw, weight_as_oihw};
 pub(crate) use layout::nchw_to_nhwc;
+pub use layout::{InputLayout, KernelLayout, input_as_nchw, weight_as_oihw};
 pub use spec::{Boundary, ConvSpec, Flip, Limits, Padding};
 pub use transpose::{
     AutoPad, ConvEquivalent, TransposeAxis, TransposeGeometry, TransposePadding, TransposeProblem,

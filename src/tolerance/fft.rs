@@ -184,7 +184,7 @@ impl FftTerms {
     fn single_underflow(&self) -> f64 {
         let n = self.transform_len.max(1.0);
         let multiplications =
-            10.0 * (self.channels as f64 + 1.0) * n * (n.log2() + 2.0) * self.overlap as f64;
+            10.0 * (self.channels as f64 + 1.0) * n * (n.log2() + 2.0) * self.overlap.max(1) as f64;
         let per_element = 2f64.powi(-148) * multiplications * self.underflow_gain.max(1.0);
         (per_element + 2f64.powi(-150)) * (self.outputs.max(1) as f64).sqrt()
     }
@@ -401,6 +401,9 @@ mod tests {
         };
         let floor = 2f64.powi(-148) * 10.0 * 3.0 * 64.0 * 8.0 * 1e6 * 4.0;
         assert!(tiny.bound() >= floor, "{} < {floor}", tiny.bound());
+        // No overlap count is read as one block, in the underflow term as in the rest.
+        let none = FftTerms { overlap: 0, ..tiny };
+        assert_eq!(none.bound(), tiny.bound());
         assert!(terms(TransformPrecision::Double).bound() < b * 1e-8);
     }
 

@@ -797,6 +797,10 @@ fn ratio_of(error: f64, bound: f64) -> f64 {
 pub fn componentwise_bound_cr<F: Float>(terms: usize, abs_sum: f64, y_cr: f64) -> f64 {
     let u = F::UNIT_ROUNDOFF;
     let g = gamma(terms, u);
+    if g.is_infinite() || abs_sum.is_infinite() {
+        // Also when the other factor is 0: `inf * 0` would make the bound NaN.
+        return f64::INFINITY;
+    }
     let underflow = (terms as f64 + 2.0) * (1.0 + g) * F::SUBNORMAL_MIN;
     (g * abs_sum + u * y_cr.abs() + underflow) * (1.0 + 2f64.powi(-48))
 }
@@ -1153,6 +1157,9 @@ mod tests {
         );
         assert!(componentwise_bound_cr::<f64>(4, f64::INFINITY, 1.0).is_infinite());
         assert!(componentwise_bound_cr::<f32>(1 << 24, 1.0, 1.0).is_infinite());
+        // K u >= 1 with nothing to sum: still infinite, never NaN.
+        assert!(componentwise_bound_cr::<f32>(1 << 24, 0.0, 0.0).is_infinite());
+        assert!(componentwise_bound_cr::<f64>(4, f64::INFINITY, 0.0).is_infinite());
     }
 
     #[test]
@@ -1186,10 +1193,11 @@ mod tests {
 /// | `Normwise { bound }` | non-finite elements match exactly, and the 2-norm of `a - b` is at most `2 bound` (plus the roundings of its evaluation) |
 ///
 /// The tolerances are rounded up by `1 + 2^-48`. Special values must match exactly, except
-/// where `Componentwise` and `Tosa` do not judge (an overflow is possible); a missing
-/// `abs_sum` entry counts as infinite, so `Componentwise` and `Tosa` do not judge that
-/// element. Returns the index of the first element that does not agree and why, or `None`;
-/// lengths that differ fail at index 0. docs/numerics.md section 8.8.
+/// where `Componentwise` and `Tosa` do not judge (an overflow is possible, as with an infinite
+/// `abs_sum` entry). `Componentwise` and `Tosa` need one `abs_sum` entry per element. Returns
+/// the index of the first element that does not agree and why, or `None`; lengths that differ
+/// (of `a` and `b`, or of `abs_sum` where the model reads it) fail at index 0.
+/// docs/numerics.md section 8.8.
 pub fn judge_pair<F: Float>(
     model: &Model,
     a: &[F],
@@ -1199,6 +1207,16 @@ pub fn judge_pair<F: Float>(
 ) -> Option<(usize, String)> {
     if a.len() != b.len() {
         return Some((0, format!("{} values against {}", a.len(), b.len())));
+    }
+    if matches!(model, Model::Componentwise | Model::Tosa) && abs_sum.len() != a.len() {
+        return Some((
+            0,
+            format!(
+                "{} abs_sum entries for {} values: the model needs one per element",
+                abs_sum.len(),
+                a.len()
+            ),
+        ));
     }
     if let Model::Normwise { bound } = model {
         if let Some(i) = (0..a.len()).find(|&i| {
