@@ -1,13 +1,14 @@
 //! The axis plans: transform length and overlap-add blocks per spatial axis ([`Blocking`]),
 //! chosen with the cost model.
 
-use super::element::{FftElement, Work};
-use super::plan::{Fallback, is_zero_boundary};
+use super::element::FftElement;
+use super::path::Fallback;
+use super::transforms::Work;
 use super::transforms::axis_len;
 use super::{FftEngine, Mutation};
 use crate::engine::cost::{CostModel, FftShape};
 use crate::problem::geometry::{Geometry, product};
-use crate::problem::{ConvError, Problem};
+use crate::problem::{Boundary, ConvError, Problem};
 
 /// How the engine splits the signal along each spatial axis.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -378,5 +379,14 @@ impl FftEngine {
             _ => return Err(Fallback::Memory),
         }
         Ok(axes)
+    }
+}
+
+/// Zero padding (an index shift, never materialised).
+pub(super) fn is_zero_boundary<T: FftElement>(b: &Boundary<T>) -> bool {
+    match b {
+        Boundary::Zeros => true,
+        Boundary::Constant(c) => c.lift().magnitude() == 0.0,
+        _ => false,
     }
 }

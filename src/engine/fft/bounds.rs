@@ -1,12 +1,11 @@
 //! The error bounds of the transform path ([`FftEngine::error_bounds`],
-//! [`FftEngine::normwise_model`]) and the range check that keeps integers exact.
+//! [`FftEngine::normwise_model`]).
 
 use super::FftEngine;
 use super::element::FftElement;
 use super::plan::{Prep, Prepared};
 use crate::problem::{ConvError, Problem};
 use crate::tolerance::fft::{FftTerms, TransformPrecision};
-use ndarray::{CowArray, IxDyn};
 
 impl FftEngine {
     /// The normwise model of this engine for the whole output of `p`: the 2-norm of its
@@ -103,55 +102,4 @@ impl<T: FftElement> Prepared<'_, T> {
             .bound()
         })
     }
-}
-
-/// Integers: every padded input and weight value is at most `2^53` in magnitude, and
-/// `sum_c ||w[o, c]||_1 * max|x[n, c]| <= 2^53` for every block (so every exact result is an
-/// f64 integer and no wrapping can occur).
-pub(super) fn integer_range_ok<T: FftElement>(
-    signal: &CowArray<'_, T, IxDyn>,
-    weight: &CowArray<'_, T, IxDyn>,
-    groups: usize,
-) -> bool {
-    const LIMIT: u128 = 1 << 53;
-    let mag = |v: &T| v.int_magnitude().unwrap_or(u128::MAX);
-    if signal.iter().chain(weight.iter()).any(|v| mag(v) > LIMIT) {
-        return false;
-    }
-    let (batch, c_in) = (signal.shape()[0], signal.shape()[1]);
-    let (c_out, cg) = (weight.shape()[0], weight.shape()[1]);
-    let w1: Vec<u128> = weight
-        .outer_iter()
-        .flat_map(|wo| {
-            wo.outer_iter()
-                .map(|wc| wc.iter().map(mag).sum::<u128>())
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let xmax: Vec<u128> = signal
-        .outer_iter()
-        .flat_map(|xn| {
-            xn.outer_iter()
-                .map(|xc| xc.iter().map(mag).max().unwrap_or(0))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let og = c_out / groups;
-    for n in 0..batch {
-        for o in 0..c_out {
-            let g = o / og;
-            let mut total = 0u128;
-            for c in 0..cg {
-                let term = w1[o * cg + c].checked_mul(xmax[n * c_in + g * cg + c]);
-                total = match term.and_then(|t| total.checked_add(t)) {
-                    Some(t) => t,
-                    None => return false,
-                };
-            }
-            if total > LIMIT {
-                return false;
-            }
-        }
-    }
-    true
 }

@@ -3,8 +3,10 @@
 
 use super::C64;
 use super::blocking::{AxisPlan, Window};
-use super::element::{FftElement, Work};
-use super::plan::{Fallback, Prepared};
+use super::element::FftElement;
+use super::path::Fallback;
+use super::plan::Prepared;
+use super::transforms::Work;
 use super::transforms::{Transforms, Workspace, row_is_live};
 use crate::problem::Flip;
 use ndarray::{ArrayViewD, Axis, Slice};

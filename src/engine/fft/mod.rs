@@ -23,6 +23,7 @@ mod blocking;
 mod bounds;
 mod convolve;
 mod element;
+mod path;
 mod plan;
 #[cfg(test)]
 mod tests;
@@ -30,7 +31,7 @@ mod transforms;
 
 pub use blocking::Blocking;
 pub use element::FftElement;
-pub use plan::{Fallback, FftPath, FftPlan};
+pub use path::{Fallback, FftPath, FftPlan};
 pub use transforms::fast_len;
 
 use super::ConvEngine;
@@ -38,7 +39,6 @@ use super::cost::CostModel;
 use crate::problem::ConvError;
 use crate::problem::Problem;
 use crate::reference;
-use element::Work;
 use ndarray::{ArrayD, IxDyn};
 use num_complex::Complex;
 use plan::Prep;
@@ -46,6 +46,7 @@ use realfft::RealFftPlanner;
 use rustfft::FftPlanner;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
+use transforms::Work;
 use transforms::{Transforms, Workspace};
 
 type C64 = Complex<f64>;

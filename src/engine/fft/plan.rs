@@ -1,128 +1,16 @@
-//! Which path a problem takes and why: [`FftPlan`], [`FftPath`], [`Fallback`], and the checks
-//! and scaling that decide it before any transform.
+//! Which path a problem takes ([`FftEngine::plan`]): the checks, the integer range check and
+//! the scaling that decide it before any transform.
 
-use super::blocking::AxisPlan;
-use super::bounds::integer_range_ok;
-use super::element::{FftElement, Work};
+use super::blocking::{AxisPlan, is_zero_boundary};
+use super::element::FftElement;
+use super::path::{Fallback, FftPath, FftPlan};
+use super::transforms::Work;
 use super::{FftEngine, Mutation};
 use crate::problem::boundary::pad;
 use crate::problem::geometry::Geometry;
 use crate::problem::{Boundary, ConvError, Flip, Problem};
 use crate::tolerance::fft::{TransformPrecision, mass};
 use ndarray::{ArrayViewD, CowArray, IxDyn};
-use std::fmt;
-
-/// Why the engine did not return the result of its transforms: it computed the reference
-/// instead, or, for [`Fallback::NonFiniteResult`] on floats, the correctly rounded result
-/// (docs/numerics.md section 11).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Fallback {
-    /// NaN or infinity in the input, weight, bias or boundary constant.
-    NonFinite,
-    /// No spatial axis: nothing to transform.
-    NoSpatialAxes,
-    /// Integers: a value above `2^53` in magnitude, or a block whose `sum |w| |x|` may exceed
-    /// `2^53` (docs/numerics.md section 7).
-    IntegerRange,
-    /// Integers: the error bound of some block is not below 0.5 (docs/numerics.md section 7).
-    IntegerBound,
-    /// A transform length, the spectra and buffers, or the input padded by its boundary mode
-    /// would exceed the problem's limits ([`crate::problem::Limits::max_elements`]).
-    Memory,
-    /// The transforms gave a non-finite value (overflow when scaling back). Floats are then
-    /// computed by [`crate::engine::exact::ExactEngine`], whose overflow is decided by the
-    /// exact sum rather than by a summation order; integers never reach it (they take the
-    /// transforms only when the result is bounded).
-    NonFiniteResult,
-    /// A transform refused its buffers (an internal error; the reference was computed).
-    Transform,
-}
-
-impl Fallback {
-    /// A short description.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Fallback::NonFinite => "non-finite input",
-            Fallback::NoSpatialAxes => "no spatial axes",
-            Fallback::IntegerRange => "integer values beyond 2^53",
-            Fallback::IntegerBound => "integer error bound not below 0.5",
-            Fallback::Memory => "spectra exceed the element limit",
-            Fallback::NonFiniteResult => "non-finite FFT result",
-            Fallback::Transform => "transform error",
-        }
-    }
-}
-
-/// The computation that produces (or produced) a result.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum FftPath {
-    /// Transforms of the given per-axis lengths; `real`: r2c / c2r on the last axis.
-    Fft {
-        /// Real (realfft) or complex (rustfft) transforms.
-        real: bool,
-        /// Transform length per spatial axis.
-        lengths: Vec<usize>,
-        /// Overlap-add: input samples per block on each spatial axis (the whole signal on an
-        /// axis that is not split).
-        block: Vec<usize>,
-        /// Number of blocks on each spatial axis (1 on an axis that is not split).
-        blocks: Vec<usize>,
-    },
-    /// The reference, and why.
-    Reference(Fallback),
-}
-
-impl FftPath {
-    /// True when some axis is split into blocks (overlap-add).
-    pub fn is_overlap_add(&self) -> bool {
-        matches!(self, FftPath::Fft { blocks, .. } if blocks.iter().any(|&b| b > 1))
-    }
-}
-
-impl fmt::Display for FftPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FftPath::Fft {
-                real,
-                lengths,
-                block,
-                blocks,
-            } => {
-                let kind = if *real { "real" } else { "complex" };
-                if self.is_overlap_add() {
-                    write!(
-                        f,
-                        "overlap-add ({kind}) lengths {lengths:?}, blocks {blocks:?} of {block:?}"
-                    )
-                } else {
-                    write!(f, "fft ({kind}) lengths {lengths:?}")
-                }
-            }
-            FftPath::Reference(why) => write!(f, "reference ({})", why.describe()),
-        }
-    }
-}
-
-/// What [`FftEngine::plan`] decides for a problem: a printable value.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FftPlan {
-    /// The path the problem takes (before the non-finite-result check, which needs the result).
-    pub path: FftPath,
-    /// Integers on the FFT path: the largest per-element error bound over all blocks (below
-    /// 0.5, so rounding is exact). `None` for other element types.
-    pub max_integer_bound: Option<f64>,
-}
-
-impl fmt::Display for FftPlan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path)?;
-        if let Some(b) = self.max_integer_bound {
-            write!(f, "; integer error bound {b:.3e} < 0.5")?;
-        }
-        Ok(())
-    }
-}
 
 impl FftEngine {
     /// Which path a problem takes, and for integers the error bound that justifies it. Runs
@@ -326,15 +214,6 @@ impl FftEngine {
     }
 }
 
-/// Zero padding (an index shift, never materialised).
-pub(super) fn is_zero_boundary<T: FftElement>(b: &Boundary<T>) -> bool {
-    match b {
-        Boundary::Zeros => true,
-        Boundary::Constant(c) => c.lift().magnitude() == 0.0,
-        _ => false,
-    }
-}
-
 impl<T: FftElement> Prepared<'_, T> {
     pub(super) fn path(&self) -> FftPath {
         FftPath::Fft {
@@ -344,4 +223,55 @@ impl<T: FftElement> Prepared<'_, T> {
             blocks: self.axes.iter().map(|a| a.blocks()).collect(),
         }
     }
+}
+
+/// Integers: every padded input and weight value is at most `2^53` in magnitude, and
+/// `sum_c ||w[o, c]||_1 * max|x[n, c]| <= 2^53` for every block (so every exact result is an
+/// f64 integer and no wrapping can occur).
+fn integer_range_ok<T: FftElement>(
+    signal: &CowArray<'_, T, IxDyn>,
+    weight: &CowArray<'_, T, IxDyn>,
+    groups: usize,
+) -> bool {
+    const LIMIT: u128 = 1 << 53;
+    let mag = |v: &T| v.int_magnitude().unwrap_or(u128::MAX);
+    if signal.iter().chain(weight.iter()).any(|v| mag(v) > LIMIT) {
+        return false;
+    }
+    let (batch, c_in) = (signal.shape()[0], signal.shape()[1]);
+    let (c_out, cg) = (weight.shape()[0], weight.shape()[1]);
+    let w1: Vec<u128> = weight
+        .outer_iter()
+        .flat_map(|wo| {
+            wo.outer_iter()
+                .map(|wc| wc.iter().map(mag).sum::<u128>())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let xmax: Vec<u128> = signal
+        .outer_iter()
+        .flat_map(|xn| {
+            xn.outer_iter()
+                .map(|xc| xc.iter().map(mag).max().unwrap_or(0))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let og = c_out / groups;
+    for n in 0..batch {
+        for o in 0..c_out {
+            let g = o / og;
+            let mut total = 0u128;
+            for c in 0..cg {
+                let term = w1[o * cg + c].checked_mul(xmax[n * c_in + g * cg + c]);
+                total = match term.and_then(|t| total.checked_add(t)) {
+                    Some(t) => t,
+                    None => return false,
+                };
+            }
+            if total > LIMIT {
+                return false;
+            }
+        }
+    }
+    true
 }

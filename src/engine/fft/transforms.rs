@@ -1,8 +1,10 @@
-//! N-D transforms by 1-D passes and transposes, their plans and reused buffers, and the
-//! transform lengths ([`fast_len`]).
+//! N-D transforms by 1-D passes and transposes, their plans and reused buffers, the f64
+//! domain they run in (`Work`: `f64` through realfft, `Complex<f64>` through rustfft), and
+//! the transform lengths ([`fast_len`]).
 
-use super::element::Work;
 use super::{C64, State};
+use crate::tolerance::fft::{l1_upper, l1_upper_complex, l2_upper, pow2};
+use num_complex::Complex;
 use realfft::{ComplexToReal, RealToComplex};
 use rustfft::Fft;
 use std::sync::Arc;
@@ -285,4 +287,172 @@ pub(super) fn axis_len(n: usize, real_last: bool) -> Option<usize> {
         fast_len(n.max(1))
     };
     (len != usize::MAX).then_some(len)
+}
+
+/// The f64 domain the engine computes in: `f64` (realfft) or `Complex<f64>` (rustfft).
+pub trait Work: Copy + Default + Send + Sync + std::ops::AddAssign + 'static {
+    /// Real data: r2c / c2r on the last axis.
+    const REAL: bool;
+    fn magnitude(self) -> f64;
+    fn finite(self) -> bool;
+    fn pow2(self, e: i32) -> Self;
+    fn mul(self, f: f64) -> Self;
+    /// Upper bound on the 2-norm of the values.
+    fn l2(values: impl Iterator<Item = Self> + Clone) -> f64;
+    /// Upper bound on the 1-norm of the values.
+    fn l1(values: impl Iterator<Item = Self>) -> f64;
+    /// The three data buffers of this type in the workspace.
+    fn buffers(ws: &mut Workspace) -> &mut [Vec<Self>; 3];
+    /// Transforms the last axis: rows of `data` (length `L`) into rows of `spec` (length
+    /// `L/2 + 1` for real data). Rows for which `live(row)` is false are zero in `data`
+    /// (and may hold garbage): their spectra are written as zeros.
+    fn forward_rows(
+        t: &Transforms,
+        data: &mut [Self],
+        spec: &mut [C64],
+        live: &dyn Fn(usize) -> bool,
+        scratch: &mut [C64],
+    ) -> Result<(), ()>;
+    /// The unnormalised inverse of [`Work::forward_rows`] (`spec` is destroyed).
+    fn inverse_rows(
+        t: &Transforms,
+        spec: &mut [C64],
+        out: &mut [Self],
+        scratch: &mut [C64],
+    ) -> Result<(), ()>;
+}
+
+impl Work for f64 {
+    const REAL: bool = true;
+    #[inline]
+    fn magnitude(self) -> f64 {
+        self.abs()
+    }
+    #[inline]
+    fn finite(self) -> bool {
+        self.is_finite()
+    }
+    #[inline]
+    fn pow2(self, e: i32) -> f64 {
+        pow2(self, e)
+    }
+    #[inline]
+    fn mul(self, f: f64) -> f64 {
+        self * f
+    }
+    fn l2(values: impl Iterator<Item = f64> + Clone) -> f64 {
+        l2_upper(values)
+    }
+    fn l1(values: impl Iterator<Item = f64>) -> f64 {
+        l1_upper(values)
+    }
+    fn buffers(ws: &mut Workspace) -> &mut [Vec<f64>; 3] {
+        &mut ws.real
+    }
+    fn forward_rows(
+        t: &Transforms,
+        data: &mut [f64],
+        spec: &mut [C64],
+        live: &dyn Fn(usize) -> bool,
+        scratch: &mut [C64],
+    ) -> Result<(), ()> {
+        let (r2c, last) = match (&t.r2c, t.lengths.last()) {
+            (Some(r2c), Some(&last)) => (r2c, last),
+            _ => return Err(()),
+        };
+        let half = last / 2 + 1;
+        for (row, (line, out)) in data.chunks_mut(last).zip(spec.chunks_mut(half)).enumerate() {
+            if live(row) {
+                r2c.process_with_scratch(line, out, scratch)
+                    .map_err(|_| ())?;
+            } else {
+                out.fill(C64::default());
+            }
+        }
+        Ok(())
+    }
+    fn inverse_rows(
+        t: &Transforms,
+        spec: &mut [C64],
+        out: &mut [f64],
+        scratch: &mut [C64],
+    ) -> Result<(), ()> {
+        let (c2r, last) = match (&t.c2r, t.lengths.last()) {
+            (Some(c2r), Some(&last)) => (c2r, last),
+            _ => return Err(()),
+        };
+        let half = last / 2 + 1;
+        for (line, o) in spec.chunks_mut(half).zip(out.chunks_mut(last)) {
+            // The exact result is real: drop the rounding noise in the imaginary parts that
+            // c2r cannot use (realfft would otherwise report them as an error).
+            line[0].im = 0.0;
+            if last % 2 == 0 {
+                line[half - 1].im = 0.0;
+            }
+            c2r.process_with_scratch(line, o, scratch).map_err(|_| ())?;
+        }
+        Ok(())
+    }
+}
+
+impl Work for C64 {
+    const REAL: bool = false;
+    #[inline]
+    fn magnitude(self) -> f64 {
+        self.re.hypot(self.im)
+    }
+    #[inline]
+    fn finite(self) -> bool {
+        self.is_finite()
+    }
+    #[inline]
+    fn pow2(self, e: i32) -> C64 {
+        Complex::new(pow2(self.re, e), pow2(self.im, e))
+    }
+    #[inline]
+    fn mul(self, f: f64) -> C64 {
+        Complex::new(self.re * f, self.im * f)
+    }
+    fn l2(values: impl Iterator<Item = C64> + Clone) -> f64 {
+        l2_upper(values.flat_map(|z| [z.re, z.im]))
+    }
+    fn l1(values: impl Iterator<Item = C64>) -> f64 {
+        l1_upper_complex(values)
+    }
+    fn buffers(ws: &mut Workspace) -> &mut [Vec<C64>; 3] {
+        &mut ws.complex
+    }
+    fn forward_rows(
+        t: &Transforms,
+        data: &mut [C64],
+        spec: &mut [C64],
+        live: &dyn Fn(usize) -> bool,
+        scratch: &mut [C64],
+    ) -> Result<(), ()> {
+        let (Some(fft), Some(&last)) = (&t.row_forward, t.lengths.last()) else {
+            return Err(());
+        };
+        for (row, (line, out)) in data.chunks(last).zip(spec.chunks_mut(last)).enumerate() {
+            if live(row) {
+                out.copy_from_slice(line);
+                fft.process_with_scratch(out, scratch);
+            } else {
+                out.fill(C64::default());
+            }
+        }
+        Ok(())
+    }
+    fn inverse_rows(
+        t: &Transforms,
+        spec: &mut [C64],
+        out: &mut [C64],
+        scratch: &mut [C64],
+    ) -> Result<(), ()> {
+        let Some(fft) = &t.row_inverse else {
+            return Err(());
+        };
+        fft.process_with_scratch(spec, scratch);
+        out.copy_from_slice(spec);
+        Ok(())
+    }
 }
