@@ -35,6 +35,33 @@ pub fn to_result<E: std::fmt::Display>(r: Result<(), E>) -> TestResult {
     }
 }
 
+thread_local! {
+    /// Violations of another kind than the one a refutation expects, seen by [`refuted_by`].
+    static WRONG_KINDS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// quickcheck's verdict on a check that a wrong engine must fail with a violation of `kind`:
+/// that violation is the failure quickcheck looks for; a violation of another kind passes the
+/// case (quickcheck would count it as the refutation) and is kept for [`wrong_kinds`].
+pub fn refuted_by(
+    kind: conv_oracle::testing::Kind,
+    r: Result<(), conv_oracle::testing::Violation>,
+) -> TestResult {
+    match r {
+        Ok(()) => TestResult::passed(),
+        Err(v) if v.kind == kind => TestResult::error(v.to_string()),
+        Err(v) => {
+            WRONG_KINDS.with(|w| w.borrow_mut().push(v.to_string()));
+            TestResult::passed()
+        }
+    }
+}
+
+/// The violations of an unexpected kind [`refuted_by`] saw on this thread (and forgets them).
+pub fn wrong_kinds() -> Vec<String> {
+    WRONG_KINDS.with(|w| w.take())
+}
+
 /// A float type a user-style test engine computes in, widened to `f64` and rounded back.
 pub trait Num: Copy + 'static {
     /// Widened exactly.

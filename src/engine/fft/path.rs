@@ -95,7 +95,7 @@ impl fmt::Display for FftPath {
     }
 }
 
-/// What [`FftEngine::plan`] decides for a problem: a printable value.
+/// What [`FftEngine::plan`](super::FftEngine::plan) decides for a problem: a printable value.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FftPlan {
     /// The path the problem takes (before the non-finite-result check, which needs the result).

@@ -3,7 +3,7 @@
 //! matrices, the chapter's parameter counts, and a deliberately wrong engine or operator for
 //! every property, each caught.
 
-use crate::testing::common::{SEED, cfg, qc, to_result};
+use crate::testing::common::{SEED, cfg, qc, refuted_by, to_result, wrong_kinds};
 
 use conv_oracle::engine::dense::{DenseEngine, DenseForm, dense_form, pointwise_matrix};
 use conv_oracle::engine::{ConvEngine, ReferenceEngine};
@@ -505,10 +505,11 @@ fn quickcheck_catches_a_wrong_transpose() {
             conv_transpose: transpose_flips_kernel,
             ..LayerOps::reference()
         };
-        to_result(conv_transpose_is_adjoint(&ops, &c.0))
+        refuted_by(Kind::Mismatch, conv_transpose_is_adjoint(&ops, &c.0))
     }
     let r = qc(256).quicktest(prop as fn(QAdjoint) -> TestResult);
     assert!(r.is_err(), "quickcheck must catch the flipped kernel");
+    assert_eq!(wrong_kinds(), Vec::<String>::new());
 }
 
 // ---------------------------------------------------------------- the battery
