@@ -15,7 +15,7 @@
 //! reference rather than with the exact result. The derivation is in docs/numerics.md
 //! section 10.
 
-use super::{U32, U64, gamma};
+use super::float::{U32, U64, gamma};
 use num_complex::Complex;
 
 /// The twiddle-factor error bound `mu` of rustfft and realfft in f64: `16.5 u` with
