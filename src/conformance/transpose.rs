@@ -12,17 +12,20 @@
 //! A [`Tolerance::PerProblem`] is given the direct convolution with the same exact output
 //! ([`crate::problem::TransposeProblem::as_conv`]).
 
-use super::{
-    Config, ConformanceReport, Counterexample, Element, Section, SectionReport, Tolerance,
-    array_code, check_code, fixed_section, found, guarded, judge_error, random_section, refusal,
-    report_of, search, small_ints, verdict_of,
-};
+use super::catalogue::{fixed_section, small_ints};
+use super::code::{array_code, check_code};
+use super::config::{Config, Tolerance};
+use super::oracle::random_section;
+use super::report::{ConformanceReport, Counterexample, Section, SectionReport, report_of};
+use super::search::{found, search};
+use super::verdict::{guarded, judge_error, refusal, verdict_of};
 use crate::engine::ConvTransposeEngine;
 pub use crate::engine::{TransposeCapabilities, TransposePaddingRule};
 use crate::oracle::judge_transpose;
 use crate::problem::ConvError;
 use crate::problem::{AutoPad, TransposePadding, TransposeProblem, TransposeSpec};
 use crate::testing::cases::Arr;
+use crate::testing::problems::Element;
 pub use crate::testing::transpose_problems::TransposeCase;
 use crate::testing::transpose_problems::cases;
 use crate::testing::{Kind, Violation};

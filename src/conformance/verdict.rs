@@ -1,0 +1,112 @@
+//! One problem run on the engine, a panic caught, and the verdict on its answer: judged
+//! against the oracle, or refused as it must be.
+
+use super::config::Config;
+use crate::engine::{Capabilities, ConvEngine};
+use crate::oracle::judge;
+use crate::problem::{ConvError, Problem};
+use crate::testing::cases::Case;
+use crate::testing::problems::Element;
+use crate::testing::{Kind, Violation, panic_message};
+use ndarray::ArrayD;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// Runs the engine, turning a panic into a [`Kind::Panicked`] violation.
+pub(super) fn run<T: Element>(
+    engine: &dyn ConvEngine<T>,
+    p: &Problem<'_, T>,
+) -> Result<Result<ArrayD<T>, ConvError>, Violation> {
+    guarded(|| engine.conv(p))
+}
+
+/// Runs `f`, turning a panic into a [`Kind::Panicked`] violation.
+pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, Violation> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|e| {
+        Violation::new(
+            Kind::Panicked,
+            format!("the engine panicked: {}", panic_message(e.as_ref())),
+        )
+    })
+}
+
+/// Why the oracle could not pass an output of a valid problem: an output of the wrong shape
+/// is the engine's [`Kind::ShapeMismatch`]; any other error is the oracle's own
+/// ([`Kind::HypothesisBroken`]).
+pub(crate) fn judge_error(e: ConvError) -> Violation {
+    match e {
+        ConvError::ShapeMismatch { .. } => {
+            Violation::new(Kind::ShapeMismatch, format!("output rejected: {e}"))
+        }
+        e => Violation::hypothesis(format!("the oracle cannot judge this problem: {e}")),
+    }
+}
+
+/// The verdict on an engine's answer `got` to a problem the reference validates as
+/// `valid`: `Ok(true)` checked and passed, `Ok(false)` not applicable (an invalid problem and
+/// an engine that does not validate), `Err` why it failed; `judge_output` judges an output of
+/// a valid problem.
+pub(crate) fn verdict_of<T>(
+    got: Result<ArrayD<T>, ConvError>,
+    valid: Result<(), ConvError>,
+    validates: bool,
+    judge_output: impl FnOnce(ArrayD<T>) -> Result<crate::tolerance::Report, Violation>,
+) -> Result<bool, Violation> {
+    match (got, valid) {
+        (Ok(_), Err(e)) if validates => Err(Violation::new(
+            Kind::Accepted,
+            format!("returned an output for an invalid problem (the reference refuses it: {e})"),
+        )),
+        // Refused, as it must be.
+        (Err(_), Err(_)) if validates => Ok(true),
+        (_, Err(_)) => Ok(false),
+        (Err(e), Ok(_)) => Err(Violation::new(
+            Kind::Refused,
+            format!("refused a valid problem: {e}"),
+        )),
+        (Ok(y), Ok(())) => match judge_output(y)? {
+            r if r.passed() => Ok(true),
+            r => Err(Violation::bound(r.to_string())),
+        },
+    }
+}
+
+/// The verdict on an engine's answer to a problem it must refuse (`reference` is the
+/// reference's own verdict).
+pub(crate) fn refusal<T, G>(
+    reference: Result<G, ConvError>,
+    got: Result<ArrayD<T>, ConvError>,
+) -> Result<(), Violation> {
+    let reference = match reference {
+        Err(e) => e,
+        // The list is wrong, not the engine: say so rather than pass.
+        Ok(_) => return Err(Violation::hypothesis("the reference accepts this problem")),
+    };
+    match got {
+        Err(_) => Ok(()),
+        Ok(y) => Err(Violation::new(
+            Kind::Accepted,
+            format!(
+                "returned an output of shape {:?} instead of an error (the reference: {reference})",
+                y.shape()
+            ),
+        )),
+    }
+}
+
+/// Judges the engine on one case against the oracle: `Ok(true)` checked and passed,
+/// `Ok(false)` not applicable (an invalid problem and an engine that does not validate),
+/// `Err` why it failed.
+pub(super) fn judge_case<T: Element>(
+    engine: &dyn ConvEngine<T>,
+    caps: &Capabilities,
+    config: &Config<T>,
+    c: &Case<T>,
+) -> Result<bool, Violation> {
+    c.with(|p| {
+        let model = config.tolerance.model(p);
+        let got = run(engine, p)?;
+        verdict_of(got, p.validate().map(|_| ()), caps.validates, |y| {
+            judge(p, y.view(), &model).map_err(judge_error)
+        })
+    })
+}
