@@ -52,8 +52,6 @@ use metamorphic::metamorphic_section;
 use oracle::oracle_section;
 use report::report_of;
 
-// ------------------------------------------------------------------------------ check
-
 /// Runs every section on `engine` (module docs).
 pub fn check<T: Element>(engine: &dyn ConvEngine<T>, config: &Config<T>) -> ConformanceReport {
     check_sections(engine, config, &Section::ALL)
@@ -73,8 +71,6 @@ pub fn check_sections<T: Element>(
         Section::Metamorphic => metamorphic_section(engine, &caps, config),
     })
 }
-
-// ------------------------------------------------------------------------------ macro
 
 /// Expands into one `#[test]` per [`Section`] of the conformance battery, inside a module of
 /// the given name, for an engine expression and an element type (`f32` or `f64`); an
