@@ -514,6 +514,39 @@ fn a_batch_leak_fails_the_metamorphic_section() {
     assert!(c.what.starts_with("metamorphic: "), "{}", c.what);
 }
 
+/// Validity first: an engine that does not claim to validate is never given a problem the
+/// reference refuses. This one panics on any (as a crate without validation would, reading
+/// past its input) and computes the rest correctly: it passes, although the random search
+/// drew invalid problems (the oracle section skipped them) and the invalid-input section asks
+/// nothing of it.
+#[test]
+fn a_non_validating_engine_never_receives_an_invalid_problem() {
+    struct Trusting;
+    impl ConvEngine<f64> for Trusting {
+        fn name(&self) -> &str {
+            "trusting"
+        }
+        fn conv(&self, p: &Problem<'_, f64>) -> Result<ArrayD<f64>, ConvError> {
+            if let Err(e) = p.validate() {
+                panic!("given a problem the reference refuses: {e}");
+            }
+            Toy::default().run(p)
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities {
+                validates: false,
+                ..Capabilities::all()
+            }
+        }
+    }
+    let r = check(&Trusting, &Config::default());
+    r.assert_passed();
+    let section = |s: Section| r.sections.iter().find(|x| x.section == s).expect("run");
+    assert!(section(Section::Oracle).skipped > 0, "{r}");
+    assert!(section(Section::Oracle).checked > 0, "{r}");
+    assert_eq!(section(Section::Invalid).checked, 0, "{r}");
+}
+
 /// An engine that refuses valid problems, and one that panics, fail every section that runs
 /// them, each by its own kind.
 #[test]

@@ -174,6 +174,36 @@ fn both_transposed_bugs_are_rejected_with_a_small_counterexample() {
     }
 }
 
+/// Validity first, for transposed engines: one that does not claim to validate and panics on
+/// any problem the reference refuses passes, although the random search drew such problems.
+#[test]
+fn a_non_validating_transposed_engine_never_receives_an_invalid_problem() {
+    struct Trusting;
+    impl ConvTransposeEngine<f64> for Trusting {
+        fn name(&self) -> &str {
+            "trusting transpose"
+        }
+        fn conv_transpose(&self, p: &TransposeProblem<'_, f64>) -> Result<ArrayD<f64>, ConvError> {
+            if let Err(e) = p.validate() {
+                panic!("given a problem the reference refuses: {e}");
+            }
+            ToyTranspose::default().run(p)
+        }
+        fn capabilities(&self) -> TransposeCapabilities {
+            TransposeCapabilities {
+                validates: false,
+                ..TransposeCapabilities::all()
+            }
+        }
+    }
+    let r = check_transpose(&Trusting, &Config::<f64>::default());
+    r.assert_passed();
+    let section = |s: Section| r.sections.iter().find(|x| x.section == s).expect("run");
+    assert!(section(Section::Oracle).skipped > 0, "{r}");
+    assert!(section(Section::Oracle).checked > 0, "{r}");
+    assert_eq!(section(Section::Invalid).checked, 0, "{r}");
+}
+
 /// Each bug also fails the random and the adjointness sections on their own (not only a
 /// catalogue entry), shrunk to a small problem.
 #[test]

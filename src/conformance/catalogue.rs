@@ -202,7 +202,7 @@ pub(super) fn catalogue_section<T: Element>(
             .map(|e| (e.name, e.case))
             .collect(),
         |c| caps.allows(&c.spec, c.input.0.ndim() - 2, c.bias.is_some()),
-        |c| judge_case(engine, caps, config, c),
+        |c| judge_case(engine, config, c),
         |c| (case_code(c, &check), case_size(c)),
     )
 }

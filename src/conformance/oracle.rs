@@ -22,7 +22,7 @@ pub(super) fn oracle_section<T: Element>(
         cases::<T>(caps, caps.special_values),
         config,
         "oracle: a random problem (shrunk)",
-        |c| judge_case(engine, caps, config, c),
+        |c| judge_case(engine, config, c),
         |c| (case_code(c, &check), case_size(c)),
     )
 }

@@ -2,7 +2,7 @@
 //! against the oracle, or refused as it must be.
 
 use super::config::Config;
-use crate::engine::{Capabilities, ConvEngine};
+use crate::engine::ConvEngine;
 use crate::oracle::judge;
 use crate::problem::{ConvError, Problem};
 use crate::testing::cases::Case;
@@ -41,29 +41,19 @@ pub(crate) fn judge_error(e: ConvError) -> Violation {
     }
 }
 
-/// The verdict on an engine's answer `got` to a problem the reference validates as
-/// `valid`: `Ok(true)` checked and passed, `Ok(false)` not applicable (an invalid problem and
-/// an engine that does not validate), `Err` why it failed; `judge_output` judges an output of
-/// a valid problem.
+/// The verdict on an engine's answer `got` to a problem the reference accepts: `Ok(true)`
+/// checked and passed, `Err` why it failed (a refusal, or what `judge_output` finds in the
+/// output).
 pub(crate) fn verdict_of<T>(
     got: Result<ArrayD<T>, ConvError>,
-    valid: Result<(), ConvError>,
-    validates: bool,
     judge_output: impl FnOnce(ArrayD<T>) -> Result<crate::tolerance::Report, Violation>,
 ) -> Result<bool, Violation> {
-    match (got, valid) {
-        (Ok(_), Err(e)) if validates => Err(Violation::new(
-            Kind::Accepted,
-            format!("returned an output for an invalid problem (the reference refuses it: {e})"),
-        )),
-        // Refused, as it must be.
-        (Err(_), Err(_)) if validates => Ok(true),
-        (_, Err(_)) => Ok(false),
-        (Err(e), Ok(_)) => Err(Violation::new(
+    match got {
+        Err(e) => Err(Violation::new(
             Kind::Refused,
             format!("refused a valid problem: {e}"),
         )),
-        (Ok(y), Ok(())) => match judge_output(y)? {
+        Ok(y) => match judge_output(y)? {
             r if r.passed() => Ok(true),
             r => Err(Violation::bound(r.to_string())),
         },
@@ -94,19 +84,22 @@ pub(crate) fn refusal<T, G>(
 }
 
 /// Judges the engine on one case against the oracle: `Ok(true)` checked and passed,
-/// `Ok(false)` not applicable (an invalid problem and an engine that does not validate),
-/// `Err` why it failed.
+/// `Ok(false)` not applicable (a problem the reference refuses), `Err` why it failed.
+///
+/// Validity comes first: a problem the reference refuses is never given to the engine here.
+/// It reaches an engine only in [`Section::Invalid`](super::Section::Invalid), and only when
+/// the engine claims to validate.
 pub(super) fn judge_case<T: Element>(
     engine: &dyn ConvEngine<T>,
-    caps: &Capabilities,
     config: &Config<T>,
     c: &Case<T>,
 ) -> Result<bool, Violation> {
     c.with(|p| {
+        if p.validate().is_err() {
+            return Ok(false);
+        }
         let model = config.tolerance.model(p);
         let got = run(engine, p)?;
-        verdict_of(got, p.validate().map(|_| ()), caps.validates, |y| {
-            judge(p, y.view(), &model).map_err(judge_error)
-        })
+        verdict_of(got, |y| judge(p, y.view(), &model).map_err(judge_error))
     })
 }
