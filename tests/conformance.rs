@@ -584,7 +584,14 @@ fn refusals_and_panics_are_failures_of_their_own_kind() {
         let r = check_sections(&Panics, &config, &[section]);
         let c = r.failure().expect("a panicking engine fails");
         assert_eq!(c.kind, Kind::Panicked, "{section:?}:\n{r}");
-        assert!(c.detail.contains("panicked"), "{}", c.detail);
+        // Caught quietly: the battery's hook recorded the site (the indexing in `Panics::conv`,
+        // in this file) instead of printing the panic.
+        assert!(
+            c.detail
+                .starts_with("the engine panicked at tests/conformance.rs:"),
+            "{}",
+            c.detail
+        );
     }
 }
 

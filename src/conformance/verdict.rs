@@ -9,7 +9,9 @@ use crate::testing::cases::Case;
 use crate::testing::problems::Element;
 use crate::testing::{Kind, Violation, panic_message};
 use ndarray::ArrayD;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::cell::{Cell, RefCell};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
 
 /// Runs the engine, turning a panic into a [`Kind::Panicked`] violation.
 pub(super) fn run<T: Element>(
@@ -19,13 +21,47 @@ pub(super) fn run<T: Element>(
     guarded(|| engine.conv(p))
 }
 
-/// Runs `f`, turning a panic into a [`Kind::Panicked`] violation.
+thread_local! {
+    /// Set while this thread runs an engine inside [`guarded`]: a panic is then recorded
+    /// (its site, in `SITE`) instead of printed.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+    /// Where the last quiet panic of this thread happened (`file:line`).
+    static SITE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Wraps the process's panic hook once: a panic on a thread inside [`guarded`] is recorded,
+/// not printed; every other panic goes to the hook that was there before, unchanged.
+fn install_quiet_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if QUIET.with(Cell::get) {
+                let site = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()));
+                SITE.with(|s| *s.borrow_mut() = site);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `f`, turning a panic into a [`Kind::Panicked`] violation that names the panic's site
+/// and message; the panic prints nothing (a battery may catch hundreds while it shrinks).
 pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, Violation> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|e| {
-        Violation::new(
-            Kind::Panicked,
-            format!("the engine panicked: {}", panic_message(e.as_ref())),
-        )
+    install_quiet_hook();
+    let outer = QUIET.with(|q| q.replace(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(outer));
+    result.map_err(|e| {
+        let message = panic_message(e.as_ref());
+        let detail = match SITE.with(|s| s.borrow_mut().take()) {
+            Some(site) => format!("the engine panicked at {site}: {message}"),
+            None => format!("the engine panicked: {message}"),
+        };
+        Violation::new(Kind::Panicked, detail)
     })
 }
 
