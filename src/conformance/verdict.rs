@@ -52,6 +52,8 @@ fn install_quiet_hook() {
 /// and message; the panic prints nothing (a battery may catch hundreds while it shrinks).
 pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, Violation> {
     install_quiet_hook();
+    // A site left by a panic the engine caught itself must not be blamed on this one.
+    SITE.with(|s| s.borrow_mut().take());
     let outer = QUIET.with(|q| q.replace(true));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     QUIET.with(|q| q.set(outer));
