@@ -13,6 +13,29 @@
 //! | [`exact::ExactEngine`] | `engine/exact/` | correctly rounded: the exact value of every output rounded once to nearest-even (certified error-free sums on the direct engine's rows, an exact long accumulator where the certificate fails), over threads |
 //! | [`method::MethodEngine`] | `engine/method.rs` | runs a [`method::Method`]: direct, FFT, overlap-add, or the one the fitted [`method::CostModel`] predicts fastest (`Auto`) |
 
+/// An engine's `Mutation` predicates, one per planted bug: `name => Variant` gives
+/// `fn name(self) -> bool`, true only for that variant and constant `false` without the
+/// `fault-injection` feature, so the hot paths that ask carry no fault injection.
+macro_rules! mutation_predicates {
+    ($($name:ident => $variant:ident),* $(,)?) => {
+        impl Mutation {
+            $(
+                #[doc = concat!(
+                    "Whether this is `Mutation::", stringify!($variant),
+                    "` (never without the `fault-injection` feature)."
+                )]
+                pub(crate) fn $name(self) -> bool {
+                    #[cfg(feature = "fault-injection")]
+                    return self == Mutation::$variant;
+                    #[cfg(not(feature = "fault-injection"))]
+                    return false;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use mutation_predicates;
+
 mod capabilities;
 mod cost;
 pub mod dense;

@@ -99,21 +99,9 @@ pub enum Mutation {
     PadOffByOne,
 }
 
-impl Mutation {
-    /// Whether this is [`Mutation::DropLastTap`] (never without the `fault-injection` feature).
-    pub(crate) fn drops_last_tap(self) -> bool {
-        #[cfg(feature = "fault-injection")]
-        return self == Mutation::DropLastTap;
-        #[cfg(not(feature = "fault-injection"))]
-        return false;
-    }
-    /// Whether this is [`Mutation::PadOffByOne`] (never without the `fault-injection` feature).
-    pub(crate) fn pads_off_by_one(self) -> bool {
-        #[cfg(feature = "fault-injection")]
-        return self == Mutation::PadOffByOne;
-        #[cfg(not(feature = "fault-injection"))]
-        return false;
-    }
+crate::engine::mutation_predicates! {
+    drops_last_tap => DropLastTap,
+    pads_off_by_one => PadOffByOne,
 }
 
 /// The fast direct (sum-of-products) engine (see the module docs). Holds no state: plain

@@ -32,21 +32,9 @@ pub enum Mutation {
     BlockWeights,
 }
 
-impl Mutation {
-    /// Whether this is [`Mutation::Uncertified`] (never without the `fault-injection` feature).
-    pub(crate) fn uncertified(self) -> bool {
-        #[cfg(feature = "fault-injection")]
-        return self == Mutation::Uncertified;
-        #[cfg(not(feature = "fault-injection"))]
-        return false;
-    }
-    /// Whether this is [`Mutation::BlockWeights`] (never without the `fault-injection` feature).
-    pub(crate) fn block_weights(self) -> bool {
-        #[cfg(feature = "fault-injection")]
-        return self == Mutation::BlockWeights;
-        #[cfg(not(feature = "fault-injection"))]
-        return false;
-    }
+crate::engine::mutation_predicates! {
+    uncertified => Uncertified,
+    block_weights => BlockWeights,
 }
 
 /// The correctly rounded engine (see the module docs; docs/numerics.md section 9). Plain

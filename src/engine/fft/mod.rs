@@ -72,35 +72,11 @@ pub enum Mutation {
     OverlapOverwrite,
 }
 
-impl Mutation {
-    /// Whether this is [`Mutation::NoNormalisation`] (never without the `fault-injection` feature).
-    pub(crate) fn no_normalisation(self) -> bool {
-        #[cfg(feature = "fault-injection")]
-        return self == Mutation::NoNormalisation;
-        #[cfg(not(feature = "fault-injection"))]
-        return false;
-    }
-    /// Whether this is [`Mutation::ShortTransform`] (never without the `fault-injection` feature).
-    pub(crate) fn short_transform(self) -> bool {
-        #[cfg(feature = "fault-injection")]
-        return self == Mutation::ShortTransform;
-        #[cfg(not(feature = "fault-injection"))]
-        return false;
-    }
-    /// Whether this is [`Mutation::CropOffByOne`] (never without the `fault-injection` feature).
-    pub(crate) fn crop_off_by_one(self) -> bool {
-        #[cfg(feature = "fault-injection")]
-        return self == Mutation::CropOffByOne;
-        #[cfg(not(feature = "fault-injection"))]
-        return false;
-    }
-    /// Whether this is [`Mutation::OverlapOverwrite`] (never without the `fault-injection` feature).
-    pub(crate) fn overlap_overwrite(self) -> bool {
-        #[cfg(feature = "fault-injection")]
-        return self == Mutation::OverlapOverwrite;
-        #[cfg(not(feature = "fault-injection"))]
-        return false;
-    }
+crate::engine::mutation_predicates! {
+    no_normalisation => NoNormalisation,
+    short_transform => ShortTransform,
+    crop_off_by_one => CropOffByOne,
+    overlap_overwrite => OverlapOverwrite,
 }
 
 /// The FFT convolution engine, with its plan cache (see the module docs).
