@@ -18,7 +18,7 @@ use super::config::{Config, Tolerance};
 use super::oracle::random_section;
 use super::report::{ConformanceReport, Counterexample, Section, SectionReport, report_of};
 use super::search::{found, search};
-use super::verdict::{guarded, judge_error, refusal, verdict_of};
+use super::verdict::{guarded, judge_error, oracle_error, refusal, verdict_of};
 use crate::engine::ConvTransposeEngine;
 pub use crate::engine::{TransposeCapabilities, TransposePaddingRule};
 use crate::oracle::judge_transpose;
@@ -64,11 +64,6 @@ fn run<T: Element>(
     p: &TransposeProblem<'_, T>,
 ) -> Result<Result<ArrayD<T>, ConvError>, Violation> {
     guarded(|| engine.conv_transpose(p))
-}
-
-/// An error of the oracle's own on a valid problem: the battery's premise, not the engine.
-fn oracle_error(e: ConvError) -> Violation {
-    Violation::hypothesis(format!("the oracle cannot judge this problem: {e}"))
 }
 
 /// The tolerance for a valid problem (a per-problem rule sees the equivalent direct

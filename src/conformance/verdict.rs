@@ -75,8 +75,14 @@ pub(crate) fn judge_error(e: ConvError) -> Violation {
         ConvError::ShapeMismatch { .. } => {
             Violation::new(Kind::ShapeMismatch, format!("output rejected: {e}"))
         }
-        e => Violation::hypothesis(format!("the oracle cannot judge this problem: {e}")),
+        e => oracle_error(e),
     }
+}
+
+/// An error of the oracle's own on a valid problem: the battery's premise, not the engine
+/// ([`Kind::HypothesisBroken`]).
+pub(crate) fn oracle_error(e: ConvError) -> Violation {
+    Violation::hypothesis(format!("the oracle cannot judge this problem: {e}"))
 }
 
 /// The verdict on an engine's answer `got` to a problem the reference accepts: `Ok(true)`
