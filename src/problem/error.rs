@@ -128,6 +128,13 @@ pub enum ConvError {
         /// The shape given.
         got: Vec<usize>,
     },
+    /// The engine does not implement something this problem asks for (a rank, a padding
+    /// rule, per-axis strides, ...): a valid problem it declines, not an invalid one.
+    #[error("unsupported: {what}")]
+    Unsupported {
+        /// What is unsupported, in words (`"asymmetric pads in rank 3"`).
+        what: String,
+    },
     /// The request exceeds a configured resource limit.
     #[error("{what} would be {got}, over the limit of {limit}")]
     LimitExceeded {
@@ -138,4 +145,19 @@ pub enum ConvError {
         /// What the request needs.
         got: u128,
     },
+}
+
+impl ConvError {
+    /// [`ConvError::Unsupported`] with `what` in words: how an engine declines a valid
+    /// problem outside what it implements.
+    ///
+    /// ```
+    /// use conv_oracle::ConvError;
+    ///
+    /// let e = ConvError::unsupported("asymmetric pads in rank 3");
+    /// assert_eq!(e.to_string(), "unsupported: asymmetric pads in rank 3");
+    /// ```
+    pub fn unsupported(what: impl Into<String>) -> Self {
+        ConvError::Unsupported { what: what.into() }
+    }
 }
