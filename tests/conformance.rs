@@ -7,8 +7,8 @@
 mod common;
 use common::{Num, fft_model};
 use conv_oracle::conformance::{
-    BoundaryRule, Capabilities, Config, ConformanceReport, PaddingRule, Section, Tolerance, check,
-    check_sections,
+    AxisSetting, BoundaryRule, Capabilities, Config, ConformanceReport, LargeKernel, PaddingRule,
+    Pads, Peer, ProblemShape, Section, Tolerance, check, check_sections,
 };
 use conv_oracle::engine::dense::DenseEngine;
 use conv_oracle::engine::direct::DirectEngine;
@@ -542,7 +542,8 @@ fn a_non_validating_engine_never_receives_an_invalid_problem() {
     let r = check(&Trusting, &Config::default());
     r.assert_passed();
     let section = |s: Section| r.sections.iter().find(|x| x.section == s).expect("run");
-    assert!(section(Section::Oracle).skipped > 0, "{r}");
+    // Random problems are drawn inside what the reference accepts: none is left out.
+    assert_eq!(section(Section::Oracle).skipped, 0, "{r}");
     assert!(section(Section::Oracle).checked > 0, "{r}");
     assert_eq!(section(Section::Invalid).checked, 0, "{r}");
 }
@@ -592,6 +593,11 @@ fn refusals_and_panics_are_failures_of_their_own_kind() {
             "{}",
             c.detail
         );
+        // One summary line per panic site, however many panics shrinking caught there.
+        assert_eq!(r.panics.len(), 1, "{r}");
+        assert!(r.panics[0].site.starts_with("tests/conformance.rs:"), "{r}");
+        assert!(r.panics[0].count >= 1, "{r}");
+        assert!(r.to_string().contains("x at tests/conformance.rs:"), "{r}");
     }
 }
 
@@ -647,12 +653,12 @@ fn capabilities_narrow_the_problems() {
         paddings: vec![PaddingRule::Valid],
         boundaries: vec![BoundaryRule::Zeros],
         flips: vec![Flip::Correlation],
-        stride: false,
-        dilation: false,
+        stride: AxisSetting::Unit,
+        dilation: AxisSetting::Unit,
         groups: false,
         bias: false,
         validates: false,
-        special_values: true,
+        ..Capabilities::all()
     };
     struct Narrow(Capabilities);
     impl ConvEngine<f64> for Narrow {
@@ -661,12 +667,8 @@ fn capabilities_narrow_the_problems() {
         }
         fn conv(&self, p: &Problem<'_, f64>) -> Result<ArrayD<f64>, ConvError> {
             // Refuses anything outside its capabilities (the battery must not ask).
-            let rank = p.input.ndim() - 2;
-            if !self.0.allows(&p.spec, rank, p.bias.is_some()) {
-                return Err(ConvError::Overflow {
-                    what: "unsupported",
-                    axis: None,
-                });
+            if let Some(what) = self.0.outside(&ProblemShape::of(p)) {
+                return Err(ConvError::unsupported(what));
             }
             Toy::default().run(p)
         }
@@ -711,5 +713,325 @@ fn a_pasted_counterexample_runs_and_decides() {
     assert!(
         code.contains("IxDyn(&[1, 2, 9]), vec![-1.0, -2.0, 3.0, 3.0, 3.0, -2.0"),
         "{code}"
+    );
+}
+
+// ---------------------------------------------------------------- capabilities of real APIs
+
+/// A correct engine that implements exactly `caps`: it declines anything else as unsupported
+/// when it validates, and panics when it does not (so the test fails if the battery gives a
+/// non-validating engine a problem it did not declare).
+struct Declared {
+    caps: Capabilities,
+}
+
+impl ConvEngine<f64> for Declared {
+    fn name(&self) -> &str {
+        "declared"
+    }
+    fn conv(&self, p: &Problem<'_, f64>) -> Result<ArrayD<f64>, ConvError> {
+        if let Some(what) = self.caps.outside(&ProblemShape::of(p)) {
+            assert!(self.caps.validates, "given an undeclared problem: {what}");
+            return Err(ConvError::unsupported(what));
+        }
+        Toy::default().run(p)
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.caps.clone()
+    }
+}
+
+fn coverage(r: &ConformanceReport, feature: &str) -> (usize, usize) {
+    r.coverage
+        .iter()
+        .find(|c| c.feature == feature)
+        .map_or((0, 0), |c| (c.checked, c.declined))
+}
+
+/// One stride and one dilation for all axes (candle), symmetric pads (PyTorch's
+/// `padding=(p, q)`) and PyTorch's pad limits (reflect `< n`, circular `<= n`, no symmetric):
+/// a correct engine with exactly these passes, validating or not, and what it declined is
+/// counted, not failed.
+#[test]
+fn a_correct_engine_with_narrow_real_capabilities_passes() {
+    for validates in [false, true] {
+        let caps = Capabilities {
+            stride: AxisSetting::Shared,
+            dilation: AxisSetting::Shared,
+            pads: Pads::Symmetric,
+            validates,
+            ..Capabilities::all()
+        }
+        .with_pad_limits_of(Peer::Torch);
+        assert!(!caps.boundaries.contains(&BoundaryRule::Symmetric));
+        let r = check(&Declared { caps }, &Config::default());
+        r.assert_passed();
+        for s in &r.sections {
+            assert!(s.checked > 0 || s.section == Section::Invalid, "{r}");
+        }
+        // The limited modes and the shared settings were exercised.
+        for feature in [
+            "boundary Reflect",
+            "boundary Circular",
+            "stride > 1",
+            "dilation > 1",
+        ] {
+            assert!(coverage(&r, feature).0 > 0, "{feature}: {r}");
+        }
+        assert_eq!(coverage(&r, "stride differs by axis").0, 0, "{r}");
+        assert_eq!(coverage(&r, "boundary Symmetric").0, 0, "{r}");
+        let declined: usize = r.sections.iter().map(|s| s.declined).sum();
+        if validates {
+            // The catalogue's problems outside the capabilities were offered and declined.
+            assert!(declined > 0, "{r}");
+            assert!(coverage(&r, "boundary Symmetric").1 > 0, "{r}");
+        } else {
+            assert_eq!(declined, 0, "{r}");
+        }
+    }
+}
+
+/// Capabilities of their own in some ranks (burn: symmetric pads only in 3-D; groups only in
+/// 2-D): each rank is drawn inside its own.
+#[test]
+fn per_rank_capabilities_hold_in_their_rank() {
+    let caps = Capabilities {
+        groups: false,
+        validates: false,
+        ..Capabilities::all()
+    }
+    .in_rank(3, |c| Capabilities {
+        pads: Pads::Symmetric,
+        stride: AxisSetting::Shared,
+        ..c
+    })
+    .in_rank(2, |c| Capabilities { groups: true, ..c });
+    assert_eq!(caps.for_rank(3).pads, Pads::Symmetric);
+    assert!(!caps.for_rank(1).groups && caps.for_rank(2).groups && !caps.for_rank(3).groups);
+    let r = check(&Declared { caps }, &Config::default());
+    r.assert_passed();
+    assert!(coverage(&r, "rank 3").0 > 0, "{r}");
+    assert!(coverage(&r, "groups > 1").0 > 0, "{r}");
+}
+
+/// An engine that declines a problem it declared fails, by kind `Refused`, whatever error it
+/// uses: declaring everything and implementing less is not a way to pass.
+#[test]
+fn declining_a_declared_problem_is_a_failure() {
+    struct Overclaims;
+    impl ConvEngine<f64> for Overclaims {
+        fn name(&self) -> &str {
+            "overclaims"
+        }
+        fn conv(&self, p: &Problem<'_, f64>) -> Result<ArrayD<f64>, ConvError> {
+            if p.spec.groups > 1 {
+                return Err(ConvError::unsupported("groups"));
+            }
+            Toy::default().run(p)
+        }
+    }
+    let r = check_sections(
+        &Overclaims,
+        &Config::default(),
+        &[Section::Catalogue, Section::Oracle],
+    );
+    assert!(!r.passed());
+    for c in r.failures() {
+        assert_eq!(c.kind, Kind::Refused, "{r}");
+        assert!(
+            c.detail
+                .contains("declined a problem inside its declared capabilities"),
+            "{r}"
+        );
+        assert!(c.features.contains(&"groups > 1".to_string()), "{r}");
+    }
+}
+
+/// An engine that validates must decline a valid problem it does not implement with
+/// `ConvError::Unsupported`, not with an error that calls the problem invalid.
+#[test]
+fn undeclared_problems_must_be_declined_as_unsupported() {
+    struct Misleads;
+    impl ConvEngine<f64> for Misleads {
+        fn name(&self) -> &str {
+            "misleads"
+        }
+        fn conv(&self, p: &Problem<'_, f64>) -> Result<ArrayD<f64>, ConvError> {
+            if p.input.ndim() != 3 {
+                return Err(ConvError::RankMismatch {
+                    what: "input",
+                    expected: 3,
+                    got: p.input.ndim(),
+                });
+            }
+            Toy::default().run(p)
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities {
+                ranks: 1..=1,
+                ..Capabilities::all()
+            }
+        }
+    }
+    let r = check_sections(&Misleads, &Config::default(), &[Section::Catalogue]);
+    let c = r.failure().expect("a misleading refusal fails");
+    assert_eq!(c.kind, Kind::Refused, "{r}");
+    assert!(c.detail.contains("ConvError::Unsupported"), "{r}");
+    // The same engine declining with `Unsupported` passes, and the rank-2 problems it
+    // declined are counted.
+    let caps = Capabilities {
+        ranks: 1..=1,
+        ..Capabilities::all()
+    };
+    let r = check_sections(
+        &Declared { caps },
+        &Config::default(),
+        &[Section::Catalogue],
+    );
+    r.assert_passed();
+    assert!(coverage(&r, "rank 2").1 > 0, "{r}");
+    assert_eq!(coverage(&r, "rank 2").0, 0, "{r}");
+}
+
+/// An engine that declares nothing the battery can draw, or whose predicate turns every
+/// problem away, checked nothing: it does not pass.
+#[test]
+fn an_engine_that_checks_nothing_does_not_pass() {
+    let none = Capabilities {
+        ranks: 4..=4,
+        validates: false,
+        ..Capabilities::all()
+    };
+    let away = Capabilities {
+        accepts: Some(|_| false),
+        validates: false,
+        ..Capabilities::all()
+    };
+    for caps in [none, away] {
+        let r = check_sections(&Declared { caps }, &Config::default(), &[Section::Oracle]);
+        let c = r.failure().expect("nothing checked");
+        assert_eq!(c.kind, Kind::Uncovered, "{r}");
+    }
+}
+
+/// The predicate narrows what no field says (here: kernels of at most 3 taps per axis); the
+/// problems it turns away are skipped, and the engine is never given one.
+#[test]
+fn the_capability_predicate_turns_problems_away() {
+    let caps = Capabilities {
+        accepts: Some(|s: &ProblemShape| s.weight[2..].iter().all(|&k| k <= 3)),
+        validates: false,
+        ..Capabilities::all()
+    };
+    let r = check(&Declared { caps }, &Config::default());
+    r.assert_passed();
+    let oracle = &r.sections[1];
+    assert!(oracle.skipped > 0 && oracle.checked > oracle.skipped, "{r}");
+}
+
+/// A kernel larger than the padded input: an engine whose declared policy is an empty output
+/// (tract) passes when it returns one of the right shape, and fails by kind when it does
+/// otherwise.
+#[test]
+fn the_large_kernel_policy_is_checked() {
+    struct Empties {
+        policy: LargeKernel,
+        /// What it really does: empty outputs (`true`) or errors.
+        empties: bool,
+    }
+    impl ConvEngine<f64> for Empties {
+        fn name(&self) -> &str {
+            "empties"
+        }
+        fn conv(&self, p: &Problem<'_, f64>) -> Result<ArrayD<f64>, ConvError> {
+            match p.validate() {
+                Err(ConvError::KernelTooLarge { .. }) if self.empties => {
+                    // Length 0 where the kernel does not fit, computed independently of the
+                    // battery: floor((n + pads - eff) / s) + 1, or 0.
+                    let (x, w) = (p.input.shape(), p.weight.shape());
+                    let mut shape = vec![x[0], w[0]];
+                    for a in 2..x.len() {
+                        let pads = match &p.spec.padding {
+                            Padding::Explicit(v) => v[a - 2].0 + v[a - 2].1,
+                            _ => 0,
+                        };
+                        let (n, k) = ((x[a] + pads) as i64, w[a] as i64);
+                        shape.push(if n < k { 0 } else { (n - k + 1) as usize });
+                    }
+                    Ok(ArrayD::zeros(IxDyn(&shape)))
+                }
+                _ => Toy::default().run(p),
+            }
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities {
+                large_kernel: self.policy,
+                ..Capabilities::all()
+            }
+        }
+    }
+    let run = |policy, empties| {
+        check_sections(
+            &Empties { policy, empties },
+            &Config::default(),
+            &[Section::Invalid],
+        )
+    };
+    run(LargeKernel::EmptyOutput, true).assert_passed();
+    run(LargeKernel::Refuses, false).assert_passed();
+    let r = run(LargeKernel::Refuses, true);
+    assert!(r.failures().count() >= 3, "{r}");
+    assert!(r.failures().all(|c| c.kind == Kind::Accepted), "{r}");
+    let r = run(LargeKernel::EmptyOutput, false);
+    assert!(r.failures().count() >= 3, "{r}");
+    assert!(r.failures().all(|c| c.kind == Kind::Refused), "{r}");
+}
+
+/// Two bugs in one engine, in different features: the battery reports both, each with its
+/// own minimal problem, instead of stopping at the first.
+#[test]
+fn a_second_bug_behind_a_first_is_reported() {
+    /// Reflect and symmetric swapped, and the stride scaling the pad elsewhere.
+    struct TwoBugs;
+    impl ConvEngine<f64> for TwoBugs {
+        fn name(&self) -> &str {
+            "two bugs"
+        }
+        fn conv(&self, p: &Problem<'_, f64>) -> Result<ArrayD<f64>, ConvError> {
+            let bug = match p.spec.boundary {
+                Boundary::Reflect | Boundary::Symmetric => Bug::ReflectSymmetricSwapped,
+                _ => Bug::StrideBeforePadding,
+            };
+            Toy { bug: Some(bug) }.run(p)
+        }
+    }
+    let r = check_sections(
+        &TwoBugs,
+        &Config::default(),
+        &[Section::Catalogue, Section::Oracle],
+    );
+    let reflect = |c: &&conv_oracle::conformance::Counterexample| {
+        c.features
+            .iter()
+            .any(|f| f == "boundary Reflect" || f == "boundary Symmetric")
+    };
+    let stride = |c: &&conv_oracle::conformance::Counterexample| {
+        !reflect(c) && c.features.iter().any(|f| f == "stride > 1")
+    };
+    for s in &r.sections {
+        let failures: Vec<_> = s.failures.iter().collect();
+        assert!(failures.iter().any(reflect), "{:?}:\n{r}", s.section);
+        assert!(failures.iter().any(stride), "{:?}:\n{r}", s.section);
+        assert!(
+            failures.iter().all(|c| c.kind == Kind::BoundExceeded),
+            "{r}"
+        );
+    }
+    let text = r.to_string();
+    assert!(text.contains("failure 2 of"), "{text}");
+    // Each failure brings its own pasteable problem.
+    assert_eq!(
+        text.matches("fn conv_oracle_counterexample").count(),
+        r.failures().filter(|c| !c.code.is_empty()).count()
     );
 }

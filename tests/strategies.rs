@@ -3,8 +3,10 @@
 //! problem that is still well formed; the quickcheck types (feature `quickcheck`) likewise.
 
 mod common;
-use conv_oracle::conformance::Capabilities;
 use conv_oracle::conformance::transpose::TransposeCapabilities;
+use conv_oracle::conformance::{
+    AxisSetting, BoundaryRule, Capabilities, PadLimit, PaddingRule, Pads, Peer, ProblemShape,
+};
 use conv_oracle::oracle::{judge, judge_transpose};
 use conv_oracle::testing::strategies::{problems, transpose_problems};
 use conv_oracle::tolerance::Model;
@@ -19,14 +21,13 @@ proptest! {
         c in problems::<f64>(&Capabilities::deep_learning())
     ) {
         let caps = Capabilities::deep_learning();
-        let rank = c.input.0.ndim() - 2;
-        prop_assert!(caps.allows(&c.spec, rank, c.bias.is_some()));
         c.with(|p| -> Result<(), TestCaseError> {
-            if p.validate().is_ok() {
-                let y = conv_oracle::conv(p).expect("valid");
-                let r = judge(p, y.view(), &Model::Componentwise).expect("judged");
-                prop_assert!(r.passed(), "{}", r);
-            }
+            prop_assert_eq!(caps.outside(&ProblemShape::of(p)), None);
+            // Drawn inside what the reference accepts, not filtered afterwards.
+            prop_assert!(p.validate().is_ok(), "{:?}", p.validate());
+            let y = conv_oracle::conv(p).expect("valid");
+            let r = judge(p, y.view(), &Model::Componentwise).expect("judged");
+            prop_assert!(r.passed(), "{}", r);
             Ok(())
         })?;
     }
@@ -43,6 +44,56 @@ proptest! {
             }
             Ok(())
         })?;
+    }
+}
+
+/// Narrow capabilities of real APIs are drawn inside, not filtered: every drawn problem is
+/// inside them and valid (a shared stride, symmetric pads, PyTorch's pad limits with `Full`
+/// and `SAME` pads that would exceed them, capabilities of their own in rank 3).
+#[test]
+fn narrow_capabilities_are_drawn_inside() {
+    let torch = Capabilities {
+        stride: AxisSetting::Shared,
+        dilation: AxisSetting::Shared,
+        pads: Pads::Symmetric,
+        ..Capabilities::all()
+    }
+    .with_pad_limits_of(Peer::Torch);
+    let reflect_only = Capabilities {
+        boundaries: vec![BoundaryRule::Reflect],
+        paddings: vec![
+            PaddingRule::Full,
+            PaddingRule::SameLower,
+            PaddingRule::Explicit,
+        ],
+        pad_limits: vec![(BoundaryRule::Reflect, PadLimit::BelowInput)],
+        batch: false,
+        ..Capabilities::all()
+    };
+    let per_rank = Capabilities::all()
+        .in_rank(3, |c| Capabilities {
+            pads: Pads::Symmetric,
+            groups: false,
+            ..c
+        })
+        .in_rank(1, |c| Capabilities {
+            stride: AxisSetting::Unit,
+            ..c
+        });
+    for caps in [torch, reflect_only, per_rank] {
+        let mut runner = conv_oracle::testing::runner(512, conv_oracle::testing::DEFAULT_SEED);
+        let ranks = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        runner
+            .run(&problems::<f64>(&caps), |c| {
+                ranks.borrow_mut().insert(c.input.0.ndim() - 2);
+                c.with(|p| -> Result<(), TestCaseError> {
+                    prop_assert_eq!(caps.outside(&ProblemShape::of(p)), None);
+                    prop_assert!(p.validate().is_ok(), "{:?}", p.validate());
+                    Ok(())
+                })
+            })
+            .unwrap_or_else(|e| panic!("{caps:?}: {e}"));
+        assert_eq!(ranks.borrow().len(), 3, "{caps:?}");
     }
 }
 

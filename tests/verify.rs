@@ -134,7 +134,8 @@ fn a_planted_panicking_row_is_a_failed_row_and_the_run_goes_on() {
     assert!(!o.passed);
     assert!(
         o.detail
-            .starts_with("panicked: the row panicked: planted row panic"),
+            .starts_with("panicked: the row panicked at tests/verify.rs:")
+            && o.detail.ends_with(": planted row panic"),
         "{}",
         o.detail
     );

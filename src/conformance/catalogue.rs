@@ -1,15 +1,16 @@
 //! The catalogue section: fixed problems over every padding rule, boundary and flip, with
 //! stride, dilation, groups, bias and batch.
 
+use super::ablate::{case_features, necessary};
 use super::code::{case_code, case_size, oracle_check_code};
 use super::config::Config;
 use super::report::{Counterexample, Section, SectionReport};
-use super::verdict::judge_case;
-use crate::engine::{BoundaryRule, Capabilities, ConvEngine};
+use super::verdict::{Outcome, judge_case, probe_undeclared};
+use crate::engine::{BoundaryRule, Capabilities, ConvEngine, ProblemShape};
 use crate::problem::{ConvSpec, Flip, Padding};
-use crate::testing::Violation;
 use crate::testing::cases::{Arr, Case, boundary_of};
 use crate::testing::problems::Element;
+use crate::testing::{Kind, Violation};
 use ndarray::{ArrayD, IxDyn};
 
 /// Small integers in `-4..=4` (never all zero), deterministic: exact in every float type, and
@@ -201,46 +202,86 @@ pub(super) fn catalogue_section<T: Element>(
             .into_iter()
             .map(|e| (e.name, e.case))
             .collect(),
-        |c| caps.allows(&c.spec, c.input.0.ndim() - 2, c.bias.is_some()),
-        |c| judge_case(engine, config, c),
+        config.max_failures,
+        |c| {
+            let inside = c.with(|p| caps.admits(&ProblemShape::of(p)));
+            if inside {
+                judge_case(engine, caps, config, c).map(|ok| {
+                    if ok {
+                        Outcome::Checked
+                    } else {
+                        Outcome::Skipped
+                    }
+                })
+            } else if caps.validates {
+                probe_undeclared(engine, config, c)
+            } else {
+                Ok(Outcome::Skipped)
+            }
+        },
+        case_features,
+        |c, kind| {
+            necessary(c, |d| {
+                judge_case(engine, caps, config, d).is_err_and(|v| v.kind == kind)
+            })
+        },
         |c| (case_code(c, &check), case_size(c)),
     )
 }
 
-/// [`Section::Catalogue`] over named fixed cases: those `allowed` are judged by `test`
-/// (`Ok(false)`: not applicable, counted as skipped), stopping at the first failure, which
-/// `code` prints.
+/// [`Section::Catalogue`] over named fixed cases, each run by `test`; the distinct failures
+/// (at most `cap`; a failure is known when an earlier one covers its `features`, and keeps the
+/// features it `necessary`-ly needs) are reported with the code `code` prints.
 pub(crate) fn fixed_section<V>(
     entries: Vec<(String, V)>,
-    allowed: impl Fn(&V) -> bool,
-    test: impl Fn(&V) -> Result<bool, Violation>,
+    cap: usize,
+    test: impl Fn(&V) -> Result<Outcome, Violation>,
+    features: impl Fn(&V) -> Vec<String>,
+    necessary: impl Fn(&V, Kind) -> Vec<String>,
     code: impl Fn(&V) -> (String, usize),
 ) -> SectionReport {
-    let mut report = SectionReport {
-        section: Section::Catalogue,
-        checked: 0,
-        skipped: 0,
-        failure: None,
-    };
+    let mut report = SectionReport::new(Section::Catalogue);
     for (name, case) in entries {
-        if !allowed(&case) {
-            report.skipped += 1;
-            continue;
-        }
         match test(&case) {
-            Ok(true) => report.checked += 1,
-            Ok(false) => report.skipped += 1,
+            Ok(Outcome::Checked) => report.checked += 1,
+            Ok(Outcome::Skipped) => report.skipped += 1,
+            Ok(Outcome::Declined) => report.declined += 1,
             Err(violation) => {
                 report.checked += 1;
+                let features = features(&case);
+                if report
+                    .failures
+                    .iter()
+                    .any(|k| k.covers(violation.kind, &features))
+                    || report.failures.len() >= cap.max(1)
+                {
+                    report.add_failure(
+                        Counterexample {
+                            what: String::new(),
+                            kind: violation.kind,
+                            detail: String::new(),
+                            code: String::new(),
+                            size: 0,
+                            features,
+                            repeats: 0,
+                        },
+                        cap,
+                    );
+                    continue;
+                }
                 let (code, size) = code(&case);
-                report.failure = Some(Counterexample {
-                    what: format!("catalogue: {name}"),
-                    kind: violation.kind,
-                    detail: violation.detail,
-                    code,
-                    size,
-                });
-                break;
+                report.add_failure(
+                    Counterexample {
+                        what: format!("catalogue: {name}"),
+                        kind: violation.kind,
+                        features: necessary(&case, violation.kind),
+                        detail: violation.detail,
+                        code,
+                        size,
+                        repeats: 0,
+                    },
+                    cap,
+                );
             }
         }
     }

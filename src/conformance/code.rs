@@ -23,6 +23,8 @@ pub(super) fn counterexample<T: Element>(
         detail: violation.detail,
         code: case_code(c, check),
         size: case_size(c),
+        features: Vec::new(),
+        repeats: 0,
     }
 }
 

@@ -33,6 +33,9 @@ pub struct Config<T> {
     pub seed: u64,
     /// The tolerance (default: [`Model::Componentwise`]).
     pub tolerance: Tolerance<T>,
+    /// Distinct failures reported per section (default 8); further ones are counted as
+    /// repeats of the last.
+    pub max_failures: usize,
 }
 
 impl<T> Default for Config<T> {
@@ -41,6 +44,7 @@ impl<T> Default for Config<T> {
             cases: 256,
             seed: DEFAULT_SEED,
             tolerance: Tolerance::Model(Model::Componentwise),
+            max_failures: 8,
         }
     }
 }

@@ -1,12 +1,15 @@
 //! The metamorphic section: relations between two runs of the engine (translation,
 //! commutativity, 1x1 as a dense layer, independent samples).
 
+use super::ablate::{case_features, necessary};
 use super::code::{case_code, case_size, oracle_check_code};
 use super::config::Config;
-use super::report::{Section, SectionReport};
-use super::search::{found, search};
+use super::report::{Counterexample, Section, SectionReport};
+use super::search::{found, search_all};
 use super::verdict::run;
-use crate::engine::{BoundaryRule, Capabilities, ConvEngine, PaddingRule};
+use crate::engine::{
+    AxisSetting, BoundaryRule, Capabilities, ConvEngine, PaddingRule, ProblemShape,
+};
 use crate::problem::{Boundary, ConvSpec, Flip, Padding, Problem};
 use crate::testing::cases::{Arr, Case};
 use crate::testing::problems::{Element, cases};
@@ -71,37 +74,25 @@ enum Restrict {
 
 /// The cases of a relation: the capabilities narrowed to what the relation needs.
 fn restrict<T: Element>(caps: &Capabilities, r: Restrict) -> Option<BoxedStrategy<Case<T>>> {
-    let mut c = caps.clone();
-    match r {
-        Restrict::Translation => {
-            // Outputs that read no boundary: valid (or explicit pads of 0).
-            c.paddings.retain(|&p| p == PaddingRule::Valid);
-            if c.paddings.is_empty() {
-                return None;
-            }
-        }
+    let c = caps.clone().narrowed(|c| match r {
+        // Outputs that read no boundary: valid (or explicit pads of 0).
+        Restrict::Translation => c.paddings.retain(|&p| p == PaddingRule::Valid),
         Restrict::Commute => {
             c.paddings.retain(|&p| p == PaddingRule::Full);
             c.boundaries.retain(|&b| b == BoundaryRule::Zeros);
             c.flips.retain(|&f| f == Flip::Convolution);
-            if c.paddings.is_empty() || c.boundaries.is_empty() || c.flips.is_empty() {
-                return None;
-            }
-            c.stride = false;
-            c.dilation = false;
+            c.stride = AxisSetting::Unit;
+            c.dilation = AxisSetting::Unit;
             c.groups = false;
             c.bias = false;
         }
         Restrict::Pointwise => {
             c.paddings.retain(|&p| p == PaddingRule::Valid);
-            if c.paddings.is_empty() {
-                return None;
-            }
-            c.stride = false;
-            c.dilation = false;
+            c.stride = AxisSetting::Unit;
+            c.dilation = AxisSetting::Unit;
         }
         Restrict::Batch => {}
-    }
+    });
     // Finite data: with NaN or infinities the boundary's zero terms (0 * inf = NaN) make
     // the relations fail in exact IEEE arithmetic too (e.g. commutativity).
     let strategy = cases::<T>(&c, false)?;
@@ -280,6 +271,7 @@ fn abs_sums<T: Element>(p: &Problem<'_, T>) -> Option<(Vec<f64>, usize)> {
 /// Checks one relation on one case: `Ok(false)` when it does not apply.
 fn relate<T: Element>(
     engine: &dyn ConvEngine<T>,
+    caps: &Capabilities,
     config: &Config<T>,
     rel: &Relation<T>,
     c: &Case<T>,
@@ -287,8 +279,11 @@ fn relate<T: Element>(
     let Some(d) = (rel.derive)(c) else {
         return Ok(false);
     };
-    let valid = c.with(|p| p.validate().is_ok()) && d.case.with(|p| p.validate().is_ok());
-    if !valid {
+    // Both problems valid and inside the capabilities (the second may leave them: the
+    // dense form of a 1x1 convolution is a batch).
+    let inside =
+        |c: &Case<T>| c.with(|p| p.validate().is_ok() && caps.admits(&ProblemShape::of(p)));
+    if !(inside(c) && inside(&d.case)) {
         return Ok(false);
     }
     let first = c.with(|p| run(engine, p))?;
@@ -334,37 +329,48 @@ pub(super) fn metamorphic_section<T: Element>(
     caps: &Capabilities,
     config: &Config<T>,
 ) -> SectionReport {
-    let mut report = SectionReport {
-        section: Section::Metamorphic,
-        checked: 0,
-        skipped: 0,
-        failure: None,
-    };
+    let mut report = SectionReport::new(Section::Metamorphic);
     let cases = (config.cases / 4).max(16);
-    for rel in relations::<T>() {
+    for (i, rel) in relations::<T>().into_iter().enumerate() {
         let Some(strategy) = (rel.cases)(caps) else {
             report.skipped += cases as usize;
             continue;
         };
-        let (checked, skipped, failure) = search(strategy, cases, config.seed, |c| {
-            relate(engine, config, &rel, c)
-        });
-        report.checked += checked;
-        report.skipped += skipped;
-        if let Some(f) = failure {
-            let code = format!(
-                "    // Relation: {}. Derive the second problem from this one as the\n    \
-                 // relation says and compare the two outputs; the first alone, judged:\n{}",
-                rel.name,
-                oracle_check_code(config)
-            );
-            report.failure = Some(found(
-                format!("metamorphic: {} (shrunk)", rel.name),
-                f,
-                |c| (case_code(c, &code), case_size(c)),
-            ));
-            break;
-        }
+        let code = format!(
+            "    // Relation: {}. Derive the second problem from this one as the\n    \
+             // relation says and compare the two outputs; the first alone, judged:\n{}",
+            rel.name,
+            oracle_check_code(config)
+        );
+        let relation = format!("relation {}", i + 1);
+        search_all(
+            &mut report,
+            strategy,
+            cases,
+            config.seed,
+            config.max_failures,
+            |c| relate(engine, caps, config, &rel, c),
+            |c| {
+                let mut f = vec![relation.clone()];
+                f.extend(case_features(c));
+                f
+            },
+            |c, kind| {
+                let mut f = vec![relation.clone()];
+                f.extend(necessary(c, |d| {
+                    relate(engine, caps, config, &rel, d).is_err_and(|v| v.kind == kind)
+                }));
+                f
+            },
+            |failure, features| Counterexample {
+                features,
+                ..found(
+                    format!("metamorphic: {} (shrunk)", rel.name),
+                    failure,
+                    |c| (case_code(c, &code), case_size(c)),
+                )
+            },
+        );
     }
     report
 }

@@ -2,8 +2,11 @@
 //! returns a minimal counterexample when it disagrees.
 //!
 //! An engine is anything that implements [`ConvEngine`] (object safe: `&dyn ConvEngine<f64>`
-//! works), declaring what it supports with [`ConvEngine::capabilities`]. [`check`] runs four
-//! sections and stops each at its first failure:
+//! works), declaring what it supports with [`ConvEngine::capabilities`] (per rank: how it
+//! takes stride and dilation, which pads, boundary modes and their pad limits, groups, bias,
+//! batches, its policy for a kernel larger than the input, and a predicate for the rest).
+//! [`check`] runs four sections, each reporting every distinct failure (up to
+//! [`Config::max_failures`]):
 //!
 //! | section | what | how it can fail |
 //! |---|---|---|
@@ -11,6 +14,14 @@
 //! | [`Section::Oracle`] | random problems inside the capabilities (proptest, seeded; uniform, cancelling and 12-decade data, special values) | as above; the failing problem is shrunk to a minimal one |
 //! | [`Section::Invalid`] | problems every engine must refuse (zero stride, channel mismatch, groups that do not divide, ...), when the engine claims to validate | an output instead of an error |
 //! | [`Section::Metamorphic`] | relations between two runs of the engine itself: translation equivariance (cropping the input by one stride shifts the output by one), commutativity of true convolution, a 1x1 convolution equals the per-pixel dense layer, samples of a batch are independent | the two runs disagree by more than twice the tolerance ([`crate::tolerance::judge_pair`]) |
+//!
+//! An engine declines a valid problem it does not implement with
+//! [`crate::ConvError::Unsupported`]: declining a declared problem fails; an engine that
+//! validates is also offered the catalogue's undeclared problems, which it must decline as
+//! unsupported or answer correctly. The report counts problems per feature (the coverage) and
+//! panics per site; an oracle section that checked nothing fails ([`crate::testing::Kind::Uncovered`]).
+//! Two failures are distinct by kind and by the features each needs (found by taking each
+//! feature of the shrunk problem away in turn and running it again).
 //!
 //! The tolerance is a [`crate::tolerance::Model`] (default `Componentwise`: the error any order
 //! of direct summation may make), or derived per problem ([`Tolerance::PerProblem`], e.g. the
@@ -30,6 +41,7 @@
 
 use crate::engine::ConvEngine;
 
+mod ablate;
 mod catalogue;
 mod code;
 mod config;
@@ -38,10 +50,14 @@ mod metamorphic;
 mod oracle;
 mod report;
 mod search;
+mod tally;
 pub mod transpose;
 mod verdict;
 
-pub use crate::engine::{BoundaryRule, Capabilities, PaddingRule};
+pub use crate::engine::{
+    AxisSetting, BoundaryRule, Capabilities, LargeKernel, PadLimit, PaddingRule, Pads, Peer,
+    ProblemShape,
+};
 pub use crate::testing::problems::Element;
 pub use config::{Config, Tolerance};
 pub use report::{ConformanceReport, Counterexample, Section, SectionReport};
@@ -67,7 +83,7 @@ pub fn check_sections<T: Element>(
     report_of::<T>(engine.name(), sections, |s| match s {
         Section::Catalogue => catalogue_section(engine, &caps, config),
         Section::Oracle => oracle_section(engine, &caps, config),
-        Section::Invalid => invalid_section(engine, &caps),
+        Section::Invalid => invalid_section(engine, &caps, config.max_failures),
         Section::Metamorphic => metamorphic_section(engine, &caps, config),
     })
 }

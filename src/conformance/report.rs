@@ -46,8 +46,8 @@ pub struct Counterexample {
     /// What kind of failure: [`Kind::BoundExceeded`] (the oracle's judge),
     /// [`Kind::ShapeMismatch`], [`Kind::Refused`] (a valid problem refused),
     /// [`Kind::Accepted`] (an invalid one computed), [`Kind::Mismatch`] (a relation broken),
-    /// [`Kind::Panicked`], [`Kind::SearchAborted`], or [`Kind::HypothesisBroken`] (the
-    /// battery's own premise failed, not the engine).
+    /// [`Kind::Panicked`], [`Kind::SearchAborted`], [`Kind::Uncovered`] (nothing checked),
+    /// or [`Kind::HypothesisBroken`] (the battery's own premise failed, not the engine).
     pub kind: Kind,
     /// Why: the judge's report, the error, or the relation's first disagreement.
     pub detail: String,
@@ -56,6 +56,20 @@ pub struct Counterexample {
     pub code: String,
     /// Elements of the problem's input and weight (smaller is more minimal).
     pub size: usize,
+    /// Features of the problem that tell this failure from the others of its section (its
+    /// stride, boundary, groups, ...): a later problem failing the same way with all of them
+    /// is counted in `repeats` instead of reported again.
+    pub features: Vec<String>,
+    /// Other problems of the section that failed the same way (same kind, same features).
+    pub repeats: usize,
+}
+
+impl Counterexample {
+    /// Whether a failure of `kind` on a problem with `features` is another instance of this
+    /// one: the same kind, and every feature that sets this one apart.
+    pub(crate) fn covers(&self, kind: Kind, features: &[String]) -> bool {
+        self.kind == kind && self.features.iter().all(|f| features.contains(f))
+    }
 }
 
 /// What one section found.
@@ -69,8 +83,62 @@ pub struct SectionReport {
     /// Problems left out: outside the capabilities, or (invalid inputs) an engine that does
     /// not claim to validate.
     pub skipped: usize,
-    /// The first failure, minimised where the section draws random problems.
-    pub failure: Option<Counterexample>,
+    /// Problems outside the capabilities that the engine declined with
+    /// [`crate::ConvError::Unsupported`] (out of scope, as it declared).
+    pub declined: usize,
+    /// Distinct failures, each minimised where the section draws random problems, at most
+    /// [`Config::max_failures`](super::Config::max_failures).
+    pub failures: Vec<Counterexample>,
+}
+
+impl SectionReport {
+    pub(crate) fn new(section: Section) -> Self {
+        SectionReport {
+            section,
+            checked: 0,
+            skipped: 0,
+            declined: 0,
+            failures: Vec::new(),
+        }
+    }
+
+    /// Records a failure: counted as a repeat of a known one it matches, else added while
+    /// fewer than `cap` are known (beyond that, counted on the last).
+    pub(crate) fn add_failure(&mut self, c: Counterexample, cap: usize) {
+        if let Some(known) = self
+            .failures
+            .iter_mut()
+            .find(|k| k.covers(c.kind, &c.features))
+        {
+            known.repeats += 1;
+        } else if self.failures.len() < cap.max(1) {
+            self.failures.push(c);
+        } else if let Some(last) = self.failures.last_mut() {
+            last.repeats += 1;
+        }
+    }
+}
+
+/// Problems checked and declined with a feature, over the whole run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeatureCount {
+    /// The feature (`"rank 2"`, `"boundary Reflect"`, `"stride > 1"`, `"groups > 1"`, ...).
+    pub feature: String,
+    /// Problems with it that the engine answered (judged, passed or not).
+    pub checked: usize,
+    /// Problems with it, outside the capabilities, that the engine declined as unsupported.
+    pub declined: usize,
+}
+
+/// Where the engine panicked, and how often the battery saw it there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PanicSite {
+    /// `file:line` of the panic.
+    pub site: String,
+    /// The first panic message seen there.
+    pub message: String,
+    /// Panics caught there (shrinking included).
+    pub count: usize,
 }
 
 /// The battery's verdict on one engine and element type.
@@ -82,17 +150,26 @@ pub struct ConformanceReport {
     pub dtype: &'static str,
     /// One entry per section run.
     pub sections: Vec<SectionReport>,
+    /// Problems per feature (forward battery; empty for the transposed one).
+    pub coverage: Vec<FeatureCount>,
+    /// Every site where the engine panicked.
+    pub panics: Vec<PanicSite>,
 }
 
 impl ConformanceReport {
     /// Whether every section passed.
     pub fn passed(&self) -> bool {
-        self.sections.iter().all(|s| s.failure.is_none())
+        self.sections.iter().all(|s| s.failures.is_empty())
     }
 
     /// The first failure, if any.
     pub fn failure(&self) -> Option<&Counterexample> {
-        self.sections.iter().find_map(|s| s.failure.as_ref())
+        self.failures().next()
+    }
+
+    /// Every failure, section by section.
+    pub fn failures(&self) -> impl Iterator<Item = &Counterexample> {
+        self.sections.iter().flat_map(|s| s.failures.iter())
     }
 
     /// Panics with the whole report unless every section passed (for tests).
@@ -111,17 +188,51 @@ impl fmt::Display for ConformanceReport {
             self.engine, self.dtype
         )?;
         for s in &self.sections {
-            let verdict = if s.failure.is_some() { "FAIL" } else { "ok" };
-            writeln!(
+            let verdict = match s.failures.len() {
+                0 => "ok".to_string(),
+                n => format!("FAIL ({n})"),
+            };
+            write!(
                 f,
-                "  {:<14} {verdict:<4} {} checked, {} skipped",
+                "  {:<14} {verdict:<9} {} checked, {} skipped",
                 s.section.name(),
                 s.checked,
                 s.skipped
             )?;
+            if s.declined > 0 {
+                write!(f, ", {} declined as unsupported", s.declined)?;
+            }
+            writeln!(f)?;
         }
-        if let Some(c) = self.failure() {
-            writeln!(f, "first failure: {} ({})", c.what, c.kind)?;
+        if !self.coverage.is_empty() {
+            let cells: Vec<String> = self
+                .coverage
+                .iter()
+                .map(|c| match c.declined {
+                    0 => format!("{} {}", c.feature, c.checked),
+                    d => format!("{} {} (+{d} declined)", c.feature, c.checked),
+                })
+                .collect();
+            writeln!(f, "  coverage: {}", cells.join(", "))?;
+        }
+        for p in &self.panics {
+            writeln!(
+                f,
+                "  panicked {}x at {}: {}",
+                p.count,
+                p.site,
+                p.message.lines().next().unwrap_or("")
+            )?;
+        }
+        let total = self.failures().count();
+        for (i, c) in self.failures().enumerate() {
+            writeln!(f, "failure {} of {total}: {} ({})", i + 1, c.what, c.kind)?;
+            if !c.features.is_empty() {
+                writeln!(f, "  with: {}", c.features.join(", "))?;
+            }
+            if c.repeats > 0 {
+                writeln!(f, "  and {} more problems failed the same way", c.repeats)?;
+            }
             writeln!(f, "  {}", c.detail.replace('\n', "\n  "))?;
             writeln!(f, "minimal problem, as a test to paste:")?;
             write!(f, "{}", c.code)?;
@@ -130,15 +241,19 @@ impl fmt::Display for ConformanceReport {
     }
 }
 
-/// The report of `engine` on `sections`, each run by `run`.
+/// The report of `engine` on `sections`, each run by `run`, with what the runs recorded.
 pub(crate) fn report_of<T: Float>(
     engine: &str,
     sections: &[Section],
     run: impl Fn(Section) -> SectionReport,
 ) -> ConformanceReport {
+    let (sections, tally) =
+        super::tally::collect(|| sections.iter().map(|&s| run(s)).collect::<Vec<_>>());
     ConformanceReport {
         engine: engine.to_string(),
         dtype: T::NAME,
-        sections: sections.iter().map(|&s| run(s)).collect(),
+        sections,
+        coverage: tally.coverage(),
+        panics: tally.panics(),
     }
 }

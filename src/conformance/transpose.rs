@@ -17,7 +17,8 @@ use super::code::{array_code, check_code};
 use super::config::{Config, Tolerance};
 use super::oracle::random_section;
 use super::report::{ConformanceReport, Counterexample, Section, SectionReport, report_of};
-use super::search::{found, search};
+use super::search::{found, search_all};
+use super::verdict::Outcome;
 use super::verdict::{guarded, judge_error, oracle_error, refusal, verdict_of};
 use crate::engine::ConvTransposeEngine;
 pub use crate::engine::{TransposeCapabilities, TransposePaddingRule};
@@ -54,7 +55,7 @@ pub fn check_transpose_sections<T: Element>(
     report_of::<T>(engine.name(), sections, |s| match s {
         Section::Catalogue => catalogue_section(engine, &caps, config),
         Section::Oracle => oracle_section(engine, &caps, config),
-        Section::Invalid => invalid_section(engine, &caps),
+        Section::Invalid => invalid_section(engine, &caps, config.max_failures),
         Section::Metamorphic => adjoint_section(engine, &caps, config),
     })
 }
@@ -304,8 +305,21 @@ fn catalogue_section<T: Element>(
             .into_iter()
             .map(|e| (e.name, e.case))
             .collect(),
-        |c| caps.allows(&c.spec, c.input.0.ndim() - 2, c.bias.is_some()),
-        |c| judge_case(engine, config, c),
+        config.max_failures,
+        |c| {
+            if !caps.allows(&c.spec, c.input.0.ndim() - 2, c.bias.is_some()) {
+                return Ok(Outcome::Skipped);
+            }
+            judge_case(engine, config, c).map(|ok| {
+                if ok {
+                    Outcome::Checked
+                } else {
+                    Outcome::Skipped
+                }
+            })
+        },
+        transposed_signature,
+        |c, _| transposed_signature(c),
         |c| oracle_code(c, config),
     )
 }
@@ -322,6 +336,8 @@ fn oracle_section<T: Element>(
         config,
         "oracle: a random transposed problem (shrunk)",
         |c| judge_case(engine, config, c),
+        transposed_signature,
+        |c, _| transposed_signature(c),
         |c| oracle_code(c, config),
     )
 }
@@ -450,14 +466,10 @@ fn invalid_cases<T: Element>() -> Vec<Entry<T>> {
 fn invalid_section<T: Element>(
     engine: &dyn ConvTransposeEngine<T>,
     caps: &TransposeCapabilities,
+    cap: usize,
 ) -> SectionReport {
     let entries = invalid_cases::<T>();
-    let mut report = SectionReport {
-        section: Section::Invalid,
-        checked: 0,
-        skipped: 0,
-        failure: None,
-    };
+    let mut report = SectionReport::new(Section::Invalid);
     if !caps.validates {
         report.skipped = entries.len();
         return report;
@@ -466,7 +478,7 @@ fn invalid_section<T: Element>(
         report.checked += 1;
         let verdict = e.case.with(|p| refusal(p.validate(), run(engine, p)?));
         if let Err(violation) = verdict {
-            report.failure = Some(Counterexample {
+            let c = Counterexample {
                 what: format!("invalid input: {}", e.name),
                 kind: violation.kind,
                 detail: violation.detail,
@@ -475,8 +487,10 @@ fn invalid_section<T: Element>(
                     "    assert!(engine.conv_transpose(&p).is_err(), \"the problem is invalid\");\n",
                 ),
                 size: e.case.size(),
-            });
-            break;
+                features: vec![e.name],
+                repeats: 0,
+            };
+            report.add_failure(c, cap);
         }
     }
     report
@@ -616,36 +630,71 @@ fn adjoint_section<T: Element>(
     caps: &TransposeCapabilities,
     config: &Config<T>,
 ) -> SectionReport {
-    let mut report = SectionReport {
-        section: Section::Metamorphic,
-        checked: 0,
-        skipped: 0,
-        failure: None,
-    };
+    let mut report = SectionReport::new(Section::Metamorphic);
     let cases_n = (config.cases / 4).max(16);
     let Some(strategy) = cases::<T>(caps, false) else {
         report.skipped = cases_n as usize;
         return report;
     };
-    let (checked, skipped, failure) = search(strategy, cases_n, config.seed, |c| {
-        adjoint(engine, config, c)
-    });
-    report.checked = checked;
-    report.skipped = skipped;
-    report.failure = failure.map(|f| {
-        found(
-            "metamorphic: adjointness <conv_transpose(x), z> == <x, conv(z)> (shrunk)".to_string(),
-            f,
-            |c| {
-                let code = format!(
-                    "    // Relation: adjointness with the forward convolution; the output alone, judged:\n{}",
-                    check_code(config, "conv_transpose", "judge_transpose")
-                );
-                (case_code(c, &code), c.size())
-            },
-        )
-    });
+    let code = format!(
+        "    // Relation: adjointness with the forward convolution; the output alone, judged:\n{}",
+        check_code(config, "conv_transpose", "judge_transpose")
+    );
+    search_all(
+        &mut report,
+        strategy,
+        cases_n,
+        config.seed,
+        config.max_failures,
+        |c| adjoint(engine, config, c),
+        transposed_signature,
+        |c, _| transposed_signature(c),
+        |failure, features| Counterexample {
+            features,
+            ..found(
+                "metamorphic: adjointness <conv_transpose(x), z> == <x, conv(z)> (shrunk)"
+                    .to_string(),
+                failure,
+                |c| (case_code(c, &code), c.size()),
+            )
+        },
+    );
     report
+}
+
+/// The features that tell failures of transposed problems apart: rank above 1, stride and
+/// dilation above 1, padding other than explicit, output padding, groups, bias, batch.
+fn transposed_signature<T: Clone>(c: &TransposeCase<T>) -> Vec<String> {
+    let s = &c.spec;
+    let rank = c.input.0.ndim().saturating_sub(2);
+    let mut out = Vec::new();
+    if rank > 1 {
+        out.push(format!("rank {rank}"));
+    }
+    if s.stride.iter().any(|&v| v > 1) {
+        out.push("stride > 1".to_string());
+    }
+    if s.dilation.iter().any(|&v| v > 1) {
+        out.push("dilation > 1".to_string());
+    }
+    match &s.padding {
+        TransposePadding::Explicit(p) if p.iter().all(|&(lo, hi)| lo + hi == 0) => {}
+        TransposePadding::Explicit(_) => out.push("padded".to_string()),
+        other => out.push(format!("padding {:?}", TransposePaddingRule::of(other))),
+    }
+    if s.output_padding.iter().any(|&v| v > 0) {
+        out.push("output padding".to_string());
+    }
+    if s.groups > 1 {
+        out.push("groups > 1".to_string());
+    }
+    if c.bias.is_some() {
+        out.push("bias".to_string());
+    }
+    if c.input.0.shape().first().is_some_and(|&n| n > 1) {
+        out.push("batch > 1".to_string());
+    }
+    out
 }
 
 // ------------------------------------------------------------------------------ code

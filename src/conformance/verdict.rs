@@ -2,16 +2,15 @@
 //! against the oracle, or refused as it must be.
 
 use super::config::Config;
-use crate::engine::ConvEngine;
+use super::tally;
+use crate::engine::{Capabilities, ConvEngine, ProblemShape};
 use crate::oracle::judge;
 use crate::problem::{ConvError, Problem};
 use crate::testing::cases::Case;
 use crate::testing::problems::Element;
-use crate::testing::{Kind, Violation, panic_message};
+use crate::testing::quiet::quietly;
+use crate::testing::{Kind, Violation};
 use ndarray::ArrayD;
-use std::cell::{Cell, RefCell};
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::Once;
 
 /// Runs the engine, turning a panic into a [`Kind::Panicked`] violation.
 pub(super) fn run<T: Element>(
@@ -21,49 +20,13 @@ pub(super) fn run<T: Element>(
     guarded(|| engine.conv(p))
 }
 
-thread_local! {
-    /// Set while this thread runs an engine inside [`guarded`]: a panic is then recorded
-    /// (its site, in `SITE`) instead of printed.
-    static QUIET: Cell<bool> = const { Cell::new(false) };
-    /// Where the last quiet panic of this thread happened (`file:line`).
-    static SITE: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-/// Wraps the process's panic hook once: a panic on a thread inside [`guarded`] is recorded,
-/// not printed; every other panic goes to the hook that was there before, unchanged.
-fn install_quiet_hook() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            if QUIET.with(Cell::get) {
-                let site = info
-                    .location()
-                    .map(|l| format!("{}:{}", l.file(), l.line()));
-                SITE.with(|s| *s.borrow_mut() = site);
-            } else {
-                previous(info);
-            }
-        }));
-    });
-}
-
 /// Runs `f`, turning a panic into a [`Kind::Panicked`] violation that names the panic's site
-/// and message; the panic prints nothing (a battery may catch hundreds while it shrinks).
+/// and message; the panic prints nothing (a battery may catch hundreds while it shrinks), and
+/// its site is counted for the report.
 pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, Violation> {
-    install_quiet_hook();
-    // A site left by a panic the engine caught itself must not be blamed on this one.
-    SITE.with(|s| s.borrow_mut().take());
-    let outer = QUIET.with(|q| q.replace(true));
-    let result = panic::catch_unwind(AssertUnwindSafe(f));
-    QUIET.with(|q| q.set(outer));
-    result.map_err(|e| {
-        let message = panic_message(e.as_ref());
-        let detail = match SITE.with(|s| s.borrow_mut().take()) {
-            Some(site) => format!("the engine panicked at {site}: {message}"),
-            None => format!("the engine panicked: {message}"),
-        };
-        Violation::new(Kind::Panicked, detail)
+    quietly(f).map_err(|c| {
+        tally::panicked(c.site.as_deref().unwrap_or("an unknown site"), &c.message);
+        Violation::new(Kind::Panicked, c.describe("the engine"))
     })
 }
 
@@ -93,6 +56,10 @@ pub(crate) fn verdict_of<T>(
     judge_output: impl FnOnce(ArrayD<T>) -> Result<crate::tolerance::Report, Violation>,
 ) -> Result<bool, Violation> {
     match got {
+        Err(e @ ConvError::Unsupported { .. }) => Err(Violation::new(
+            Kind::Refused,
+            format!("declined a problem inside its declared capabilities: {e}"),
+        )),
         Err(e) => Err(Violation::new(
             Kind::Refused,
             format!("refused a valid problem: {e}"),
@@ -128,13 +95,15 @@ pub(crate) fn refusal<T, G>(
 }
 
 /// Judges the engine on one case against the oracle: `Ok(true)` checked and passed,
-/// `Ok(false)` not applicable (a problem the reference refuses), `Err` why it failed.
+/// `Ok(false)` not applicable (a problem the reference refuses, or one outside the
+/// capabilities), `Err` why it failed.
 ///
 /// Validity comes first: a problem the reference refuses is never given to the engine here.
 /// It reaches an engine only in [`Section::Invalid`](super::Section::Invalid), and only when
 /// the engine claims to validate.
 pub(super) fn judge_case<T: Element>(
     engine: &dyn ConvEngine<T>,
+    caps: &Capabilities,
     config: &Config<T>,
     c: &Case<T>,
 ) -> Result<bool, Violation> {
@@ -142,8 +111,58 @@ pub(super) fn judge_case<T: Element>(
         if p.validate().is_err() {
             return Ok(false);
         }
+        let shape = ProblemShape::of(p);
+        if !caps.admits(&shape) {
+            return Ok(false);
+        }
+        tally::checked(&shape);
         let model = config.tolerance.model(p);
         let got = run(engine, p)?;
         verdict_of(got, |y| judge(p, y.view(), &model).map_err(judge_error))
+    })
+}
+
+/// What became of a fixed problem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The engine answered and the answer passed.
+    Checked,
+    /// Not given to the engine.
+    Skipped,
+    /// Outside the capabilities, and declined as unsupported.
+    Declined,
+}
+
+/// A valid problem outside the capabilities, given to an engine that validates: it must
+/// decline it with [`ConvError::Unsupported`] or answer it correctly. Another error calls a
+/// valid problem invalid, a failure ([`Kind::Refused`]).
+pub(super) fn probe_undeclared<T: Element>(
+    engine: &dyn ConvEngine<T>,
+    config: &Config<T>,
+    c: &Case<T>,
+) -> Result<Outcome, Violation> {
+    c.with(|p| {
+        if p.validate().is_err() {
+            return Ok(Outcome::Skipped);
+        }
+        let shape = ProblemShape::of(p);
+        match run(engine, p)? {
+            Err(ConvError::Unsupported { .. }) => {
+                tally::declined(&shape);
+                Ok(Outcome::Declined)
+            }
+            Err(e) => Err(Violation::new(
+                Kind::Refused,
+                format!(
+                    "refused a valid problem outside its capabilities with an error that calls it invalid ({e}); an engine that validates declines what it does not implement with ConvError::Unsupported"
+                ),
+            )),
+            Ok(y) => {
+                tally::checked(&shape);
+                let model = config.tolerance.model(p);
+                verdict_of(Ok(y), |y| judge(p, y.view(), &model).map_err(judge_error))
+                    .map(|_| Outcome::Checked)
+            }
+        }
     })
 }

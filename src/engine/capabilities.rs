@@ -2,7 +2,9 @@
 //! options it takes, and whether it validates its input and propagates special values. The
 //! conformance battery ([`crate::conformance`]) draws only problems inside a declaration.
 
-use crate::problem::{Boundary, ConvSpec, Flip, Padding, TransposePadding, TransposeSpec};
+use crate::problem::boundary::{PadLimit, Peer};
+use crate::problem::geometry::{per_axis, resolve_pads};
+use crate::problem::{Boundary, ConvSpec, Flip, Padding, Problem, TransposePadding, TransposeSpec};
 use std::ops::RangeInclusive;
 
 /// A padding rule without its numbers (which [`Padding`] variants an engine takes).
@@ -86,6 +88,18 @@ impl BoundaryRule {
         }
     }
 
+    /// The mode with `constant` for [`BoundaryRule::Constant`].
+    pub fn boundary<T>(self, constant: T) -> Boundary<T> {
+        match self {
+            BoundaryRule::Zeros => Boundary::Zeros,
+            BoundaryRule::Constant => Boundary::Constant(constant),
+            BoundaryRule::Reflect => Boundary::Reflect,
+            BoundaryRule::Symmetric => Boundary::Symmetric,
+            BoundaryRule::Replicate => Boundary::Replicate,
+            BoundaryRule::Circular => Boundary::Circular,
+        }
+    }
+
     /// The index the test generators number this mode with.
     pub(crate) fn index(self) -> u8 {
         BoundaryRule::ALL
@@ -95,28 +109,154 @@ impl BoundaryRule {
     }
 }
 
+/// How an engine takes a per-axis setting (stride or dilation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AxisSetting {
+    /// Only 1 on every axis.
+    Unit,
+    /// One value for every axis (candle's and convolutions-rs's `stride: usize`).
+    Shared,
+    /// A value per axis (PyTorch's and ONNX's tuples).
+    PerAxis,
+}
+
+impl AxisSetting {
+    /// Whether `values` (one per axis, or empty for all 1) fit this setting.
+    pub fn allows(self, values: &[usize]) -> bool {
+        match self {
+            AxisSetting::Unit => values.iter().all(|&v| v == 1),
+            AxisSetting::Shared => values.windows(2).all(|w| w[0] == w[1]),
+            AxisSetting::PerAxis => true,
+        }
+    }
+}
+
+/// Which explicit pads an engine takes ([`Padding::Explicit`] only: the `SAME` rules and
+/// `Full` derive their own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Pads {
+    /// The same pad on both sides of each axis (PyTorch's `padding=(p, q)`).
+    Symmetric,
+    /// Any `(lo, hi)` per axis (ONNX `pads`).
+    Asymmetric,
+}
+
+/// What an engine does when the (dilated) kernel is larger than the padded input, a problem
+/// the reference refuses ([`crate::ConvError::KernelTooLarge`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LargeKernel {
+    /// It refuses with an error, as the reference does.
+    Refuses,
+    /// It returns an empty output: length 0 on the axes where the kernel does not fit
+    /// (tract's policy).
+    EmptyOutput,
+}
+
+/// A problem without its data: shapes, bias and settings, as a capability predicate
+/// ([`Capabilities::accepts`]) sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProblemShape {
+    /// Input shape `(N, C, spatial...)`.
+    pub input: Vec<usize>,
+    /// Weight shape `(O, C / groups, kernel...)`.
+    pub weight: Vec<usize>,
+    /// Whether there is a bias.
+    pub bias: bool,
+    /// The settings, without the boundary constant.
+    pub spec: ConvSpec<()>,
+}
+
+impl ProblemShape {
+    /// The shape of a problem.
+    pub fn of<T: Clone>(p: &Problem<'_, T>) -> Self {
+        ProblemShape {
+            input: p.input.shape().to_vec(),
+            weight: p.weight.shape().to_vec(),
+            bias: p.bias.is_some(),
+            spec: p.spec.map_constant(|_| ()),
+        }
+    }
+
+    /// Spatial rank.
+    pub fn rank(&self) -> usize {
+        self.input.len().saturating_sub(2)
+    }
+
+    /// Spatial input extents.
+    pub fn spatial(&self) -> &[usize] {
+        self.input.get(2..).unwrap_or(&[])
+    }
+
+    /// The pads each axis gets, `(lo, hi)`, when the padding rule resolves on these shapes.
+    pub fn pads(&self) -> Option<Vec<(usize, usize)>> {
+        let rank = self.rank();
+        if self.weight.len() != self.input.len() {
+            return None;
+        }
+        let stride = per_axis(&self.spec.stride, "stride", rank, 1).ok()?;
+        let dilation = per_axis(&self.spec.dilation, "dilation", rank, 1).ok()?;
+        (0..rank)
+            .map(|a| {
+                let (n, k) = (self.input[a + 2], self.weight[a + 2]);
+                if n == 0 || k == 0 || stride[a] == 0 || dilation[a] == 0 {
+                    return None;
+                }
+                resolve_pads(&self.spec.padding, n, k, stride[a], dilation[a], a).ok()
+            })
+            .collect()
+    }
+}
+
+/// A predicate over a problem's shape, for what no field of [`Capabilities`] says.
+pub type Accepts = fn(&ProblemShape) -> bool;
+
 /// What an engine supports. The battery draws only problems inside it (the invalid-input
 /// section excepted: those problems are invalid for every engine).
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// The fields hold for every rank, except where [`Capabilities::in_rank`] gives a rank its
+/// own ([`Capabilities::per_rank`]). The generators draw inside the fields directly (a shared
+/// stride is drawn once, a limited pad is drawn within its limit), so narrow capabilities
+/// cost nothing; [`Capabilities::accepts`] can only filter, and the cases it turns away are
+/// counted as skipped.
+#[derive(Clone, Debug)]
 pub struct Capabilities {
     /// Spatial ranks (the battery draws ranks 1 to 3 of these).
     pub ranks: RangeInclusive<usize>,
     /// Padding rules.
     pub paddings: Vec<PaddingRule>,
+    /// Which explicit pads: symmetric only, or any.
+    pub pads: Pads,
     /// Boundary modes.
     pub boundaries: Vec<BoundaryRule>,
+    /// Pad-length limits by boundary mode (a mode not listed takes any length, as numpy).
+    /// The limit applies to every pad, explicit or derived (`SAME`, `Full`).
+    pub pad_limits: Vec<(BoundaryRule, PadLimit)>,
     /// Cross-correlation (deep-learning "convolution") and/or true convolution.
     pub flips: Vec<Flip>,
-    /// Strides other than 1.
-    pub stride: bool,
-    /// Dilations other than 1.
-    pub dilation: bool,
+    /// Strides: only 1, one shared by every axis, or one per axis.
+    pub stride: AxisSetting,
+    /// Dilations: only 1, shared, or per axis.
+    pub dilation: AxisSetting,
     /// More than one group.
     pub groups: bool,
     /// A bias.
     pub bias: bool,
-    /// Whether the engine refuses invalid problems with an error (checked by
-    /// the conformance battery's invalid-input section); an engine that does not claim it is never given one.
+    /// A batch of more than one sample.
+    pub batch: bool,
+    /// What the engine does with a kernel larger than the padded input (checked by the
+    /// invalid-input section, when the engine validates).
+    pub large_kernel: LargeKernel,
+    /// Ranks with capabilities of their own (set with [`Capabilities::in_rank`]); their
+    /// `ranks`, `validates`, `special_values`, `large_kernel`, `accepts` and `per_rank` are
+    /// not read.
+    pub per_rank: Vec<(usize, Capabilities)>,
+    /// What no field says: a problem is inside only if this holds too (`None`: every
+    /// problem the fields allow).
+    pub accepts: Option<Accepts>,
+    /// Whether the engine refuses what it must: invalid problems with an error (checked by
+    /// the invalid-input section), and valid problems outside these capabilities with
+    /// [`crate::ConvError::Unsupported`] or a correct output (checked on the catalogue's
+    /// problems outside them). An engine that does not claim it is given neither.
     pub validates: bool,
     /// Whether NaN and infinities in the data give what IEEE arithmetic on the formula's
     /// terms gives (NaN for `0 * inf` at a zero-padded position, for instance); without it
@@ -125,19 +265,26 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
-    /// Everything the reference does: ranks 1 to 3, every padding rule, boundary and flip,
-    /// stride, dilation, groups, bias, validation and special values. The default of
+    /// Everything the reference does: ranks 1 to 3, every padding rule (any pads), boundary
+    /// (any pad length) and flip, per-axis stride and dilation, groups, bias, batches,
+    /// validation and special values. The default of
     /// [`ConvEngine::capabilities`](super::ConvEngine::capabilities).
     pub fn all() -> Self {
         Capabilities {
             ranks: 1..=3,
             paddings: PaddingRule::ALL.to_vec(),
+            pads: Pads::Asymmetric,
             boundaries: BoundaryRule::ALL.to_vec(),
+            pad_limits: Vec::new(),
             flips: vec![Flip::Correlation, Flip::Convolution],
-            stride: true,
-            dilation: true,
+            stride: AxisSetting::PerAxis,
+            dilation: AxisSetting::PerAxis,
             groups: true,
             bias: true,
+            batch: true,
+            large_kernel: LargeKernel::Refuses,
+            per_rank: Vec::new(),
+            accepts: None,
             validates: true,
             special_values: true,
         }
@@ -161,24 +308,144 @@ impl Capabilities {
         }
     }
 
-    /// Whether a problem with this spec, spatial rank, group count and bias is inside.
-    pub fn allows<T>(&self, spec: &ConvSpec<T>, rank: usize, bias: bool) -> bool {
-        let ones = |v: &[usize]| v.iter().all(|&s| s == 1);
-        self.ranks.contains(&rank)
-            && self.paddings.contains(&PaddingRule::of(&spec.padding))
-            && self.boundaries.contains(&BoundaryRule::of(&spec.boundary))
-            && self.flips.contains(&spec.flip)
-            && (self.stride || ones(&spec.stride))
-            && (self.dilation || ones(&spec.dilation))
-            && (self.groups || spec.groups == 1)
-            && (self.bias || !bias)
+    /// These capabilities with the boundary modes and pad-length limits of `peer`
+    /// ([`Peer::pad_limit`]): modes the peer lacks are dropped, and the others take its
+    /// limits (PyTorch: reflect pads `< n`, circular `<= n`).
+    #[must_use]
+    pub fn with_pad_limits_of(mut self, peer: Peer) -> Self {
+        let limit = |b: BoundaryRule| peer.pad_limit(&b.boundary(()));
+        self.boundaries.retain(|&b| limit(b).is_some());
+        self.pad_limits = BoundaryRule::ALL
+            .into_iter()
+            .filter_map(|b| Some((b, limit(b)?)))
+            .filter(|&(_, l)| l != PadLimit::Unbounded)
+            .collect();
+        self
     }
 
-    /// The ranks the battery draws: those of [`Capabilities::ranks`] from 1 to 3.
-    pub(crate) fn drawn_ranks(&self) -> Option<(usize, usize)> {
+    /// These capabilities with rank `rank` given its own: `f` receives the current
+    /// capabilities of that rank and returns the new ones (`caps.in_rank(3, |c|
+    /// Capabilities { pads: Pads::Symmetric, ..c })`).
+    #[must_use]
+    pub fn in_rank(mut self, rank: usize, f: impl FnOnce(Capabilities) -> Capabilities) -> Self {
+        let current = self.for_rank(rank);
+        let own = Capabilities {
+            per_rank: Vec::new(),
+            ..f(current)
+        };
+        self.per_rank.retain(|(r, _)| *r != rank);
+        self.per_rank.push((rank, own));
+        self
+    }
+
+    /// The capabilities that hold in rank `rank` (its own, or these).
+    pub fn for_rank(&self, rank: usize) -> Capabilities {
+        match self.per_rank.iter().find(|(r, _)| *r == rank) {
+            Some((_, own)) => own.clone(),
+            None => Capabilities {
+                per_rank: Vec::new(),
+                ..self.clone()
+            },
+        }
+    }
+
+    /// These capabilities with `f` applied to them and to every rank's own.
+    #[must_use]
+    pub fn narrowed(mut self, f: impl Fn(&mut Capabilities)) -> Self {
+        f(&mut self);
+        for (_, own) in &mut self.per_rank {
+            f(own);
+        }
+        self
+    }
+
+    /// The pad limit of boundary mode `b` ([`Capabilities::pad_limits`]).
+    pub fn pad_limit(&self, b: BoundaryRule) -> PadLimit {
+        self.pad_limits
+            .iter()
+            .find(|(rule, _)| *rule == b)
+            .map_or(PadLimit::Unbounded, |&(_, l)| l)
+    }
+
+    /// Whether a problem of this shape is inside; `None` when it is, otherwise the first
+    /// capability it needs and these lack, in words.
+    pub fn outside(&self, p: &ProblemShape) -> Option<String> {
+        let rank = p.rank();
+        if !self.ranks.contains(&rank) {
+            return Some(format!("rank {rank}"));
+        }
+        let c = self.for_rank(rank);
+        let spec = &p.spec;
+        let boundary = BoundaryRule::of(&spec.boundary);
+        let rule = PaddingRule::of(&spec.padding);
+        if !c.paddings.contains(&rule) {
+            return Some(format!("{rule:?} padding in rank {rank}"));
+        }
+        if !c.boundaries.contains(&boundary) {
+            return Some(format!("the {boundary:?} boundary in rank {rank}"));
+        }
+        if !c.flips.contains(&spec.flip) {
+            return Some(format!("{:?} in rank {rank}", spec.flip));
+        }
+        for (what, setting, values) in [
+            ("stride", c.stride, &spec.stride),
+            ("dilation", c.dilation, &spec.dilation),
+        ] {
+            if !setting.allows(values) {
+                return Some(format!(
+                    "{what} {values:?} in rank {rank} ({setting:?} only)"
+                ));
+            }
+        }
+        if let Padding::Explicit(pads) = &spec.padding
+            && c.pads == Pads::Symmetric
+            && pads.iter().any(|(lo, hi)| lo != hi)
+        {
+            return Some(format!("asymmetric pads {pads:?} in rank {rank}"));
+        }
+        if spec.groups > 1 && !c.groups {
+            return Some(format!("{} groups in rank {rank}", spec.groups));
+        }
+        if p.bias && !c.bias {
+            return Some(format!("a bias in rank {rank}"));
+        }
+        if p.input.first().is_some_and(|&n| n > 1) && !c.batch {
+            return Some(format!("a batch of {} in rank {rank}", p.input[0]));
+        }
+        let limit = c.pad_limit(boundary);
+        if let Some(pads) = p.pads() {
+            for (axis, ((lo, hi), &n)) in pads.iter().zip(p.spatial()).enumerate() {
+                if !(limit.allows(*lo, n) && limit.allows(*hi, n)) {
+                    return Some(format!(
+                        "pads ({lo}, {hi}) on axis {axis} of length {n} with the {boundary:?} boundary ({limit:?})"
+                    ));
+                }
+            }
+        }
+        if let Some(accepts) = self.accepts
+            && !accepts(p)
+        {
+            return Some("a problem the capability predicate turns away".to_string());
+        }
+        None
+    }
+
+    /// Whether a problem of this shape is inside ([`Capabilities::outside`]).
+    pub fn admits(&self, p: &ProblemShape) -> bool {
+        self.outside(p).is_none()
+    }
+
+    /// The ranks the battery draws: those of [`Capabilities::ranks`] from 1 to 3 whose
+    /// capabilities leave something to draw.
+    pub(crate) fn drawn_ranks(&self) -> Vec<usize> {
         let lo = (*self.ranks.start()).max(1);
         let hi = (*self.ranks.end()).min(3);
-        (lo <= hi).then_some((lo, hi))
+        (lo..=hi)
+            .filter(|&r| {
+                let c = self.for_rank(r);
+                !(c.paddings.is_empty() || c.boundaries.is_empty() || c.flips.is_empty())
+            })
+            .collect()
     }
 }
 

@@ -44,8 +44,10 @@ pub mod exact;
 pub mod fft;
 pub mod method;
 
+pub use crate::problem::boundary::{PadLimit, Peer};
 pub use capabilities::{
-    BoundaryRule, Capabilities, PaddingRule, TransposeCapabilities, TransposePaddingRule,
+    Accepts, AxisSetting, BoundaryRule, Capabilities, LargeKernel, PaddingRule, Pads, ProblemShape,
+    TransposeCapabilities, TransposePaddingRule,
 };
 
 use crate::problem::ConvError;

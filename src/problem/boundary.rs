@@ -168,12 +168,62 @@ pub struct PeerVerdict {
     pub message: String,
 }
 
+/// How long a pad a boundary mode takes on an axis of length `n` (each side on its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PadLimit {
+    /// Any length (numpy's rule: long pads repeat the mode periodically).
+    Unbounded,
+    /// Each pad `< n` (PyTorch, TensorFlow and onnxruntime reflect).
+    BelowInput,
+    /// Each pad `<= n` (PyTorch circular, TensorFlow symmetric).
+    UpToInput,
+}
+
+impl PadLimit {
+    /// The longest pad allowed on an axis of length `n`, or `None` when unbounded.
+    pub fn max_pad(self, n: usize) -> Option<usize> {
+        match self {
+            PadLimit::Unbounded => None,
+            PadLimit::BelowInput => Some(n.saturating_sub(1)),
+            PadLimit::UpToInput => Some(n),
+        }
+    }
+
+    /// Whether a pad of `pad` on an axis of length `n` is allowed.
+    pub fn allows(self, pad: usize, n: usize) -> bool {
+        self.max_pad(n).is_none_or(|m| pad <= m)
+    }
+}
+
+impl Peer {
+    /// The pad limit of `mode` in this peer, or `None` when the peer has no such mode.
+    ///
+    /// Limits (docs/semantics.md section 4): PyTorch reflect needs each pad < n, circular each
+    /// pad <= n, replicate and constant have no limit, symmetric does not exist. TF REFLECT
+    /// needs pad <= n-1, SYMMETRIC pad <= n, and TF has no replicate or circular mode.
+    /// onnxruntime reflect needs pad <= n-1; edge, wrap and constant repeat freely; it has no
+    /// symmetric mode.
+    pub fn pad_limit<T>(self, mode: &Boundary<T>) -> Option<PadLimit> {
+        use PadLimit::{BelowInput, Unbounded, UpToInput};
+        match (self, mode) {
+            (_, Boundary::Zeros | Boundary::Constant(_)) => Some(Unbounded),
+            (Peer::Torch, Boundary::Reflect) => Some(BelowInput),
+            (Peer::Torch, Boundary::Circular) => Some(UpToInput),
+            (Peer::Torch, Boundary::Replicate) => Some(Unbounded),
+            (Peer::Torch, Boundary::Symmetric) => None,
+            (Peer::TensorFlow, Boundary::Reflect) => Some(BelowInput),
+            (Peer::TensorFlow, Boundary::Symmetric) => Some(UpToInput),
+            (Peer::TensorFlow, Boundary::Replicate | Boundary::Circular) => None,
+            (Peer::OnnxRuntime, Boundary::Reflect) => Some(BelowInput),
+            (Peer::OnnxRuntime, Boundary::Replicate | Boundary::Circular) => Some(Unbounded),
+            (Peer::OnnxRuntime, Boundary::Symmetric) => None,
+        }
+    }
+}
+
 /// Would `peer` accept padding an axis of length `n` by `(lo, hi)` in this mode?
 ///
-/// Limits (docs/semantics.md section 4): PyTorch reflect needs each pad < n, circular each pad <= n,
-/// replicate and constant have no limit, symmetric does not exist. TF REFLECT needs pad <= n-1,
-/// SYMMETRIC pad <= n, and TF has no replicate or circular mode. onnxruntime reflect needs
-/// pad <= n-1; edge, wrap and constant repeat freely; it has no symmetric mode.
+/// The decision is [`Peer::pad_limit`]'s; the message is the peer's own wording where known.
 pub fn peer_acceptance<T>(
     peer: Peer,
     mode: &Boundary<T>,
@@ -185,45 +235,46 @@ pub fn peer_acceptance<T>(
         accepted: false,
         message,
     };
-    let fine = PeerVerdict {
-        peer,
-        accepted: true,
-        message: String::new(),
-    };
-    let worst = lo.max(hi);
-    match (peer, mode) {
-        (_, Boundary::Zeros | Boundary::Constant(_)) => fine,
-        (Peer::Torch, Boundary::Reflect) if worst >= n => refuse(format!(
-            "Padding size should be less than the corresponding input dimension, but got: padding ({lo}, {hi}) for input length {n} (reflect needs each pad < {n})"
-        )),
-        (Peer::Torch, Boundary::Circular) if worst > n => refuse(format!(
-            "Padding value causes wrapping around more than once. (circular needs each pad <= {n}, got ({lo}, {hi}))"
-        )),
-        (Peer::Torch, Boundary::Symmetric) => refuse(
-            "PyTorch has no symmetric padding mode (only constant, reflect, replicate, circular)"
-                .into(),
-        ),
-        (Peer::TensorFlow, Boundary::Reflect) if worst >= n => refuse(format!(
-            "paddings must be less than the dimension size: {lo}, {hi} not less than {n}"
-        )),
-        (Peer::TensorFlow, Boundary::Symmetric) if worst > n => refuse(format!(
-            "paddings must be no greater than the dimension size: {lo}, {hi} greater than {n}"
-        )),
-        (Peer::TensorFlow, Boundary::Replicate | Boundary::Circular) => refuse(format!(
-            "tf.pad has no {} mode (only CONSTANT, REFLECT, SYMMETRIC)",
-            mode.numpy_name()
-        )),
-        (Peer::OnnxRuntime, Boundary::Reflect) if worst >= n => {
-            let (side, p) = if lo >= n { ("pre", lo) } else { ("post", hi) };
-            refuse(format!(
-                "{side}-pad ({p}) exceeds maximum allowed ({})",
-                n.saturating_sub(1)
-            ))
-        }
-        (Peer::OnnxRuntime, Boundary::Symmetric) => {
-            refuse("ONNX Pad has no symmetric mode (only constant, reflect, edge, wrap)".into())
-        }
-        _ => fine,
+    match peer.pad_limit(mode) {
+        Some(limit) if limit.allows(lo, n) && limit.allows(hi, n) => PeerVerdict {
+            peer,
+            accepted: true,
+            message: String::new(),
+        },
+        None => refuse(match peer {
+            Peer::Torch => {
+                "PyTorch has no symmetric padding mode (only constant, reflect, replicate, circular)"
+                    .into()
+            }
+            Peer::TensorFlow => format!(
+                "tf.pad has no {} mode (only CONSTANT, REFLECT, SYMMETRIC)",
+                mode.numpy_name()
+            ),
+            Peer::OnnxRuntime => {
+                "ONNX Pad has no symmetric mode (only constant, reflect, edge, wrap)".into()
+            }
+        }),
+        Some(_) => refuse(match (peer, mode) {
+            (Peer::Torch, Boundary::Circular) => format!(
+                "Padding value causes wrapping around more than once. (circular needs each pad <= {n}, got ({lo}, {hi}))"
+            ),
+            (Peer::Torch, _) => format!(
+                "Padding size should be less than the corresponding input dimension, but got: padding ({lo}, {hi}) for input length {n} (reflect needs each pad < {n})"
+            ),
+            (Peer::TensorFlow, Boundary::Symmetric) => format!(
+                "paddings must be no greater than the dimension size: {lo}, {hi} greater than {n}"
+            ),
+            (Peer::TensorFlow, _) => format!(
+                "paddings must be less than the dimension size: {lo}, {hi} not less than {n}"
+            ),
+            (Peer::OnnxRuntime, _) => {
+                let (side, p) = if lo >= n { ("pre", lo) } else { ("post", hi) };
+                format!(
+                    "{side}-pad ({p}) exceeds maximum allowed ({})",
+                    n.saturating_sub(1)
+                )
+            }
+        }),
     }
 }
 

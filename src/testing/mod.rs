@@ -7,6 +7,7 @@ mod absurd;
 pub mod cases;
 pub(crate) mod exact_data;
 pub(crate) mod problems;
+pub(crate) mod quiet;
 mod runner;
 pub mod strategies;
 pub(crate) mod transpose_problems;

@@ -4,10 +4,11 @@
 //! decades; and, when asked, NaN, infinities and signed zeros among ordinary values.
 
 use super::cases::{Case, Layout, case_with_values};
-use super::exact_data::{Data, ExactSample, case_from};
+use super::exact_data::{Data, ExactSample, value};
 use crate::engine::exact::ExactElement;
-use crate::engine::{Capabilities, PaddingRule};
+use crate::engine::{AxisSetting, Capabilities, PadLimit, PaddingRule, Pads};
 use crate::problem::Padding;
+use crate::problem::geometry::resolve_pads;
 use crate::tolerance::Float;
 use proptest::prelude::*;
 use std::fmt;
@@ -42,53 +43,91 @@ impl Element for f32 {
 /// The layouts of random problems inside `caps`: ranks, rules and options the engine
 /// supports; extents as [`crate::testing::cases::LayoutSizes::SMALL`] (inputs up to 24, 8,
 /// 5 per axis by rank; kernels up to 6, 4, 3), channels per group up to 3, batch up to 2.
+///
+/// Every layout is drawn inside the capabilities and is a problem the reference accepts: a
+/// shared stride is drawn once, symmetric pads once per axis, and [`fit`] then shrinks
+/// kernels and pads that do not fit (no case is rejected, so shrinking stays fast).
+/// [`Capabilities::accepts`] is the one thing not drawn inside: the battery skips what it
+/// turns away.
 pub(crate) fn layouts(caps: &Capabilities) -> Option<BoxedStrategy<Layout>> {
-    let (lo, hi) = caps.drawn_ranks()?;
-    if caps.paddings.is_empty() || caps.boundaries.is_empty() || caps.flips.is_empty() {
-        return None;
-    }
-    let caps = caps.clone();
-    let strategy = (lo..=hi)
-        .prop_flat_map(move |rank| {
-            let r = rank - 1;
-            let (n, k) = ([24usize, 8, 5][r], [6usize, 4, 3][r]);
-            let max_stride: usize = if caps.stride { 3 } else { 1 };
-            let max_dilation: usize = if caps.dilation { 2 } else { 1 };
-            let max_groups: usize = if caps.groups { 3 } else { 1 };
-            let padding = prop::sample::select(caps.paddings.clone()).prop_flat_map(
-                move |rule| -> BoxedStrategy<Padding> {
-                    match rule {
-                        PaddingRule::Explicit => {
-                            proptest::collection::vec((0usize..=3, 0usize..=3), rank)
-                                .prop_map(Padding::Explicit)
-                                .boxed()
-                        }
-                        PaddingRule::Valid => Just(Padding::Valid).boxed(),
-                        PaddingRule::Full => Just(Padding::Full).boxed(),
-                        PaddingRule::SameUpper => Just(Padding::SameUpper).boxed(),
-                        PaddingRule::SameLower => Just(Padding::SameLower).boxed(),
-                        PaddingRule::TorchSame => Just(Padding::TorchSame).boxed(),
-                    }
-                },
-            );
-            (
-                (1usize..=2, 1usize..=max_groups, 1usize..=3, 1usize..=3),
-                proptest::collection::vec(1..=n, rank),
-                proptest::collection::vec(1..=k, rank),
-                proptest::collection::vec(1..=max_stride, rank),
-                proptest::collection::vec(1..=max_dilation, rank),
-                padding,
-                prop::sample::select(caps.boundaries.clone()),
-                prop::sample::select(caps.flips.clone()),
-                if caps.bias {
-                    any::<bool>().boxed()
-                } else {
-                    Just(false).boxed()
-                },
-            )
+    let ranks = caps.drawn_ranks();
+    let first = *ranks.first()?;
+    // A layout of every drawable rank is drawn, then one is picked: no strategy depends on
+    // another's value, so shrinking moves the rank down and every field toward its simplest
+    // independently (a flat map would shrink its inner values first and rarely the rank).
+    let of_rank = |r: usize| {
+        if ranks.contains(&r) {
+            rank_layouts(&caps.for_rank(r), r)
+        } else {
+            rank_layouts(&caps.for_rank(first), first)
+        }
+    };
+    Some(
+        (
+            prop::sample::select(ranks.clone()),
+            of_rank(1),
+            of_rank(2),
+            of_rank(3),
+        )
+            .prop_map(|(rank, a, b, c)| match rank {
+                1 => a,
+                2 => b,
+                _ => c,
+            })
+            .boxed(),
+    )
+}
+
+/// The layouts of rank `rank` inside `c` (the capabilities of that rank).
+fn rank_layouts(c: &Capabilities, rank: usize) -> BoxedStrategy<Layout> {
+    let r = rank - 1;
+    let (n, k) = ([24usize, 8, 5][r], [6usize, 4, 3][r]);
+    let max_groups: usize = if c.groups { 3 } else { 1 };
+    let symmetric = c.pads == Pads::Symmetric;
+    let rules: Vec<BoxedStrategy<Padding>> = c
+        .paddings
+        .iter()
+        .map(|&rule| -> BoxedStrategy<Padding> {
+            match rule {
+                PaddingRule::Explicit if symmetric => proptest::collection::vec(0usize..=3, rank)
+                    .prop_map(|p| Padding::Explicit(p.into_iter().map(|v| (v, v)).collect()))
+                    .boxed(),
+                PaddingRule::Explicit => proptest::collection::vec((0usize..=3, 0usize..=3), rank)
+                    .prop_map(Padding::Explicit)
+                    .boxed(),
+                PaddingRule::Valid => Just(Padding::Valid).boxed(),
+                PaddingRule::Full => Just(Padding::Full).boxed(),
+                PaddingRule::SameUpper => Just(Padding::SameUpper).boxed(),
+                PaddingRule::SameLower => Just(Padding::SameLower).boxed(),
+                PaddingRule::TorchSame => Just(Padding::TorchSame).boxed(),
+            }
         })
+        .collect();
+    let padding = proptest::strategy::Union::new(rules);
+    let max_batch = if c.batch { 2 } else { 1 };
+    let limits = c.clone();
+    (
+        (
+            1usize..=max_batch,
+            1usize..=max_groups,
+            1usize..=3,
+            1usize..=3,
+        ),
+        proptest::collection::vec(1..=n, rank),
+        proptest::collection::vec(1..=k, rank),
+        axis_values(c.stride, 3, rank),
+        axis_values(c.dilation, 2, rank),
+        padding,
+        prop::sample::select(c.boundaries.clone()),
+        prop::sample::select(c.flips.clone()),
+        if c.bias {
+            any::<bool>().boxed()
+        } else {
+            Just(false).boxed()
+        },
+    )
         .prop_map(
-            |(
+            move |(
                 (batch, groups, cg, og),
                 input,
                 kernel,
@@ -98,22 +137,70 @@ pub(crate) fn layouts(caps: &Capabilities) -> Option<BoxedStrategy<Layout>> {
                 boundary,
                 flip,
                 bias,
-            )| Layout {
-                batch,
-                groups,
-                cg,
-                og,
-                input,
-                kernel,
-                stride,
-                dilation,
-                padding,
-                boundary: boundary.index(),
-                flip,
-                bias,
+            )| {
+                let limit = limits.pad_limit(boundary);
+                fit(
+                    Layout {
+                        batch,
+                        groups,
+                        cg,
+                        og,
+                        input,
+                        kernel,
+                        stride,
+                        dilation,
+                        padding,
+                        boundary: boundary.index(),
+                        flip,
+                        bias,
+                    },
+                    limit,
+                )
             },
-        );
-    Some(strategy.boxed())
+        )
+        .boxed()
+}
+
+/// Per-axis values up to `max` as `setting` allows: all 1, one value repeated, or one each.
+fn axis_values(setting: AxisSetting, max: usize, rank: usize) -> BoxedStrategy<Vec<usize>> {
+    match setting {
+        AxisSetting::Unit => Just(vec![1; rank]).boxed(),
+        AxisSetting::Shared => (1..=max).prop_map(move |v| vec![v; rank]).boxed(),
+        AxisSetting::PerAxis => proptest::collection::vec(1..=max, rank).boxed(),
+    }
+}
+
+/// Moves a drawn layout inside what the reference accepts and the boundary's pad `limit`
+/// allows, changing as little as it can: PyTorch's `same` gets stride 1; explicit pads are
+/// cut to the limit (equal pads stay equal); a derived pad over the limit, or a kernel
+/// larger than the padded input, shortens the kernel.
+pub(crate) fn fit(mut l: Layout, limit: PadLimit) -> Layout {
+    if l.padding == Padding::TorchSame {
+        l.stride.iter_mut().for_each(|s| *s = 1);
+    }
+    if let Padding::Explicit(pads) = &mut l.padding {
+        for (axis, (lo, hi)) in pads.iter_mut().enumerate() {
+            if let Some(m) = limit.max_pad(l.input[axis]) {
+                *lo = (*lo).min(m);
+                *hi = (*hi).min(m);
+            }
+        }
+    }
+    for axis in 0..l.input.len() {
+        let n = l.input[axis];
+        let (s, d) = (l.stride[axis], l.dilation[axis]);
+        while l.kernel[axis] > 1 {
+            let k = l.kernel[axis];
+            let fits = resolve_pads(&l.padding, n, k, s, d, axis).is_ok_and(|(lo, hi)| {
+                n + lo + hi > d * (k - 1) && limit.allows(lo, n) && limit.allows(hi, n)
+            });
+            if fits {
+                break;
+            }
+            l.kernel[axis] -= 1;
+        }
+    }
+    l
 }
 
 /// `+-10^e`, `e` uniform in `[-6, 6]`: twelve decades, the range of real data (no overflow,
@@ -144,24 +231,52 @@ pub(crate) fn specials<T: Element>() -> BoxedStrategy<T> {
 /// Random problems inside `caps`: uniform data in `[-1, 1)` mostly; inputs near `1e6` with
 /// kernels that sum to about zero (cancellation); twelve decades ([`decades`]); and (with
 /// `specials`) NaN, infinities and signed zeros among ordinary values ([`specials`]).
+///
+/// A failing problem shrinks by its layout (rank, extents, stride, padding, boundary,
+/// options), not by its values: each simpler layout is tried on fresh data of the same
+/// distribution. Shrinking every value first would spend the search's budget on numbers and
+/// leave the shapes and settings, which tell a reader where the bug is, unshrunk.
 pub(crate) fn cases<T: Element>(
     caps: &Capabilities,
     specials: bool,
 ) -> Option<BoxedStrategy<Case<T>>> {
     let l = layouts(caps)?;
-    let decades = case_with_values(l.clone(), decades::<T>, decades::<T>, false);
+    let data = |d: Data| {
+        let kernel = if d == Data::Cancelling {
+            Data::Uniform
+        } else {
+            d
+        };
+        case_with_values(
+            l.clone(),
+            move || value::<T>(d).no_shrink().boxed(),
+            move || value::<T>(kernel).no_shrink().boxed(),
+            d == Data::Cancelling,
+        )
+    };
+    let decades = case_with_values(
+        l.clone(),
+        || decades::<T>().no_shrink().boxed(),
+        || decades::<T>().no_shrink().boxed(),
+        false,
+    );
     Some(if specials {
         prop_oneof![
-            4 => case_from::<T>(Data::Uniform, l.clone()),
-            2 => case_from::<T>(Data::Cancelling, l.clone()),
+            4 => data(Data::Uniform),
+            2 => data(Data::Cancelling),
             2 => decades,
-            1 => case_with_values(l, self::specials::<T>, self::specials::<T>, false),
+            1 => case_with_values(
+                l.clone(),
+                || self::specials::<T>().no_shrink().boxed(),
+                || self::specials::<T>().no_shrink().boxed(),
+                false,
+            ),
         ]
         .boxed()
     } else {
         prop_oneof![
-            4 => case_from::<T>(Data::Uniform, l.clone()),
-            2 => case_from::<T>(Data::Cancelling, l),
+            4 => data(Data::Uniform),
+            2 => data(Data::Cancelling),
             2 => decades,
         ]
         .boxed()

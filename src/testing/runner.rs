@@ -1,6 +1,7 @@
 //! Running a property: a seeded proptest runner, a search that shrinks a failure to a minimal
 //! counterexample, and the battery row ([`Outcome`]) a timed search produces.
 
+use super::quiet::quietly;
 use super::violation::{Expect, Kind, Violation, verdict};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -169,7 +170,8 @@ pub fn search<S: Strategy>(
                 }
             });
         }
-        let r = check(&v);
+        let r = quietly(|| check(&v))
+            .unwrap_or_else(|c| Err(Violation::new(Kind::Panicked, c.describe("the check"))));
         if r.is_err() {
             shrinking.set(true);
         }
@@ -203,12 +205,8 @@ pub fn timed(
     let start = Instant::now();
     let refuting = matches!(expect, Expect::Refuted(_));
     let previous = WHOLE_SEARCH.with(|w| w.replace(refuting));
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
-        Err(Violation::new(
-            Kind::Panicked,
-            format!("panicked: {}", panic_message(p.as_ref())),
-        ))
-    });
+    let r =
+        quietly(f).unwrap_or_else(|c| Err(Violation::new(Kind::Panicked, c.describe("the row"))));
     WHOLE_SEARCH.with(|w| w.set(previous));
     let (passed, detail) = verdict(expect, cases, r);
     let outcome = Outcome {
@@ -252,23 +250,18 @@ impl Row {
     /// [`Kind::Panicked`], reported like any other (the battery goes on).
     pub fn run(&self, cases: u32, seed: u64) -> Outcome {
         let start = Instant::now();
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.run)(cases, seed)))
-            .unwrap_or_else(|p| {
-                let outcome = Outcome {
-                    property: self.property,
-                    engine: self.engine.clone(),
-                    cases,
-                    passed: false,
-                    detail: Violation::new(
-                        Kind::Panicked,
-                        format!("the row panicked: {}", panic_message(p.as_ref())),
-                    )
-                    .to_string(),
-                    elapsed: start.elapsed(),
-                };
-                notify(&outcome);
-                outcome
-            })
+        quietly(|| (self.run)(cases, seed)).unwrap_or_else(|c| {
+            let outcome = Outcome {
+                property: self.property,
+                engine: self.engine.clone(),
+                cases,
+                passed: false,
+                detail: Violation::new(Kind::Panicked, c.describe("the row")).to_string(),
+                elapsed: start.elapsed(),
+            };
+            notify(&outcome);
+            outcome
+        })
     }
 }
 

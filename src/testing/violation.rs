@@ -30,11 +30,14 @@ pub enum Kind {
     SearchAborted,
     /// The check, or the code it called, panicked.
     Panicked,
+    /// Nothing was checked: every problem was outside the declared capabilities or declined
+    /// (an engine cannot pass by refusing everything).
+    Uncovered,
 }
 
 impl Kind {
     /// Every kind, in declaration order.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Mismatch,
         Kind::BoundExceeded,
         Kind::BoundLoose,
@@ -45,6 +48,7 @@ impl Kind {
         Kind::HypothesisBroken,
         Kind::SearchAborted,
         Kind::Panicked,
+        Kind::Uncovered,
     ];
 
     /// A short name, as reports print it (`bound-exceeded`).
@@ -60,6 +64,7 @@ impl Kind {
             Kind::HypothesisBroken => "hypothesis-broken",
             Kind::SearchAborted => "search-aborted",
             Kind::Panicked => "panicked",
+            Kind::Uncovered => "uncovered",
         }
     }
 

@@ -31,13 +31,13 @@ use crate::problem::{Padding, TransposePadding, TransposeSpec};
 use crate::reference::conv;
 use crate::scalar::Ring;
 use crate::testing::cases::{Arr, shape};
+use crate::testing::quiet::quietly;
 use crate::testing::{AbsurdCase, absurd_case};
-use crate::testing::{Expect, Kind, Row, Violation, panic_message, search, timed};
+use crate::testing::{Expect, Kind, Row, Violation, search, timed};
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn, Slice};
 use num_complex::Complex;
 use proptest::prelude::*;
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The signature of a signal-level convolution or correlation.
 pub(crate) type SignalFn<T> =
@@ -361,7 +361,7 @@ pub(crate) fn no_panic(c: &AbsurdCase) -> Result<(), Violation> {
     let x = ArrayD::from_shape_fn(IxDyn(&c.input), |i| i.as_array_view().sum() as i64);
     let w = ArrayD::from_shape_fn(IxDyn(&c.weight), |i| 1 - i.as_array_view().sum() as i64);
     let b = c.bias.map(|n| ndarray::Array1::from_elem(n, 2i64));
-    let result = catch_unwind(AssertUnwindSafe(|| {
+    let result = quietly(|| {
         let mut p = Problem::new(x.view(), w.view()).spec(c.spec.clone());
         if let Some(b) = &b {
             p = p.bias(b.view());
@@ -415,13 +415,8 @@ pub(crate) fn no_panic(c: &AbsurdCase) -> Result<(), Violation> {
                 let _ = convolve2d(x2, w2, c.mode, Boundary2d::Wrap);
             }
         }
-    }));
-    result.map_err(|p| {
-        Violation::new(
-            Kind::Panicked,
-            format!("panicked: {}", panic_message(p.as_ref())),
-        )
-    })
+    });
+    result.map_err(|c| Violation::new(Kind::Panicked, c.describe("the signal API")))
 }
 
 /// A signal property run by a search over its cases.
