@@ -33,7 +33,8 @@ use ndarray::{ArrayD, Axis, IxDyn, Slice};
 /// - **Validation**: channel mismatch is an `Err`; a zero stride divides by zero in `l_out`
 ///   (`src/conv.rs:22`): panic; zero dilation makes the effective kernel 1 silently.
 /// - Transposed convolution: `conv_transpose1d` on its col2im path (`src/cpu_backend/mod.rs`,
-///   `Col2Im1D`) reads sample `n` at `n*L` instead of `n*C*L` when batch >= 2 and `C_in >= 2`
+///   `Col2Im1D`, taken when padding, dilation and output padding are 0, `:2884-2888`) reads
+///   sample `n` at `n*L` instead of `n*C*L` when batch >= 2 and `C_in >= 2`
 ///   (`tests/findings.rs`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Candle;

@@ -90,7 +90,9 @@ impl ConvEngine<f32> for ConvolutionsRs {
             .iter()
             .any(|&d| d != 1)
         {
-            return Err(ConvError::unsupported("dilation (convolutions-rs has none)"));
+            return Err(ConvError::unsupported(
+                "dilation (convolutions-rs has none)",
+            ));
         }
         if stride.iter().any(|&s| s != stride[0]) {
             return Err(ConvError::unsupported(

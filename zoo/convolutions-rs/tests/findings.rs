@@ -79,7 +79,10 @@ fn same_padding_with_stride_above_kernel_panics() {
         let k: Array4<f32> = Array::from_shape_vec((1, 1, 1, 1), vec![1.]).unwrap();
         conv2d(&k, None, &x, Padding::Same, 2)
     });
-    assert!(r.is_err(), "expected a panic (correct: [[[1, 3]]]), got {r:?}");
+    assert!(
+        r.is_err(),
+        "expected a panic (correct: [[[1, 3]]]), got {r:?}"
+    );
 }
 
 // A 3x3 kernel on a 2x2 image, Valid: no output position (the correct result is an error or

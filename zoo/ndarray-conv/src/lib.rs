@@ -24,9 +24,9 @@ use ndarray_conv::{ConvExt, ConvFFTExt, ConvMode, PaddingMode, ReverseKernel, Wi
 ///   first (`src/conv/mod.rs:47-48`: `[(k-1)/2 + 1, (k-1)/2]`, ONNX `SAME_LOWER` at stride 1).
 /// - **Boundaries**: `Zeros`, `Const(c)`, `Reflect` (numpy `reflect`), `Replicate`, `Circular`,
 ///   one per axis or per side (`src/lib.rs:112-143`). No `symmetric`. Pad-length limits are not
-///   checked: reflect reads the padded buffer at `2*lo - j` (`src/padding/half_dim.rs:199`),
+///   checked: reflect reads the padded buffer at `2*lo - j` (`src/padding/half_dim.rs:200`),
 ///   so a reflect pad `>= n` reads not-yet-filled padding (zeros) and a front pad `>= n + hi`
-///   indexes past the buffer (panic); circular reads `n + j` (`half_dim.rs:284`), right only
+///   indexes past the buffer (panic); circular reads `n + j` (`half_dim.rs:285`), right only
 ///   for pads `<= n`. Replicate and constant have no limit.
 /// - **Flip**: both; `kernel.reverse()` (the default of `with_dilation`) is true convolution,
 ///   `no_reverse()` cross-correlation (`src/dilation/mod.rs:123`, `:159-185`).
@@ -40,7 +40,7 @@ use ndarray_conv::{ConvExt, ConvFFTExt, ConvMode, PaddingMode, ReverseKernel, Wi
 ///   reading the same element. Channels and groups are not the crate's (the adapter checks
 ///   them).
 /// - **Special values**: taps whose kernel value is zero are skipped
-///   (`src/dilation/mod.rs:51`, `.filter(|v| v != 0)`), so `inf * 0` never makes a NaN.
+///   (`src/dilation/mod.rs:49`, `.filter(|v| v != 0)`), so `inf * 0` never makes a NaN.
 ///   `conv_fft` mixes every value into every output.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NdarrayConv {
@@ -203,9 +203,36 @@ impl ConvEngine<f32> for NdarrayConv {
                     let b = &p.spec.boundary;
                     let f = p.spec.flip;
                     let y = match rank {
-                        1 => conv1(self.fft, xs, ws, &pads, &stride, &dilation, padding_mode!(1, b), f),
-                        2 => conv2(self.fft, xs, ws, &pads, &stride, &dilation, padding_mode!(2, b), f),
-                        _ => conv3(self.fft, xs, ws, &pads, &stride, &dilation, padding_mode!(3, b), f),
+                        1 => conv1(
+                            self.fft,
+                            xs,
+                            ws,
+                            &pads,
+                            &stride,
+                            &dilation,
+                            padding_mode!(1, b),
+                            f,
+                        ),
+                        2 => conv2(
+                            self.fft,
+                            xs,
+                            ws,
+                            &pads,
+                            &stride,
+                            &dilation,
+                            padding_mode!(2, b),
+                            f,
+                        ),
+                        _ => conv3(
+                            self.fft,
+                            xs,
+                            ws,
+                            &pads,
+                            &stride,
+                            &dilation,
+                            padding_mode!(3, b),
+                            f,
+                        ),
                     }?;
                     acc = Some(match acc {
                         None => y,

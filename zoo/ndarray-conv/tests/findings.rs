@@ -31,7 +31,10 @@ const REFLECT_3: [f32; 9] = [2., 3., 2., 1., 2., 3., 2., 1., 2.];
 fn reflect_pad_not_shorter_than_input_fills_zero_conv() {
     let x = array![1f32, 2., 3.];
     let k = array![1f32];
-    let got = x.conv(&k, custom(3), PaddingMode::Reflect).unwrap().to_vec();
+    let got = x
+        .conv(&k, custom(3), PaddingMode::Reflect)
+        .unwrap()
+        .to_vec();
     assert_eq!(got, [0., 3., 2., 1., 2., 3., 2., 1., 2.]);
     assert_ne!(got, REFLECT_3);
 }
@@ -57,7 +60,10 @@ const CIRCULAR_4: [f32; 11] = [3., 1., 2., 3., 1., 2., 3., 1., 2., 3., 1.];
 fn circular_pad_longer_than_input_fills_zero_conv() {
     let x = array![1f32, 2., 3.];
     let k = array![1f32];
-    let got = x.conv(&k, custom(4), PaddingMode::Circular).unwrap().to_vec();
+    let got = x
+        .conv(&k, custom(4), PaddingMode::Circular)
+        .unwrap()
+        .to_vec();
     assert_eq!(got, [0., 1., 2., 3., 1., 2., 3., 1., 2., 3., 1.]);
     assert_ne!(got, CIRCULAR_4);
 }

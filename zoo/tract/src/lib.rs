@@ -32,7 +32,7 @@ use tract_core::ops::nn::DataFormat;
 /// - **Groups**: yes (`Conv::group`); **bias**: a scalar or one per output channel
 ///   (`src/ops/cnn/conv/conv.rs:1152`); **batch**: yes.
 /// - **Kernel larger than the padded input**: an empty output (extent 0), no error.
-/// - **Stride 0**: a panic in tract-data's `div_ceil` (`tract-data src/dim/mod.rs:60`);
+/// - **Stride 0**: a panic in tract-data's `divceil` (`(x + s - 1) / s`, `tract-data src/dim/mod.rs:59-60`);
 ///   **groups 0**: a panic in `Conv` (`src/ops/cnn/conv/conv.rs:1588`).
 /// - **Validation**: channel mismatch is an `Err` from `output_facts`
 ///   (`src/ops/cnn/conv/conv.rs:1138`).

@@ -50,7 +50,11 @@ fn conv1d(
     let model = model.into_optimized()?;
     let input = Tensor::from_shape(&[1, 1, x.len()], x)?;
     let out = model.into_runnable()?.run(tvec!(input.into_tvalue()))?;
-    Ok(out[0].to_plain_array_view::<f32>()?.iter().copied().collect())
+    Ok(out[0]
+        .to_plain_array_view::<f32>()?
+        .iter()
+        .copied()
+        .collect())
 }
 
 /// What happened: a panic, an error or the values.
@@ -78,7 +82,10 @@ fn outcome(f: impl FnOnce() -> TractResult<Vec<f32>>) -> Outcome {
 fn reflect_pad_not_shorter_than_input_fills_zero() {
     let got = outcome(|| conv1d(&[1., 2., 3.], &[1.], 1, 1, Some(((3, 3), PadMode::Reflect))));
     let correct = Outcome::Values(vec![2., 3., 2., 1., 2., 3., 2., 1., 2.]);
-    assert_eq!(got, Outcome::Values(vec![0., 3., 2., 1., 2., 3., 2., 1., 2.]));
+    assert_eq!(
+        got,
+        Outcome::Values(vec![0., 3., 2., 1., 2., 3., 2., 1., 2.])
+    );
     assert_ne!(got, correct);
 }
 
