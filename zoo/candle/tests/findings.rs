@@ -1,0 +1,85 @@
+//! candle-core 0.11.1 findings, reproduced on the crate's own API (no conv-oracle). Each test
+//! asserts what the crate returns today and that it differs from the correct value, so it fails
+//! the day upstream fixes the bug: then update the zoo's table.
+
+use candle_core::{Device, Tensor};
+use std::panic::catch_unwind;
+
+fn t3(v: &[f32], shape: (usize, usize, usize)) -> Tensor {
+    Tensor::from_vec(v.to_vec(), shape, &Device::Cpu).unwrap()
+}
+
+// x = [[[1, 2], [3, 4]], [[5, 6], [7, 8]]] (N = 2, C_in = 2, L = 2), w = [[[1]], [[10]]]
+// (C_in = 2, C_out = 1, K = 1), stride 1, no padding: the transposed convolution with a 1-tap
+// kernel is y[n, 0, l] = 1*x[n, 0, l] + 10*x[n, 1, l]:
+//   n = 0: [1 + 10*3, 2 + 10*4] = [31, 42]
+//   n = 1: [5 + 10*7, 6 + 10*8] = [75, 86]
+// The col2im path (padding 0, dilation 1, output_padding 0) reads sample 1 at offset
+// n*L = 2 of the flat input [1, 2, 3, 4, 5, 6, 7, 8] instead of n*C*L = 4: channels [3, 4] and
+// [5, 6], so [3 + 50, 4 + 60] = [53, 64].
+#[test]
+fn conv_transpose1d_batch_reads_sample_at_n_times_l() {
+    let x = t3(&[1., 2., 3., 4., 5., 6., 7., 8.], (2, 2, 2));
+    let w = t3(&[1., 10.], (2, 1, 1));
+    let y = x.conv_transpose1d(&w, 0, 0, 1, 1, 1).unwrap();
+    let got = y.to_vec3::<f32>().unwrap();
+    let correct = vec![vec![vec![31f32, 42.]], vec![vec![75., 86.]]];
+    assert_eq!(got, vec![vec![vec![31f32, 42.]], vec![vec![53., 64.]]]);
+    assert_ne!(got, correct);
+}
+
+// groups = 2 must divide C_out = 3; it does not (3 = 2*1 + 1), so the correct result is an
+// error (PyTorch: "out_channels must be divisible by groups"). candle checks only
+// C_in == C_in_k * groups (2 == 1*2) and splits the kernel with chunk(2, 0) into 2 and 1
+// filters: it returns 2 output channels.
+#[test]
+fn conv1d_groups_not_dividing_output_channels_is_not_an_error() {
+    let x = t3(&[1., 2., 3., 4., 5., 6.], (1, 2, 3));
+    let w = t3(&[1., 2., 3.], (3, 1, 1));
+    let y = x.conv1d(&w, 0, 1, 1, 2);
+    let y = y.expect("candle returns an output (the correct result is an error)");
+    assert_eq!(y.dims(), &[1, 2, 3]);
+    assert_ne!(y.dims(), &[1, 3, 3]);
+}
+
+// Stride 0 is invalid (the correct result is an error): candle divides by it in l_out.
+#[test]
+fn conv1d_zero_stride_panics() {
+    let r = catch_unwind(|| {
+        let x = t3(&[1., 2., 3.], (1, 1, 3));
+        let w = t3(&[1.], (1, 1, 1));
+        x.conv1d(&w, 0, 0, 1, 1).map(|y| y.dims().to_vec())
+    });
+    assert!(r.is_err(), "expected a panic, got {r:?}");
+}
+
+// A kernel of 3 on an input of 2 without padding has no output position (the correct result
+// is an error, or an empty output): 2 + 0 - 1*(3 - 1) - 1 underflows usize in l_out.
+#[test]
+fn conv1d_kernel_longer_than_input_panics() {
+    let r = catch_unwind(|| {
+        let x = t3(&[1., 2.], (1, 1, 2));
+        let w = t3(&[1., 1., 1.], (1, 1, 3));
+        x.conv1d(&w, 0, 1, 1, 1).map(|y| y.dims().to_vec())
+    });
+    assert!(r.is_err(), "expected a panic, got {r:?}");
+}
+
+// The same in 2-D.
+#[test]
+fn conv2d_kernel_larger_than_input_panics() {
+    let r = catch_unwind(|| {
+        let x = Tensor::from_vec(vec![1f32; 4], (1, 1, 2, 2), &Device::Cpu).unwrap();
+        let w = Tensor::from_vec(vec![1f32; 9], (1, 1, 3, 3), &Device::Cpu).unwrap();
+        x.conv2d(&w, 0, 1, 1, 1).map(|y| y.dims().to_vec())
+    });
+    assert!(r.is_err(), "expected a panic, got {r:?}");
+}
+
+// Not a finding: groups = 0 is an error (C_in = 1 != C_in_k * 0).
+#[test]
+fn conv1d_zero_groups_is_an_error() {
+    let x = t3(&[1., 2., 3.], (1, 1, 3));
+    let w = t3(&[1.], (1, 1, 1));
+    assert!(x.conv1d(&w, 0, 1, 1, 0).is_err());
+}
