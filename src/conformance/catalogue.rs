@@ -180,6 +180,16 @@ fn catalogue<T: Element>() -> Vec<Entry<T>> {
             .padding(Padding::SameLower),
         &mut out,
     );
+    // One input channel and a 1x1 kernel: an im2col matrix of one column, whose product an
+    // engine may lay out column-major (convolutions-rs 0.3.4), on a non-square input.
+    add(
+        "1 input channel, 1x1 kernel, 3 output channels, 3x4 input".to_string(),
+        &[1, 1, 3, 4],
+        &[3, 1, 1, 1],
+        false,
+        ConvSpec::new(),
+        &mut out,
+    );
     add(
         "5 output channels with a bias, 1x1 kernel".to_string(),
         &[1, 3, 4, 3],

@@ -5,7 +5,7 @@
 use burn_tensor::module::{conv1d, conv2d, conv3d};
 use burn_tensor::ops::{ConvOptions, PadMode};
 use burn_tensor::{Device, Tensor, TensorData};
-use conv_oracle::engine::{BoundaryRule, Capabilities, ConvEngine, PaddingRule};
+use conv_oracle::engine::{BoundaryRule, Capabilities, ConvEngine, PadLimit, Pads, ProblemShape};
 use conv_oracle::problem::{Boundary, ConvError, Flip, Padding, Problem};
 use ndarray::{ArrayD, IxDyn};
 
@@ -147,6 +147,10 @@ impl ConvEngine<f32> for Burn {
     }
 
     fn conv(&self, p: &Problem<'_, f32>) -> Result<ArrayD<f32>, ConvError> {
+        // What the declaration leaves out is declined before the crate is called.
+        if let Some(what) = self.capabilities().outside(&ProblemShape::of(p)) {
+            return Err(ConvError::unsupported(what));
+        }
         let x = p.input.shape();
         let rank = x.len().saturating_sub(2);
         if !(1..=3).contains(&rank) {
@@ -215,20 +219,23 @@ impl ConvEngine<f32> for Burn {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            ranks: 1..=3,
-            paddings: PaddingRule::ALL.to_vec(),
+            // Constant, reflect (documented to panic for a pad >= n) and edge through
+            // `Tensor::pad`.
             boundaries: vec![
                 BoundaryRule::Zeros,
                 BoundaryRule::Constant,
+                BoundaryRule::Reflect,
                 BoundaryRule::Replicate,
             ],
-            flips: vec![Flip::Correlation, Flip::Convolution],
-            stride: true,
-            dilation: true,
-            groups: true,
-            bias: true,
+            pad_limits: vec![(BoundaryRule::Reflect, PadLimit::BelowInput)],
+            // burn checks its arguments with panics (documented), not errors.
             validates: false,
-            special_values: true,
+            ..Capabilities::all()
         }
+        // `conv3d` takes one pad per axis for both sides.
+        .in_rank(3, |c| Capabilities {
+            pads: Pads::Symmetric,
+            ..c
+        })
     }
 }

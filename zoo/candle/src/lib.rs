@@ -1,7 +1,9 @@
 //! [candle-core](https://crates.io/crates/candle-core) 0.11.1 (CPU) as a conv-oracle engine.
 
 use candle_core::{Device, Tensor};
-use conv_oracle::engine::{BoundaryRule, Capabilities, ConvEngine, PaddingRule};
+use conv_oracle::engine::{
+    AxisSetting, BoundaryRule, Capabilities, ConvEngine, PaddingRule, Pads, ProblemShape,
+};
 use conv_oracle::problem::{Boundary, ConvError, Flip, Padding, Problem};
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 
@@ -71,6 +73,10 @@ impl ConvEngine<f32> for Candle {
     }
 
     fn conv(&self, p: &Problem<'_, f32>) -> Result<ArrayD<f32>, ConvError> {
+        // What the declaration leaves out is declined before the crate is called.
+        if let Some(what) = self.capabilities().outside(&ProblemShape::of(p)) {
+            return Err(ConvError::unsupported(what));
+        }
         let x = p.input.shape();
         let rank = x.len().saturating_sub(2);
         if !(1..=2).contains(&rank) {
@@ -146,17 +152,16 @@ impl ConvEngine<f32> for Candle {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             ranks: 1..=2,
-            // Symmetric pads only: the rules that can resolve to asymmetric pads are refused
-            // when they do, so they stay out of the declaration.
+            // One symmetric pad: the rules that can resolve to asymmetric pads stay out.
             paddings: vec![PaddingRule::Explicit, PaddingRule::Valid, PaddingRule::Full],
+            pads: Pads::Symmetric,
             boundaries: vec![BoundaryRule::Zeros],
-            flips: vec![Flip::Correlation, Flip::Convolution],
-            stride: true,
-            dilation: true,
-            groups: true,
-            bias: true,
-            validates: false,
-            special_values: true,
+            // One stride, one dilation for every axis (`usize` arguments).
+            stride: AxisSetting::Shared,
+            dilation: AxisSetting::Shared,
+            // `conv1d` / `conv2d` return a `Result`.
+            validates: true,
+            ..Capabilities::all()
         }
     }
 }

@@ -1,19 +1,16 @@
-//! The conformance battery on candle-core, printed (run with `-- --nocapture`); no assertion
-//! yet: the capability model the battery draws from is being refined.
+//! The conformance battery on candle-core, printed (run with `-- --ignored --nocapture`). Ignored
+//! until a first run has been read: the capabilities state the documented API, but whether
+//! the only failures left are the confirmed findings (`tests/findings.rs`) is not yet known,
+//! so nothing is asserted and the test does not run by default.
 
 use conv_oracle::conformance::{Config, check};
 use zoo_candle::Candle;
 
 #[test]
+#[ignore = "the first battery run is still to be read (zoo/README.md)"]
 fn conformance_report() {
     for engine in [Candle] {
-        let report = check::<f32>(
-            &engine,
-            &Config {
-                cases: 64,
-                ..Default::default()
-            },
-        );
+        let report = check::<f32>(&engine, &Config::default());
         println!("{report}");
     }
 }

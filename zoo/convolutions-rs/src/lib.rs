@@ -1,6 +1,8 @@
 //! [convolutions-rs](https://crates.io/crates/convolutions-rs) 0.3.4 as a conv-oracle engine.
 
-use conv_oracle::engine::{BoundaryRule, Capabilities, ConvEngine, PaddingRule};
+use conv_oracle::engine::{
+    AxisSetting, BoundaryRule, Capabilities, ConvEngine, PaddingRule, ProblemShape,
+};
 use conv_oracle::problem::{Boundary, ConvError, Flip, Padding, Problem};
 use convolutions_rs::convolutions::conv2d;
 use ndarray::{ArrayD, IxDyn};
@@ -67,6 +69,10 @@ impl ConvEngine<f32> for ConvolutionsRs {
     }
 
     fn conv(&self, p: &Problem<'_, f32>) -> Result<ArrayD<f32>, ConvError> {
+        // What the declaration leaves out is declined before the crate is called.
+        if let Some(what) = self.capabilities().outside(&ProblemShape::of(p)) {
+            return Err(ConvError::unsupported(what));
+        }
         let x = p.input.shape();
         let rank = x.len().saturating_sub(2);
         if !(1..=2).contains(&rank) {
@@ -182,15 +188,17 @@ impl ConvEngine<f32> for ConvolutionsRs {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             ranks: 1..=2,
+            // `Padding::Valid`, and its `Same` (which puts the odd pad first).
             paddings: vec![PaddingRule::Valid, PaddingRule::SameLower],
             boundaries: vec![BoundaryRule::Zeros],
-            flips: vec![Flip::Correlation, Flip::Convolution],
-            stride: true,
-            dilation: false,
+            // One stride for both axes; no dilation, groups or batch.
+            stride: AxisSetting::Shared,
+            dilation: AxisSetting::Unit,
             groups: false,
-            bias: true,
+            batch: false,
+            // No `Result` in its API: it cannot refuse anything.
             validates: false,
-            special_values: true,
+            ..Capabilities::all()
         }
     }
 }

@@ -1,6 +1,6 @@
 //! [ndarray-conv](https://crates.io/crates/ndarray-conv) 0.6.1 as a conv-oracle engine.
 
-use conv_oracle::engine::{BoundaryRule, Capabilities, ConvEngine, PaddingRule};
+use conv_oracle::engine::{BoundaryRule, Capabilities, ConvEngine, ProblemShape};
 use conv_oracle::problem::{Boundary, ConvError, Flip, Padding, Problem};
 use ndarray::{ArrayD, ArrayViewD, Axis, Dim, Ix, IxDyn};
 use ndarray_conv::{ConvExt, ConvFFTExt, ConvMode, PaddingMode, ReverseKernel, WithDilation};
@@ -144,6 +144,10 @@ impl ConvEngine<f32> for NdarrayConv {
     }
 
     fn conv(&self, p: &Problem<'_, f32>) -> Result<ArrayD<f32>, ConvError> {
+        // What the declaration leaves out is declined before the crate is called.
+        if let Some(what) = self.capabilities().outside(&ProblemShape::of(p)) {
+            return Err(ConvError::unsupported(what));
+        }
         let (x, w) = (p.input.shape(), p.weight.shape());
         if x.len() < 3 || x.len() > 5 {
             return Err(ConvError::unsupported(
@@ -268,8 +272,8 @@ impl ConvEngine<f32> for NdarrayConv {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            ranks: 1..=3,
-            paddings: PaddingRule::ALL.to_vec(),
+            // No symmetric mode; no pad limit documented or checked (numpy's modes, as the
+            // crate names them).
             boundaries: vec![
                 BoundaryRule::Zeros,
                 BoundaryRule::Constant,
@@ -277,15 +281,11 @@ impl ConvEngine<f32> for NdarrayConv {
                 BoundaryRule::Replicate,
                 BoundaryRule::Circular,
             ],
-            flips: vec![Flip::Correlation, Flip::Convolution],
-            stride: true,
-            dilation: true,
-            groups: true,
-            bias: true,
-            // A zero stride panics inside the crate.
-            validates: false,
+            // Its `conv` returns a `Result`: errors, not panics, are what it promises.
+            validates: true,
             // Zero taps are skipped (`inf * 0` gives no NaN).
             special_values: false,
+            ..Capabilities::all()
         }
     }
 }

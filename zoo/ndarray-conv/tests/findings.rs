@@ -5,7 +5,7 @@
 //! A kernel `[1]` makes the output the padded input itself, so each test reads the padding.
 
 use ndarray::{Array1, array};
-use ndarray_conv::{ConvExt, ConvFFTExt, ConvMode, PaddingMode};
+use ndarray_conv::{ConvExt, ConvFFTExt, ConvMode, PaddingMode, ReverseKernel, WithDilation};
 use std::panic::catch_unwind;
 
 fn custom(pad: usize) -> ConvMode<1> {
@@ -114,4 +114,21 @@ fn kernel_longer_than_input_is_an_error() {
     let k = array![1f32, 1., 1.];
     assert!(x.conv(&k, ConvMode::Valid, PaddingMode::Zeros).is_err());
     assert!(x.conv_fft(&k, ConvMode::Valid, PaddingMode::Zeros).is_err());
+}
+
+// Dilation 0 is invalid; the crate takes the dilated extent `k*0 - 0 + 1 = 1` and reads every
+// tap at the same element: kernel [1, 10] on [1, 2, 3] gives x[i] * (1 + 10) = [11, 22, 33]
+// instead of an error.
+#[test]
+fn zero_dilation_is_computed() {
+    let x = array![1f32, 2., 3.];
+    let k = array![1f32, 10.];
+    let got = x
+        .conv(
+            k.with_dilation([0]).no_reverse(),
+            ConvMode::Valid,
+            PaddingMode::Zeros,
+        )
+        .map(|a| a.to_vec());
+    assert_eq!(got.ok(), Some(vec![11f32, 22., 33.]));
 }

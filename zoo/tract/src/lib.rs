@@ -1,6 +1,6 @@
 //! [tract-core](https://crates.io/crates/tract-core) 0.23.10 as a conv-oracle engine.
 
-use conv_oracle::engine::{BoundaryRule, Capabilities, ConvEngine, PaddingRule};
+use conv_oracle::engine::{BoundaryRule, Capabilities, ConvEngine, LargeKernel, ProblemShape};
 use conv_oracle::problem::{Boundary, ConvError, Flip, Padding, Problem};
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use tract_core::internal::*;
@@ -66,6 +66,10 @@ impl ConvEngine<f32> for Tract {
     }
 
     fn conv(&self, p: &Problem<'_, f32>) -> Result<ArrayD<f32>, ConvError> {
+        // What the declaration leaves out is declined before the crate is called.
+        if let Some(what) = self.capabilities().outside(&ProblemShape::of(p)) {
+            return Err(ConvError::unsupported(what));
+        }
         let x = p.input.shape();
         let w = p.weight.shape();
         if x.len() < 3 {
@@ -162,21 +166,18 @@ impl ConvEngine<f32> for Tract {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
-            ranks: 1..=3,
-            paddings: PaddingRule::ALL.to_vec(),
+            // Constant, reflect and edge through its `Pad` op, no length limit documented.
             boundaries: vec![
                 BoundaryRule::Zeros,
                 BoundaryRule::Constant,
                 BoundaryRule::Reflect,
                 BoundaryRule::Replicate,
             ],
-            flips: vec![Flip::Correlation, Flip::Convolution],
-            stride: true,
-            dilation: true,
-            groups: true,
-            bias: true,
-            validates: false,
-            special_values: true,
+            // A kernel larger than the input gives an empty output.
+            large_kernel: LargeKernel::EmptyOutput,
+            // Building and running a model returns a `Result`.
+            validates: true,
+            ..Capabilities::all()
         }
     }
 }
