@@ -66,7 +66,7 @@ use catalogue::catalogue_section;
 use invalid::invalid_section;
 use metamorphic::metamorphic_section;
 use oracle::oracle_section;
-use report::report_of;
+use tally::report_of;
 
 /// Runs every section on `engine` (module docs).
 pub fn check<T: Element>(engine: &dyn ConvEngine<T>, config: &Config<T>) -> ConformanceReport {

@@ -2,7 +2,6 @@
 //! verdict on one engine.
 
 use crate::testing::Kind;
-use crate::tolerance::Float;
 use std::fmt;
 
 /// The sections of the battery ([module docs](super)).
@@ -238,22 +237,5 @@ impl fmt::Display for ConformanceReport {
             write!(f, "{}", c.code)?;
         }
         Ok(())
-    }
-}
-
-/// The report of `engine` on `sections`, each run by `run`, with what the runs recorded.
-pub(crate) fn report_of<T: Float>(
-    engine: &str,
-    sections: &[Section],
-    run: impl Fn(Section) -> SectionReport,
-) -> ConformanceReport {
-    let (sections, tally) =
-        super::tally::collect(|| sections.iter().map(|&s| run(s)).collect::<Vec<_>>());
-    ConformanceReport {
-        engine: engine.to_string(),
-        dtype: T::NAME,
-        sections,
-        coverage: tally.coverage(),
-        panics: tally.panics(),
     }
 }

@@ -4,9 +4,10 @@
 //! The sections record into a collector of the running thread ([`collect`]), so that every
 //! section, and every search inside one, adds to the same tally without passing it around.
 
-use super::report::{FeatureCount, PanicSite};
+use super::report::{ConformanceReport, FeatureCount, PanicSite, Section, SectionReport};
 use crate::engine::ProblemShape;
 use crate::problem::Padding;
+use crate::tolerance::Float;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
@@ -156,4 +157,20 @@ pub(crate) fn signature(p: &ProblemShape) -> Vec<String> {
                 && f.starts_with("padding "))
     };
     features(p).into_iter().filter(|f| !plain(f)).collect()
+}
+
+/// The report of `engine` on `sections`, each run by `run`, with what the runs recorded.
+pub(crate) fn report_of<T: Float>(
+    engine: &str,
+    sections: &[Section],
+    run: impl Fn(Section) -> SectionReport,
+) -> ConformanceReport {
+    let (sections, tally) = collect(|| sections.iter().map(|&s| run(s)).collect::<Vec<_>>());
+    ConformanceReport {
+        engine: engine.to_string(),
+        dtype: T::NAME,
+        sections,
+        coverage: tally.coverage(),
+        panics: tally.panics(),
+    }
 }

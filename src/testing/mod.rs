@@ -16,6 +16,7 @@ mod violation;
 pub use absurd::{AbsurdCase, absurd_case};
 pub use cases::{Arr, Case};
 pub use problems::Element;
+pub use quiet::panic_message;
 pub use runner::*;
 pub use transpose_problems::TransposeCase;
 pub use violation::{Expect, Kind, Violation, verdict};

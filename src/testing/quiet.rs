@@ -5,10 +5,18 @@
 //! process's hook once, so that a panic on a thread inside it is recorded, not printed, and
 //! every other panic still goes to the hook that was there before.
 
-use super::runner::panic_message;
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
+
+/// The message of a panic payload (`String` or `&str`; empty otherwise).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
 
 /// A panic caught by [`quietly`].
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,15 +7,6 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use std::time::{Duration, Instant};
 
-/// The message of a panic payload (`String` or `&str`; empty otherwise).
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
-
 /// One row of a battery report.
 #[derive(Clone, Debug)]
 pub struct Outcome {
