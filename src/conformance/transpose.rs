@@ -320,7 +320,11 @@ fn catalogue_section<T: Element>(
             })
         },
         transposed_signature,
-        |c, _| transposed_signature(c),
+        |c, kind| {
+            transposed_necessary(c, |d| {
+                judge_case(engine, config, d).is_err_and(|v| v.kind == kind)
+            })
+        },
         |c| oracle_code(c, config),
     )
 }
@@ -338,7 +342,11 @@ fn oracle_section<T: Element>(
         "oracle: a random transposed problem (shrunk)",
         |c| judge_case(engine, config, c),
         transposed_signature,
-        |c, _| transposed_signature(c),
+        |c, kind| {
+            transposed_necessary(c, |d| {
+                judge_case(engine, config, d).is_err_and(|v| v.kind == kind)
+            })
+        },
         |c| oracle_code(c, config),
     )
 }
@@ -649,7 +657,11 @@ fn adjoint_section<T: Element>(
         config.max_failures,
         |c| adjoint(engine, config, c),
         transposed_signature,
-        |c, _| transposed_signature(c),
+        |c, kind| {
+            transposed_necessary(c, |d| {
+                adjoint(engine, config, d).is_err_and(|v| v.kind == kind)
+            })
+        },
         |failure, features| Counterexample {
             features,
             ..found(
@@ -661,6 +673,38 @@ fn adjoint_section<T: Element>(
         },
     );
     report
+}
+
+/// The features of [`transposed_signature`] a failure needs: each that can be taken away on
+/// its own (stride and dilation to 1, the output padding, the bias, all samples but the
+/// first) is, and kept only if the failure then ends (`still_fails` false); the others are
+/// kept.
+fn transposed_necessary<T: Clone>(
+    c: &TransposeCase<T>,
+    still_fails: impl Fn(&TransposeCase<T>) -> bool,
+) -> Vec<String> {
+    let without = |f: &str| -> Option<TransposeCase<T>> {
+        let mut d = c.clone();
+        match f {
+            "stride > 1" => d.spec.stride = Vec::new(),
+            "dilation > 1" => d.spec.dilation = Vec::new(),
+            "output padding" => d.spec.output_padding = Vec::new(),
+            "bias" => d.bias = None,
+            "batch > 1" => {
+                d.input = Arr(c
+                    .input
+                    .0
+                    .slice_axis(ndarray::Axis(0), ndarray::Slice::from(..1))
+                    .to_owned())
+            }
+            _ => return None,
+        }
+        Some(d)
+    };
+    transposed_signature(c)
+        .into_iter()
+        .filter(|f| without(f).is_none_or(|d| !still_fails(&d)))
+        .collect()
 }
 
 /// The features that tell failures of transposed problems apart: rank above 1, stride and

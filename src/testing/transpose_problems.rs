@@ -151,7 +151,8 @@ fn layouts(caps: &TransposeCapabilities) -> Option<BoxedStrategy<Layout>> {
 }
 
 /// Cases over `layouts`: uniform data in `[-1, 1)`, twelve decades, and (with `specials`)
-/// NaN, infinities and signed zeros among ordinary values.
+/// NaN, infinities and signed zeros among ordinary values. A failing case shrinks by its
+/// layout on fresh data of its kind, not value by value (as [`super::problems::cases`]).
 pub(crate) fn cases<T: Element>(
     caps: &TransposeCapabilities,
     specials: bool,
@@ -159,11 +160,14 @@ pub(crate) fn cases<T: Element>(
     let kinds = if specials { 3u8 } else { 2 };
     let s = (layouts(caps)?, 0..kinds)
         .prop_flat_map(|(l, kind)| {
+            // Values do not shrink: a failure shrinks by its layout, on fresh data.
             let v = match kind {
                 0 => value::<T>(Data::Uniform),
                 1 => decades::<T>(),
                 _ => self::specials::<T>(),
-            };
+            }
+            .no_shrink()
+            .boxed();
             let mut xs = vec![l.batch, l.cig * l.groups];
             xs.extend(&l.input);
             let mut ws = vec![l.cig * l.groups, l.cog];
