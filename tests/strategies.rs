@@ -70,6 +70,15 @@ fn narrow_capabilities_are_drawn_inside() {
         batch: false,
         ..Capabilities::all()
     };
+    let candle = Capabilities {
+        ranks: 1..=2,
+        paddings: vec![PaddingRule::Explicit, PaddingRule::Valid],
+        pads: Pads::Shared,
+        stride: AxisSetting::Shared,
+        dilation: AxisSetting::Shared,
+        ..Capabilities::all()
+    }
+    .with_pad_limits_of(Peer::Torch);
     let per_rank = Capabilities::all()
         .in_rank(3, |c| Capabilities {
             pads: Pads::Symmetric,
@@ -80,7 +89,7 @@ fn narrow_capabilities_are_drawn_inside() {
             stride: AxisSetting::Unit,
             ..c
         });
-    for caps in [torch, reflect_only, per_rank] {
+    for (caps, ranks_drawn) in [(torch, 3), (reflect_only, 3), (per_rank, 3), (candle, 2)] {
         let mut runner = conv_oracle::testing::runner(512, conv_oracle::testing::DEFAULT_SEED);
         let ranks = std::cell::RefCell::new(std::collections::BTreeSet::new());
         runner
@@ -93,7 +102,7 @@ fn narrow_capabilities_are_drawn_inside() {
                 })
             })
             .unwrap_or_else(|e| panic!("{caps:?}: {e}"));
-        assert_eq!(ranks.borrow().len(), 3, "{caps:?}");
+        assert_eq!(ranks.borrow().len(), ranks_drawn, "{caps:?}");
     }
 }
 

@@ -135,6 +135,8 @@ impl AxisSetting {
 /// `Full` derive their own).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Pads {
+    /// One pad for both sides of every axis (candle's `padding: usize`).
+    Shared,
     /// The same pad on both sides of each axis (PyTorch's `padding=(p, q)`).
     Symmetric,
     /// Any `(lo, hi)` per axis (ONNX `pads`).
@@ -397,11 +399,13 @@ impl Capabilities {
                 ));
             }
         }
-        if let Padding::Explicit(pads) = &spec.padding
-            && c.pads == Pads::Symmetric
-            && pads.iter().any(|(lo, hi)| lo != hi)
-        {
-            return Some(format!("asymmetric pads {pads:?} in rank {rank}"));
+        if let Padding::Explicit(pads) = &spec.padding {
+            if c.pads != Pads::Asymmetric && pads.iter().any(|(lo, hi)| lo != hi) {
+                return Some(format!("asymmetric pads {pads:?} in rank {rank}"));
+            }
+            if c.pads == Pads::Shared && pads.windows(2).any(|w| w[0] != w[1]) {
+                return Some(format!("pads differing by axis {pads:?} in rank {rank}"));
+            }
         }
         if spec.groups > 1 && !c.groups {
             return Some(format!("{} groups in rank {rank}", spec.groups));

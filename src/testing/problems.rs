@@ -83,18 +83,23 @@ fn rank_layouts(c: &Capabilities, rank: usize) -> BoxedStrategy<Layout> {
     let r = rank - 1;
     let (n, k) = ([24usize, 8, 5][r], [6usize, 4, 3][r]);
     let max_groups: usize = if c.groups { 3 } else { 1 };
-    let symmetric = c.pads == Pads::Symmetric;
+    let pads = c.pads;
     let rules: Vec<BoxedStrategy<Padding>> = c
         .paddings
         .iter()
         .map(|&rule| -> BoxedStrategy<Padding> {
             match rule {
-                PaddingRule::Explicit if symmetric => proptest::collection::vec(0usize..=3, rank)
-                    .prop_map(|p| Padding::Explicit(p.into_iter().map(|v| (v, v)).collect()))
-                    .boxed(),
-                PaddingRule::Explicit => proptest::collection::vec((0usize..=3, 0usize..=3), rank)
-                    .prop_map(Padding::Explicit)
-                    .boxed(),
+                PaddingRule::Explicit => match pads {
+                    Pads::Shared => (0usize..=3)
+                        .prop_map(move |v| Padding::Explicit(vec![(v, v); rank]))
+                        .boxed(),
+                    Pads::Symmetric => proptest::collection::vec(0usize..=3, rank)
+                        .prop_map(|p| Padding::Explicit(p.into_iter().map(|v| (v, v)).collect()))
+                        .boxed(),
+                    Pads::Asymmetric => proptest::collection::vec((0usize..=3, 0usize..=3), rank)
+                        .prop_map(Padding::Explicit)
+                        .boxed(),
+                },
                 PaddingRule::Valid => Just(Padding::Valid).boxed(),
                 PaddingRule::Full => Just(Padding::Full).boxed(),
                 PaddingRule::SameUpper => Just(Padding::SameUpper).boxed(),
@@ -172,15 +177,17 @@ fn axis_values(setting: AxisSetting, max: usize, rank: usize) -> BoxedStrategy<V
 
 /// Moves a drawn layout inside what the reference accepts and the boundary's pad `limit`
 /// allows, changing as little as it can: PyTorch's `same` gets stride 1; explicit pads are
-/// cut to the limit (equal pads stay equal); a derived pad over the limit, or a kernel
-/// larger than the padded input, shortens the kernel.
+/// cut to the limit of the shortest axis (equal pads stay equal); a derived pad over the
+/// limit, or a kernel larger than the padded input, shortens the kernel.
 pub(crate) fn fit(mut l: Layout, limit: PadLimit) -> Layout {
     if l.padding == Padding::TorchSame {
         l.stride.iter_mut().for_each(|s| *s = 1);
     }
     if let Padding::Explicit(pads) = &mut l.padding {
-        for (axis, (lo, hi)) in pads.iter_mut().enumerate() {
-            if let Some(m) = limit.max_pad(l.input[axis]) {
+        // One cut for every axis (the shortest axis's), so that equal pads stay equal.
+        let cut = l.input.iter().filter_map(|&n| limit.max_pad(n)).min();
+        if let Some(m) = cut {
+            for (lo, hi) in pads.iter_mut() {
                 *lo = (*lo).min(m);
                 *hi = (*hi).min(m);
             }

@@ -152,9 +152,10 @@ impl ConvEngine<f32> for Candle {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             ranks: 1..=2,
-            // One symmetric pad: the rules that can resolve to asymmetric pads stay out.
-            paddings: vec![PaddingRule::Explicit, PaddingRule::Valid, PaddingRule::Full],
-            pads: Pads::Symmetric,
+            // One pad for every side of every axis (`padding: usize`); the rules that resolve
+            // to other pads stay out.
+            paddings: vec![PaddingRule::Explicit, PaddingRule::Valid],
+            pads: Pads::Shared,
             boundaries: vec![BoundaryRule::Zeros],
             // One stride, one dilation for every axis (`usize` arguments).
             stride: AxisSetting::Shared,

@@ -83,3 +83,34 @@ fn conv1d_zero_groups_is_an_error() {
     let w = t3(&[1.], (1, 1, 1));
     assert!(x.conv1d(&w, 0, 1, 1, 0).is_err());
 }
+
+// Dilation 0 is invalid (the correct result is an error). candle takes the dilated extent
+// 0*(2 - 1) + 1 = 1 and reads every tap at the same element: kernel [1, 10] on [1, 2, 3]
+// gives x[l]*(1 + 10) = [11, 22, 33].
+#[test]
+fn conv1d_zero_dilation_is_computed() {
+    let x = t3(&[1., 2., 3.], (1, 1, 3));
+    let w = t3(&[1., 10.], (1, 1, 2));
+    let y = x.conv1d(&w, 0, 1, 0, 1).expect("candle computes it");
+    assert_eq!(
+        y.to_vec3::<f32>().unwrap(),
+        vec![vec![vec![11f32, 22., 33.]]]
+    );
+}
+
+// An empty input (length 0) or an empty kernel has no convolution (the correct result is an
+// error, as numpy's "a cannot be empty"): candle panics.
+#[test]
+fn conv1d_empty_input_or_kernel_panics() {
+    for (xl, wl) in [(0usize, 1usize), (3, 0)] {
+        let r = catch_unwind(|| {
+            let x = Tensor::zeros((1, 1, xl), candle_core::DType::F32, &Device::Cpu).unwrap();
+            let w = Tensor::zeros((1, 1, wl), candle_core::DType::F32, &Device::Cpu).unwrap();
+            x.conv1d(&w, 0, 1, 1, 1).map(|y| y.dims().to_vec())
+        });
+        assert!(
+            r.is_err(),
+            "input {xl}, kernel {wl}: expected a panic, got {r:?}"
+        );
+    }
+}
