@@ -258,40 +258,19 @@ pub(crate) fn fixed_section<V>(
             Ok(Outcome::Declined) => report.declined += 1,
             Err(violation) => {
                 report.checked += 1;
-                let features = features(&case);
-                if report
-                    .failures
-                    .iter()
-                    .any(|k| k.covers(violation.kind, &features))
-                    || report.failures.len() >= cap.max(1)
-                {
-                    report.add_failure(
-                        Counterexample {
-                            what: String::new(),
-                            kind: violation.kind,
-                            detail: String::new(),
-                            code: String::new(),
-                            size: 0,
-                            features,
-                            repeats: 0,
-                        },
-                        cap,
-                    );
+                if report.repeat(violation.kind, &features(&case), cap) {
                     continue;
                 }
                 let (code, size) = code(&case);
-                report.add_failure(
-                    Counterexample {
-                        what: format!("catalogue: {name}"),
-                        kind: violation.kind,
-                        features: necessary(&case, violation.kind),
-                        detail: violation.detail,
-                        code,
-                        size,
-                        repeats: 0,
-                    },
-                    cap,
-                );
+                report.failures.push(Counterexample {
+                    what: format!("catalogue: {name}"),
+                    kind: violation.kind,
+                    features: necessary(&case, violation.kind),
+                    detail: violation.detail,
+                    code,
+                    size,
+                    repeats: 0,
+                });
             }
         }
     }

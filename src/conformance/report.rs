@@ -101,19 +101,23 @@ impl SectionReport {
         }
     }
 
-    /// Records a failure: counted as a repeat of a known one it matches, else added while
-    /// fewer than `cap` are known (beyond that, counted on the last).
+    /// Counts a failure of `kind` on a problem with `features` as a repeat: of the known
+    /// failure that covers it, or of the last once `cap` are known. `false` when it is new.
+    pub(crate) fn repeat(&mut self, kind: Kind, features: &[String], cap: usize) -> bool {
+        let full = self.failures.len() >= cap.max(1);
+        let known = match self.failures.iter().position(|k| k.covers(kind, features)) {
+            Some(i) => i,
+            None if full => self.failures.len() - 1,
+            None => return false,
+        };
+        self.failures[known].repeats += 1;
+        true
+    }
+
+    /// Records a failure, as a repeat ([`SectionReport::repeat`]) or as a new one.
     pub(crate) fn add_failure(&mut self, c: Counterexample, cap: usize) {
-        if let Some(known) = self
-            .failures
-            .iter_mut()
-            .find(|k| k.covers(c.kind, &c.features))
-        {
-            known.repeats += 1;
-        } else if self.failures.len() < cap.max(1) {
+        if !self.repeat(c.kind, &c.features, cap) {
             self.failures.push(c);
-        } else if let Some(last) = self.failures.last_mut() {
-            last.repeats += 1;
         }
     }
 }
