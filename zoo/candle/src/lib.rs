@@ -4,7 +4,8 @@ use candle_core::{Device, Tensor};
 use conv_oracle::engine::{
     AxisSetting, BoundaryRule, Capabilities, ConvEngine, PaddingRule, Pads, ProblemShape,
 };
-use conv_oracle::problem::{Boundary, ConvError, Flip, Padding, Problem};
+use conv_oracle::problem::geometry::per_axis;
+use conv_oracle::problem::{ConvError, Flip, Padding, Problem};
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 
 /// candle's `Tensor::conv1d` / `Tensor::conv2d` on the CPU device.
@@ -41,18 +42,6 @@ use ndarray::{ArrayD, Axis, IxDyn, Slice};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Candle;
 
-fn per_axis(v: &[usize], rank: usize, what: &'static str) -> Result<Vec<usize>, ConvError> {
-    match v.len() {
-        0 => Ok(vec![1; rank]),
-        n if n == rank => Ok(v.to_vec()),
-        n => Err(ConvError::RankMismatch {
-            what,
-            expected: rank,
-            got: n,
-        }),
-    }
-}
-
 /// The one value of a per-axis setting, or why candle cannot take it.
 fn shared(v: &[usize], what: &str) -> Result<usize, ConvError> {
     match v.split_first() {
@@ -79,9 +68,6 @@ impl ConvEngine<f32> for Candle {
         }
         let x = p.input.shape();
         let rank = x.len().saturating_sub(2);
-        if !(1..=2).contains(&rank) {
-            return Err(ConvError::unsupported("spatial rank other than 1 and 2"));
-        }
         if p.weight.ndim() != x.len() {
             return Err(ConvError::RankMismatch {
                 what: "weight (O, C/groups, kernel...)",
@@ -89,11 +75,11 @@ impl ConvEngine<f32> for Candle {
                 got: p.weight.ndim(),
             });
         }
-        if !matches!(p.spec.boundary, Boundary::Zeros) {
-            return Err(ConvError::unsupported("boundary other than zeros"));
-        }
-        let stride = shared(&per_axis(&p.spec.stride, rank, "stride")?, "stride")?;
-        let dilation = shared(&per_axis(&p.spec.dilation, rank, "dilation")?, "dilation")?;
+        let stride = shared(&per_axis(&p.spec.stride, "stride", rank, 1)?, "stride")?;
+        let dilation = shared(
+            &per_axis(&p.spec.dilation, "dilation", rank, 1)?,
+            "dilation",
+        )?;
         let pads = match &p.spec.padding {
             Padding::Explicit(v) => v.clone(),
             Padding::Valid => vec![(0, 0); rank],

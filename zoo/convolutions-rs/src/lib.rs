@@ -3,7 +3,8 @@
 use conv_oracle::engine::{
     AxisSetting, BoundaryRule, Capabilities, ConvEngine, PaddingRule, ProblemShape,
 };
-use conv_oracle::problem::{Boundary, ConvError, Flip, Padding, Problem};
+use conv_oracle::problem::geometry::per_axis;
+use conv_oracle::problem::{ConvError, Flip, Padding, Problem};
 use convolutions_rs::convolutions::conv2d;
 use ndarray::{ArrayD, IxDyn};
 use ndarray015 as nd15;
@@ -51,18 +52,6 @@ pub fn same_pads(n: usize, k: usize, s: usize) -> (usize, usize) {
     (total - total / 2, total / 2)
 }
 
-fn per_axis(v: &[usize], rank: usize, what: &'static str) -> Result<Vec<usize>, ConvError> {
-    match v.len() {
-        0 => Ok(vec![1; rank]),
-        n if n == rank => Ok(v.to_vec()),
-        n => Err(ConvError::RankMismatch {
-            what,
-            expected: rank,
-            got: n,
-        }),
-    }
-}
-
 impl ConvEngine<f32> for ConvolutionsRs {
     fn name(&self) -> &str {
         "convolutions-rs"
@@ -75,9 +64,6 @@ impl ConvEngine<f32> for ConvolutionsRs {
         }
         let x = p.input.shape();
         let rank = x.len().saturating_sub(2);
-        if !(1..=2).contains(&rank) {
-            return Err(ConvError::unsupported("spatial rank other than 1 and 2"));
-        }
         if p.weight.ndim() != x.len() {
             return Err(ConvError::RankMismatch {
                 what: "weight (O, C/groups, kernel...)",
@@ -85,14 +71,8 @@ impl ConvEngine<f32> for ConvolutionsRs {
                 got: p.weight.ndim(),
             });
         }
-        if !matches!(p.spec.boundary, Boundary::Zeros) {
-            return Err(ConvError::unsupported("boundary other than zeros"));
-        }
-        if p.spec.groups != 1 {
-            return Err(ConvError::unsupported("groups (convolutions-rs has none)"));
-        }
-        let stride = per_axis(&p.spec.stride, rank, "stride")?;
-        if per_axis(&p.spec.dilation, rank, "dilation")?
+        let stride = per_axis(&p.spec.stride, "stride", rank, 1)?;
+        if per_axis(&p.spec.dilation, "dilation", rank, 1)?
             .iter()
             .any(|&d| d != 1)
         {

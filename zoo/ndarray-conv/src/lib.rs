@@ -1,6 +1,7 @@
 //! [ndarray-conv](https://crates.io/crates/ndarray-conv) 0.6.1 as a conv-oracle engine.
 
 use conv_oracle::engine::{BoundaryRule, Capabilities, ConvEngine, ProblemShape};
+use conv_oracle::problem::geometry::per_axis;
 use conv_oracle::problem::{Boundary, ConvError, Flip, Padding, Problem};
 use ndarray::{ArrayD, ArrayViewD, Axis, Dim, Ix, IxDyn};
 use ndarray_conv::{ConvExt, ConvFFTExt, ConvMode, PaddingMode, ReverseKernel, WithDilation};
@@ -56,19 +57,6 @@ impl NdarrayConv {
     /// The FFT `ConvFFTExt::conv_fft`.
     pub fn fft() -> Self {
         NdarrayConv { fft: true }
-    }
-}
-
-/// Per-axis values (`empty` means all 1).
-fn per_axis(v: &[usize], rank: usize, what: &'static str) -> Result<Vec<usize>, ConvError> {
-    match v.len() {
-        0 => Ok(vec![1; rank]),
-        n if n == rank => Ok(v.to_vec()),
-        n => Err(ConvError::RankMismatch {
-            what,
-            expected: rank,
-            got: n,
-        }),
     }
 }
 
@@ -161,11 +149,6 @@ impl ConvEngine<f32> for NdarrayConv {
                 got: w.len(),
             });
         }
-        if matches!(p.spec.boundary, Boundary::Symmetric) {
-            return Err(ConvError::unsupported(
-                "symmetric boundary (ndarray-conv has reflect, not symmetric)",
-            ));
-        }
         let rank = x.len() - 2;
         let (batch, c_in, c_out, c_per_group, groups) = (x[0], x[1], w[0], w[1], p.spec.groups);
         // The channel bookkeeping is the adapter's own (the crate has no channels): check it.
@@ -189,8 +172,8 @@ impl ConvEngine<f32> for NdarrayConv {
                 b.len()
             )));
         }
-        let stride = per_axis(&p.spec.stride, rank, "stride")?;
-        let dilation = per_axis(&p.spec.dilation, rank, "dilation")?;
+        let stride = per_axis(&p.spec.stride, "stride", rank, 1)?;
+        let dilation = per_axis(&p.spec.dilation, "dilation", rank, 1)?;
         let pads = pads(p, rank)?;
         let o_per_group = c_out / groups;
         let mut out: Option<ArrayD<f32>> = None;

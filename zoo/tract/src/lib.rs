@@ -1,6 +1,7 @@
 //! [tract-core](https://crates.io/crates/tract-core) 0.23.10 as a conv-oracle engine.
 
 use conv_oracle::engine::{BoundaryRule, Capabilities, ConvEngine, LargeKernel, ProblemShape};
+use conv_oracle::problem::geometry::per_axis;
 use conv_oracle::problem::{Boundary, ConvError, Flip, Padding, Problem};
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use tract_core::internal::*;
@@ -39,18 +40,6 @@ use tract_core::ops::nn::DataFormat;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Tract;
 
-fn per_axis(v: &[usize], rank: usize, what: &'static str) -> Result<Vec<usize>, ConvError> {
-    match v.len() {
-        0 => Ok(vec![1; rank]),
-        n if n == rank => Ok(v.to_vec()),
-        n => Err(ConvError::RankMismatch {
-            what,
-            expected: rank,
-            got: n,
-        }),
-    }
-}
-
 fn refused(e: impl std::fmt::Debug) -> ConvError {
     ConvError::unsupported(format!("tract refused: {e:?}"))
 }
@@ -83,8 +72,8 @@ impl ConvEngine<f32> for Tract {
             });
         }
         let rank = x.len() - 2;
-        let stride = per_axis(&p.spec.stride, rank, "stride")?;
-        let dilation = per_axis(&p.spec.dilation, rank, "dilation")?;
+        let stride = per_axis(&p.spec.stride, "stride", rank, 1)?;
+        let dilation = per_axis(&p.spec.dilation, "dilation", rank, 1)?;
         let pad_mode = match &p.spec.boundary {
             Boundary::Zeros => None,
             Boundary::Constant(c) => Some(PadMode::Constant(Arc::new(Tensor::from(*c)))),
