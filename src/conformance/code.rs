@@ -40,6 +40,15 @@ pub(super) fn oracle_check_code<T>(config: &Config<T>) -> String {
 /// Statements running `engine.{method}(&p)` and judging it with `oracle::{judge}`.
 pub(crate) fn check_code<T>(config: &Config<T>, method: &str, judge: &str) -> String {
     let model = match &config.tolerance {
+        // The transposed battery holds every engine to the direct model.
+        Tolerance::Declared if method == "conv" => {
+            "engine.algorithm(&p).model(&p).expect(\"the declared algorithm computes this problem\")"
+                .to_string()
+        }
+        Tolerance::Declared => "conv_oracle::tolerance::Model::Componentwise".to_string(),
+        Tolerance::Model(crate::tolerance::Model::Elementwise { bounds }) => format!(
+            "conv_oracle::tolerance::Model::Elementwise {{ bounds: vec!{bounds:?} }}"
+        ),
         Tolerance::Model(m) => format!("conv_oracle::tolerance::Model::{m:?}"),
         Tolerance::PerProblem(_) => {
             "/* the model your Config derives for this problem */ conv_oracle::tolerance::Model::Componentwise"
@@ -48,7 +57,8 @@ pub(crate) fn check_code<T>(config: &Config<T>, method: &str, judge: &str) -> St
     };
     format!(
         "    let got = engine.{method}(&p).expect(\"a valid problem\");\n    \
-         let report = conv_oracle::oracle::{judge}(&p, got.view(), &{model}).unwrap();\n    \
+         let model = {model};\n    \
+         let report = conv_oracle::oracle::{judge}(&p, got.view(), &model).unwrap();\n    \
          assert!(report.passed(), \"{{report}}\");\n"
     )
 }

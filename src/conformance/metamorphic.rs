@@ -14,7 +14,7 @@ use crate::problem::{Boundary, ConvSpec, Flip, Padding, Problem};
 use crate::testing::cases::{Arr, Case};
 use crate::testing::problems::{Element, cases};
 use crate::testing::{Kind, Violation};
-use crate::tolerance::judge_pair;
+use crate::tolerance::{Model, judge_pair};
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use proptest::prelude::*;
 
@@ -33,11 +33,48 @@ struct Relation<T> {
 /// The second problem of a relation and how the first output maps onto its output.
 struct Derived<T> {
     case: Case<T>,
-    map: OutputMap<T>,
+    map: OutputMap,
 }
 
-/// Takes the first run's output to what the second run's must be.
-type OutputMap<T> = Box<dyn Fn(&ArrayD<T>) -> ArrayD<T>>;
+/// Takes the first run's output (or anything indexed like it, such as its error bounds) to
+/// what the second run's must be.
+#[derive(Clone, Copy)]
+enum OutputMap {
+    /// The same array.
+    Identity,
+    /// Everything but the first index of `axis`.
+    DropFirst { axis: usize },
+    /// The last sample of a batch of `batch`.
+    LastSample { batch: usize },
+    /// `(N, O, spatial)` with `pixels` spatial elements to `(N * pixels, O, 1)`.
+    Pixels {
+        batch: usize,
+        o: usize,
+        pixels: usize,
+    },
+}
+
+impl OutputMap {
+    fn apply<E: Clone>(self, y: &ArrayD<E>) -> ArrayD<E> {
+        match self {
+            OutputMap::Identity => y.clone(),
+            OutputMap::DropFirst { axis } => y.slice_axis(Axis(axis), Slice::from(1..)).to_owned(),
+            OutputMap::LastSample { batch } => {
+                y.slice_axis(Axis(0), Slice::from(batch - 1..)).to_owned()
+            }
+            OutputMap::Pixels { batch, o, pixels } => y
+                .to_shape(IxDyn(&[batch, o, pixels]))
+                .map(|v| {
+                    v.permuted_axes(IxDyn(&[0, 2, 1]))
+                        .as_standard_layout()
+                        .to_shape(IxDyn(&[batch * pixels, o, 1]))
+                        .map(|v| v.to_owned())
+                        .unwrap_or_else(|_| y.clone())
+                })
+                .unwrap_or_else(|_| y.clone()),
+        }
+    }
+}
 
 fn relations<T: Element>() -> Vec<Relation<T>> {
     vec![
@@ -166,7 +203,7 @@ fn translate<T: Element>(c: &Case<T>) -> Option<Derived<T>> {
     };
     Some(Derived {
         case,
-        map: Box::new(move |y: &ArrayD<T>| y.slice_axis(Axis(axis), Slice::from(1..)).to_owned()),
+        map: OutputMap::DropFirst { axis },
     })
 }
 
@@ -184,7 +221,7 @@ fn commute<T: Element>(c: &Case<T>) -> Option<Derived<T>> {
             weight: c.input.clone(),
             ..c.clone()
         },
-        map: Box::new(|y: &ArrayD<T>| y.clone()),
+        map: OutputMap::Identity,
     })
 }
 
@@ -225,18 +262,7 @@ fn pointwise<T: Element>(c: &Case<T>) -> Option<Derived<T>> {
             bias: c.bias.clone(),
             spec,
         },
-        map: Box::new(move |y: &ArrayD<T>| {
-            // (N, O, spatial) -> (N * P, O, 1).
-            y.to_shape(IxDyn(&[batch, o, pixels]))
-                .map(|v| {
-                    v.permuted_axes(IxDyn(&[0, 2, 1]))
-                        .as_standard_layout()
-                        .to_shape(IxDyn(&[batch * pixels, o, 1]))
-                        .map(|v| v.to_owned())
-                        .unwrap_or_else(|_| y.clone())
-                })
-                .unwrap_or_else(|_| y.clone())
-        }),
+        map: OutputMap::Pixels { batch, o, pixels },
     })
 }
 
@@ -256,10 +282,78 @@ fn split_batch<T: Element>(c: &Case<T>) -> Option<Derived<T>> {
             input: Arr(last),
             ..c.clone()
         },
-        map: Box::new(move |y: &ArrayD<T>| {
-            y.slice_axis(Axis(0), Slice::from(batch - 1..)).to_owned()
-        }),
+        map: OutputMap::LastSample { batch },
     })
+}
+
+/// One model for both runs of a relation, indexed like the second output, or `None` when
+/// the two models cannot be combined. The same direct model stays (the second problem's sums
+/// equal the first's at the mapped elements); two normwise bounds give the larger; otherwise
+/// both become per-element bounds against the exact value (the first's carried over by the
+/// relation's map: the two problems may take different transform lengths, tilings or
+/// algorithms) and the larger of the two is kept.
+fn pair_model<T: Element>(
+    first: (Model, &Problem<'_, T>),
+    second: (Model, &[f64], usize),
+    map: OutputMap,
+    first_shape: &[usize],
+) -> Option<Model> {
+    let (m1, p1) = first;
+    let (m2, sums2, terms2) = second;
+    match (&m1, &m2) {
+        (Model::Normwise { bound: a }, Model::Normwise { bound: b }) => {
+            return Some(Model::Normwise { bound: a.max(*b) });
+        }
+        (a, b) if a == b && !matches!(a, Model::Elementwise { .. }) => return Some(m2),
+        _ => {}
+    }
+    let b1 = match &m1 {
+        Model::Componentwise => {
+            let (sums1, terms1) = abs_sums(p1)?;
+            elementwise_bounds::<T>(&m1, &sums1, terms1, sums1.len())?
+        }
+        _ => elementwise_bounds::<T>(&m1, &[], 0, first_shape.iter().product())?,
+    };
+    let b2 = elementwise_bounds::<T>(&m2, sums2, terms2, sums2.len())?;
+    let mapped: Vec<f64> = map
+        .apply(&ArrayD::from_shape_vec(IxDyn(first_shape), b1).ok()?)
+        .into_iter()
+        .collect();
+    (mapped.len() == b2.len()).then(|| Model::Elementwise {
+        bounds: mapped.iter().zip(&b2).map(|(x, y)| x.max(*y)).collect(),
+    })
+}
+
+/// A model as bounds per element against the exact value (the rounding of `y_cr` is added by
+/// [`Model::Elementwise`] itself): direct summation `gamma_K A + (K + 2)(1 + gamma_K) eta`,
+/// a normwise bound for every element, 0 for an exact result; `None` for the models whose
+/// allowance depends on the value (ULPs, rtol/atol, TOSA).
+fn elementwise_bounds<T: Element>(
+    model: &Model,
+    abs_sum: &[f64],
+    terms: usize,
+    len: usize,
+) -> Option<Vec<f64>> {
+    let g = crate::tolerance::gamma(terms, T::UNIT_ROUNDOFF);
+    let eta = (terms as f64 + 2.0) * (1.0 + g) * T::SUBNORMAL_MIN;
+    match model {
+        Model::Componentwise => Some(
+            abs_sum
+                .iter()
+                .map(|a| {
+                    if a * (1.0 + g) >= T::MAX_FINITE {
+                        f64::INFINITY
+                    } else {
+                        (g * a + eta) * (1.0 + 2f64.powi(-48))
+                    }
+                })
+                .collect(),
+        ),
+        Model::Normwise { bound } => Some(vec![*bound; len]),
+        Model::Elementwise { bounds } => Some(bounds.clone()),
+        Model::Exact => Some(vec![0.0; len]),
+        _ => None,
+    }
 }
 
 /// `sum |w| |x| (+ |b|)` per output of a problem, rounded up, and the terms per output.
@@ -297,7 +391,7 @@ fn relate<T: Element>(
             ));
         }
     };
-    let want = (d.map)(&y1);
+    let want = d.map.apply(&y1);
     if want.shape() != y2.shape() {
         return Err(Violation::new(
             Kind::ShapeMismatch,
@@ -309,8 +403,23 @@ fn relate<T: Element>(
             ),
         ));
     }
-    let (model, sums) = d.case.with(|p| (config.tolerance.model(p), abs_sums(p)));
+    let first_model = c.with(|p| config.tolerance.model(engine, p))?;
+    let (second_model, sums) = d
+        .case
+        .with(|p| (config.tolerance.model(engine, p), abs_sums(p)));
     let Some((abs_sum, terms)) = sums else {
+        return Ok(false);
+    };
+    let second_model = second_model?;
+    let first = c.with(|p| {
+        pair_model(
+            (first_model, p),
+            (second_model, &abs_sum, terms),
+            d.map,
+            y1.shape(),
+        )
+    });
+    let Some(model) = first else {
         return Ok(false);
     };
     let a: Vec<T> = y2.iter().copied().collect();

@@ -23,10 +23,15 @@
 //! Two failures are distinct by kind and by the features each needs (found by taking each
 //! feature of the shrunk problem away in turn and running it again).
 //!
-//! The tolerance is a [`crate::tolerance::Model`] (default `Componentwise`: the error any order
-//! of direct summation may make), or derived per problem ([`Tolerance::PerProblem`], e.g. the
-//! FFT engine's normwise bound). A failure carries the problem as a Rust function ready to
-//! paste into a test ([`Counterexample::code`]).
+//! The tolerance is, by default ([`Tolerance::Declared`]), the model of the algorithm the
+//! engine declares for each problem ([`ConvEngine::algorithm`],
+//! [`crate::engine::Algorithm`]): the componentwise bound of direct summation unless the
+//! engine declares an FFT (the normwise bound at its own transform lengths and precision), a
+//! Winograd tile (a bound per element from the tile's transforms) or a model of its own; a
+//! declaration that cannot compute the problem fails as [`crate::testing::Kind::Misdeclared`].
+//! One [`crate::tolerance::Model`] for every problem ([`Tolerance::Model`]) or one derived
+//! per problem ([`Tolerance::PerProblem`]) overrides it. A failure carries the problem as a
+//! Rust function ready to paste into a test ([`Counterexample::code`]).
 //!
 //! [`conv_conformance_tests!`](crate::conv_conformance_tests) expands into one `#[test]` per
 //! section inside the user's crate, so failures are reported (and stay reproducible) there.
@@ -55,8 +60,8 @@ pub mod transpose;
 mod verdict;
 
 pub use crate::engine::{
-    AxisSetting, BoundaryRule, Capabilities, LargeKernel, PadLimit, PaddingRule, Pads, Peer,
-    ProblemShape,
+    Algorithm, AxisSetting, BoundaryRule, Capabilities, LargeKernel, PadLimit, PaddingRule, Pads,
+    Peer, ProblemShape, TransformPrecision, WinogradTile,
 };
 pub use crate::testing::problems::Element;
 pub use config::{Config, Tolerance};

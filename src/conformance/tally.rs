@@ -74,6 +74,11 @@ pub(crate) fn checked(p: &ProblemShape) {
     });
 }
 
+/// A problem judged under the model of the algorithm the engine declared for it.
+pub(crate) fn algorithm(name: &str) {
+    record(|t| t.features.entry(format!("algorithm {name}")).or_default().0 += 1);
+}
+
 /// A problem outside the capabilities that the engine declined as unsupported.
 pub(crate) fn declined(p: &ProblemShape) {
     record(|t| {

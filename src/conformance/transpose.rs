@@ -75,8 +75,9 @@ fn model_of<T: Element>(
     p: &TransposeProblem<'_, T>,
 ) -> Result<Model, ConvError> {
     Ok(match &config.tolerance {
+        Tolerance::Declared => Model::Componentwise,
         Tolerance::Model(m) => m.clone(),
-        t => t.model(&p.as_conv()?.problem()),
+        Tolerance::PerProblem(f) => f(&p.as_conv()?.problem()),
     })
 }
 

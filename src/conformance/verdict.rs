@@ -116,9 +116,11 @@ pub(super) fn judge_case<T: Element>(
             return Ok(false);
         }
         tally::checked(&shape);
-        let model = config.tolerance.model(p);
         let got = run(engine, p)?;
-        verdict_of(got, |y| judge(p, y.view(), &model).map_err(judge_error))
+        verdict_of(got, |y| {
+            let model = config.tolerance.model_counted(engine, p)?;
+            judge(p, y.view(), &model).map_err(judge_error)
+        })
     })
 }
 
@@ -159,8 +161,10 @@ pub(super) fn probe_undeclared<T: Element>(
             )),
             Ok(y) => {
                 tally::checked(&shape);
-                let model = config.tolerance.model(p);
-                verdict_of(Ok(y), |y| judge(p, y.view(), &model).map_err(judge_error))
+                verdict_of(Ok(y), |y| {
+                    let model = config.tolerance.model_counted(engine, p)?;
+                    judge(p, y.view(), &model).map_err(judge_error)
+                })
                     .map(|_| Outcome::Checked)
             }
         }

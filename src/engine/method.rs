@@ -199,4 +199,18 @@ impl<T: FftElement + DirectElement> ConvEngine<T> for MethodEngine {
             _ => self.overlap_add.conv(p),
         }
     }
+    fn algorithm(&self, p: &Problem<'_, T>) -> super::Algorithm {
+        let chosen = match self.method {
+            Method::Auto => match self.plan(p) {
+                Ok(plan) => plan.chosen,
+                Err(_) => return super::Algorithm::Direct,
+            },
+            m => m,
+        };
+        match chosen {
+            Method::Direct => super::Algorithm::Direct,
+            Method::Fft => self.fft.algorithm(p),
+            _ => self.overlap_add.algorithm(p),
+        }
+    }
 }

@@ -36,6 +36,7 @@ macro_rules! mutation_predicates {
 }
 pub(crate) use mutation_predicates;
 
+mod algorithm;
 mod capabilities;
 mod cost;
 pub mod dense;
@@ -45,6 +46,9 @@ pub mod fft;
 pub mod method;
 
 pub use crate::problem::boundary::{PadLimit, Peer};
+pub use crate::tolerance::fft::TransformPrecision;
+pub use crate::tolerance::winograd::WinogradTile;
+pub use algorithm::Algorithm;
 pub use capabilities::{
     Accepts, AxisSetting, BoundaryRule, Capabilities, LargeKernel, PaddingRule, Pads, ProblemShape,
     TransposeCapabilities, TransposePaddingRule,
@@ -71,6 +75,13 @@ pub trait ConvEngine<T> {
     /// ([`Capabilities::all`]).
     fn capabilities(&self) -> Capabilities {
         Capabilities::all()
+    }
+    /// How the engine computes `p` (called only for problems the engine accepts), so that the
+    /// battery holds the output to that algorithm's error model ([`Algorithm::model`]).
+    /// Default: [`Algorithm::Direct`], sums of products in any order.
+    fn algorithm(&self, p: &Problem<'_, T>) -> Algorithm {
+        let _ = p;
+        Algorithm::Direct
     }
 }
 

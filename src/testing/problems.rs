@@ -6,6 +6,7 @@
 use super::cases::{Case, Layout, case_with_values};
 use super::exact_data::{Data, ExactSample, value};
 use crate::engine::exact::ExactElement;
+use crate::engine::fft::FftElement;
 use crate::engine::{AxisSetting, Capabilities, PadLimit, PaddingRule, Pads};
 use crate::problem::Padding;
 use crate::problem::geometry::resolve_pads;
@@ -14,7 +15,7 @@ use proptest::prelude::*;
 use std::fmt;
 
 /// An element type the battery checks: `f32` or `f64`.
-pub trait Element: ExactSample + ExactElement + Float + fmt::Debug {
+pub trait Element: ExactSample + ExactElement + FftElement + Float + fmt::Debug {
     /// The value as a Rust expression of this type (`f64::from_bits(..)` for non-finite
     /// values).
     fn literal(self) -> String;

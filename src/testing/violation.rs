@@ -33,11 +33,15 @@ pub enum Kind {
     /// Nothing was checked: every problem was outside the declared capabilities or declined
     /// (an engine cannot pass by refusing everything).
     Uncovered,
+    /// The algorithm an engine declares for a problem cannot compute it (FFT lengths shorter
+    /// than the padded input, a Winograd tile of another kernel size), so no error model
+    /// applies.
+    Misdeclared,
 }
 
 impl Kind {
     /// Every kind, in declaration order.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Mismatch,
         Kind::BoundExceeded,
         Kind::BoundLoose,
@@ -49,6 +53,7 @@ impl Kind {
         Kind::SearchAborted,
         Kind::Panicked,
         Kind::Uncovered,
+        Kind::Misdeclared,
     ];
 
     /// A short name, as reports print it (`bound-exceeded`).
@@ -65,6 +70,7 @@ impl Kind {
             Kind::SearchAborted => "search-aborted",
             Kind::Panicked => "panicked",
             Kind::Uncovered => "uncovered",
+            Kind::Misdeclared => "misdeclared",
         }
     }
 

@@ -28,9 +28,13 @@ fn judge_element<F: Float>(
 ) -> Judged {
     let (gv, ev) = (g.to_f64(), e.to_f64());
     let ulp = g.ulp_distance(e);
-    let overflow = matches!(model, Model::Componentwise | Model::Tosa)
-        && !ev.is_nan()
-        && a * (1.0 + gamma(terms, F::UNIT_ROUNDOFF)) >= F::MAX_FINITE;
+    let overflow = match model {
+        Model::Componentwise | Model::Tosa => {
+            a * (1.0 + gamma(terms, F::UNIT_ROUNDOFF)) >= F::MAX_FINITE
+        }
+        Model::Elementwise { .. } => a.is_infinite(),
+        _ => false,
+    } && !ev.is_nan();
     if overflow {
         // Module docs: a partial sum may overflow; not judged.
         Judged {
@@ -71,7 +75,7 @@ pub fn element_ratios<F: Float>(
         .zip(exact)
         .enumerate()
         .map(|(i, (&g, &e))| {
-            let a = abs_sum.get(i).copied().unwrap_or(0.0);
+            let a = per_element(model, abs_sum, i);
             let j = judge_element(model, g, e, a, terms, &mut s, &mut s2);
             match model {
                 Model::Normwise { bound } if j.error.is_finite() => ratio_of(j.error, *bound),
@@ -79,6 +83,23 @@ pub fn element_ratios<F: Float>(
             }
         })
         .collect()
+}
+
+/// What an element's rule reads: its bound under [`Model::Elementwise`], else its `abs_sum`
+/// entry (0 when missing).
+fn per_element(model: &Model, abs_sum: &[f64], i: usize) -> f64 {
+    match model {
+        Model::Elementwise { bounds } => bounds.get(i).copied().unwrap_or(0.0),
+        _ => abs_sum.get(i).copied().unwrap_or(0.0),
+    }
+}
+
+/// [`Model::Elementwise`]: the caller's `bound` on the error against the exact value, plus
+/// the rounding of the exact value to `y_cr` (relative `u / (1 - u)` of `|y_cr|`, or half the
+/// smallest subnormal), rounded up by `1 + 2^-48`.
+fn elementwise_held_to<F: Float>(bound: f64, y_cr: f64) -> f64 {
+    let u = F::UNIT_ROUNDOFF;
+    (bound + u * y_cr.abs() / (1.0 - u) + F::SUBNORMAL_MIN / 2.0) * (1.0 + 2f64.powi(-48))
 }
 
 /// `error / bound` without NaN: 0 for no error, infinite for an error against a zero bound,
@@ -144,7 +165,7 @@ pub fn judge_elements<F: Float>(
 
     for (i, (&g, &e)) in got.iter().zip(exact).enumerate() {
         // Present whenever the model reads it (checked by `validate`).
-        let a = abs_sum.get(i).copied().unwrap_or(0.0);
+        let a = per_element(model, abs_sum, i);
         let (gv, ev) = (g.to_f64(), e.to_f64());
         let ulp = g.ulp_distance(e);
         report.max_ulp = report.max_ulp.max(ulp);
@@ -280,6 +301,7 @@ fn judge_finite<F: Float>(
         },
         Model::Componentwise => against(componentwise_bound_cr::<F>(terms, abs_sum, ev)),
         Model::RtolAtol { rtol, atol } => against(atol + rtol * ev.abs()),
+        Model::Elementwise { .. } => against(elementwise_held_to::<F>(abs_sum, ev)),
         Model::Tosa => {
             if F::from_f64(abs_sum).to_f64().is_infinite() {
                 // TOSA: the dot product may overflow; no accuracy limit.
@@ -351,6 +373,18 @@ fn validate(model: &Model, got: usize, exact: usize, abs_sum: &[f64]) -> Result<
             check_parameter("atol", *atol)?;
         }
         Model::Normwise { bound } => check_parameter("bound", *bound)?,
+        Model::Elementwise { bounds } => {
+            if bounds.len() != got {
+                return Err(Failure::LengthMismatch {
+                    what: "bounds",
+                    expected: got,
+                    got: bounds.len(),
+                });
+            }
+            for &b in bounds {
+                check_parameter("bound", b)?;
+            }
+        }
         _ => {}
     }
     if needs {
@@ -392,10 +426,11 @@ fn normwise_check<F: Float>(bound: f64, got: &[F], exact: &[F]) -> (f64, f64) {
 /// | `Componentwise`, `Tosa` | `\|a - b\| <= 2 (g A + u m + (K + 2)(1 + g) eta) / (1 - u)`, `m = max(\|a\|, \|b\|)` |
 /// | `RtolAtol` | `rtol < 1` and `\|a - b\| <= 2 (atol + rtol m) / (1 - rtol)` |
 /// | `Normwise { bound }` | non-finite elements match exactly, and the 2-norm of `a - b` is at most `2 bound` (plus the roundings of its evaluation) |
+/// | `Elementwise { bounds }` | `\|a - b\| <= 2 (bounds[i] + u m / (1 - u) + eta / 2)`; an infinite bound is not judged |
 ///
 /// The tolerances are rounded up by `1 + 2^-48`. Special values must match exactly, except
-/// where `Componentwise` and `Tosa` do not judge (an overflow is possible, as with an infinite
-/// `abs_sum` entry). `Componentwise` and `Tosa` need one `abs_sum` entry per element. Returns
+/// where `Componentwise`, `Tosa` and `Elementwise` do not judge (an overflow is possible, as
+/// with an infinite `abs_sum` entry or bound). `Componentwise` and `Tosa` need one `abs_sum` entry per element. Returns
 /// the index of the first element that does not agree and why, or `None`; lengths that differ
 /// (of `a` and `b`, or of `abs_sum` where the model reads it) fail at index 0.
 /// docs/numerics.md section 8.8.
@@ -408,6 +443,18 @@ pub fn judge_pair<F: Float>(
 ) -> Option<(usize, String)> {
     if a.len() != b.len() {
         return Some((0, format!("{} values against {}", a.len(), b.len())));
+    }
+    if let Model::Elementwise { bounds } = model
+        && bounds.len() != a.len()
+    {
+        return Some((
+            0,
+            format!(
+                "{} bounds for {} values: the model needs one per element",
+                bounds.len(),
+                a.len()
+            ),
+        ));
     }
     if matches!(model, Model::Componentwise | Model::Tosa) && abs_sum.len() != a.len() {
         return Some((
@@ -445,10 +492,15 @@ pub fn judge_pair<F: Float>(
         let (xv, yv) = (x.to_f64(), y.to_f64());
         let m = xv.abs().max(yv.abs());
         let d = (xv - yv).abs();
-        let a_i = abs_sum.get(i).copied().unwrap_or(f64::INFINITY);
-        let overflow = matches!(model, Model::Componentwise | Model::Tosa)
-            && !(xv.is_nan() && yv.is_nan())
-            && a_i * (1.0 + g) >= F::MAX_FINITE;
+        let a_i = match model {
+            Model::Elementwise { bounds } => bounds[i],
+            _ => abs_sum.get(i).copied().unwrap_or(f64::INFINITY),
+        };
+        let overflow = match model {
+            Model::Componentwise | Model::Tosa => a_i * (1.0 + g) >= F::MAX_FINITE,
+            Model::Elementwise { .. } => a_i.is_infinite(),
+            _ => false,
+        } && !(xv.is_nan() && yv.is_nan());
         let ok = if overflow {
             // As in `judge_elements`: a partial sum may overflow.
             true
@@ -464,6 +516,11 @@ pub fn judge_pair<F: Float>(
                 Model::RtolAtol { rtol, atol } => {
                     *rtol < 1.0
                         && d <= 2.0 * (atol + rtol * m) / (1.0 - rtol) * (1.0 + 2f64.powi(-48))
+                }
+                Model::Elementwise { .. } => {
+                    d <= 2.0
+                        * (a_i + u * m / (1.0 - u) + F::SUBNORMAL_MIN / 2.0)
+                        * (1.0 + 2f64.powi(-48))
                 }
                 Model::Normwise { .. } => true,
             }

@@ -22,6 +22,7 @@
 //! | [`Model::Ulp`]`(n)` | at most `n` ULPs from `y_cr` | 8.7 | a claimed ULP accuracy |
 //! | [`Model::Componentwise`] | `abs(y_hat - y_cr) <= gamma_K A + u abs(y_cr)` plus an underflow term | 8.2 | any direct summation |
 //! | [`Model::Normwise`] | `norm2(y_hat - y_cr) <= bound + u norm2(y_cr)` plus an underflow term, over all elements | 8.5 | FFT results ([`fft`]) |
+//! | [`Model::Elementwise`] | `abs(y_hat - y_cr) <= bounds[i] + u abs(y_cr)` plus an underflow term, the caller's bound per element | 8.9 | Winograd results ([`winograd`]), any algorithm with its own componentwise analysis |
 //! | [`Model::Tosa`] | TOSA's dot-product rule, with its aggregate bias and variance checks | 8.6 | reproducing TOSA conformance |
 //! | [`Model::RtolAtol`] | `abs(y_hat - y_cr) <= atol + rtol abs(y_cr)`, peers' defaults in [`Preset`] | 8.7 | reproducing a peer's own test |
 
@@ -33,6 +34,7 @@ mod preset;
 mod report;
 
 pub mod fft;
+pub mod winograd;
 
 pub use bound::{ComponentwiseReport, componentwise, componentwise_bound, componentwise_bound_cr};
 pub use float::{Float, U32, U64, gamma, ulp_distance_f32, ulp_distance_f64};

@@ -30,6 +30,17 @@ pub enum Model {
         /// The caller's bound on `||y_hat - y||_2` against the exact `y`.
         bound: f64,
     },
+    /// A bound per element: the caller's `bounds[i]` on `|y_hat_i - y_i|` against the exact
+    /// `y_i` (from [`winograd::WinogradTile`](super::winograd::WinogradTile), or any
+    /// algorithm's own analysis), in the output's row-major order; the policy adds the
+    /// rounding of `y_cr` (`u |y_cr| / (1 - u)` and half the smallest subnormal). An infinite
+    /// entry marks an element whose computation may overflow: it is not judged, unless `y_cr`
+    /// is NaN. docs/numerics.md section 8.9.
+    Elementwise {
+        /// The caller's bound on `|y_hat_i - y_i|`, one per element (`>= 0`, infinity
+        /// allowed).
+        bounds: Vec<f64>,
+    },
     /// TOSA's dot-product rule with `KS = terms` and `bnd = abs_sum[i]`, plus its aggregate
     /// bias and variance checks over all the elements; the overflow exception of
     /// [`Model::Componentwise`] applies too. docs/numerics.md sections 6 and 8.6.

@@ -129,6 +129,10 @@ impl std::fmt::Display for Model {
             Model::Ulp(n) => write!(f, "ulp({n})"),
             Model::Componentwise => write!(f, "componentwise"),
             Model::Normwise { bound } => write!(f, "normwise(bound {bound:e})"),
+            Model::Elementwise { bounds } => {
+                let max = bounds.iter().fold(0f64, |m, &b| m.max(b));
+                write!(f, "elementwise({} bounds, largest {max:e})", bounds.len())
+            }
             Model::Tosa => write!(f, "tosa"),
             Model::RtolAtol { rtol, atol } => {
                 write!(f, "rtol {rtol:e}, atol {atol:e}")?;

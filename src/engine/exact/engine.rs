@@ -149,6 +149,10 @@ impl<T: ExactElement> ConvEngine<T> for ExactEngine {
     fn conv(&self, p: &Problem<'_, T>) -> Result<ArrayD<T>, ConvError> {
         T::run(self, p).map(|(y, _)| y)
     }
+    /// Correctly rounded: [`crate::tolerance::Model::Exact`].
+    fn algorithm(&self, _: &Problem<'_, T>) -> crate::engine::Algorithm {
+        crate::engine::Algorithm::Model(crate::tolerance::Model::Exact)
+    }
 }
 
 /// The element types the exact engine accepts: `f32`, `f64`, `Complex<f32>`,

@@ -29,7 +29,9 @@ mod plan;
 mod tests;
 mod transforms;
 
+pub use crate::tolerance::fft::TransformPrecision;
 pub use blocking::Blocking;
+pub use bounds::{declared_bounds, declared_model, linear_lengths};
 pub use element::FftElement;
 pub use path::{Fallback, FftPath, FftPlan};
 pub use transforms::fast_len;
@@ -228,5 +230,18 @@ impl<T: FftElement> ConvEngine<T> for FftEngine {
     }
     fn conv(&self, p: &Problem<'_, T>) -> Result<ArrayD<T>, ConvError> {
         self.run(p).map(|(y, _)| y)
+    }
+    /// Transforms of the planned lengths in double precision; overlap-add as its own normwise
+    /// model; the reference path as direct summation.
+    fn algorithm(&self, p: &Problem<'_, T>) -> super::Algorithm {
+        match self.plan(p).map(|plan| plan.path) {
+            Ok(path @ FftPath::Fft { .. }) if path.is_overlap_add() => self
+                .normwise_model(p)
+                .map_or(super::Algorithm::Direct, super::Algorithm::Model),
+            Ok(FftPath::Fft { lengths, .. }) => {
+                super::Algorithm::fft(TransformPrecision::Double, lengths)
+            }
+            _ => super::Algorithm::Direct,
+        }
     }
 }

@@ -61,7 +61,7 @@ pub(super) struct Prepared<'a, T: FftElement> {
 }
 
 /// `(ceil(log2 max|v|), max|v|)`, or `None` if a value is not finite.
-fn max_exponent<T: FftElement>(values: &ArrayViewD<'_, T>) -> Option<(i32, f64)> {
+pub(super) fn max_exponent<T: FftElement>(values: &ArrayViewD<'_, T>) -> Option<(i32, f64)> {
     // A contiguous array is scanned as a slice: ndarray's N-D iterator is much slower.
     let (finite, max) = match values.as_slice_memory_order() {
         Some(slice) => scan(slice),
@@ -133,9 +133,8 @@ impl FftEngine {
             Err(why) => return Ok(Prep::Reference(why)),
         };
         let zero_boundary = is_zero_boundary(&p.spec.boundary);
-        let (batch, c_in) = (p.input.shape()[0], p.input.shape()[1]);
+        let batch = p.input.shape()[0];
         let c_out = p.weight.shape()[0];
-        let cg = p.weight.shape()[1];
         // The signal: padded by the boundary mode unless it is zero (then an index shift).
         let signal: CowArray<'a, T, IxDyn> = if zero_boundary {
             CowArray::from(p.input.view())
@@ -157,36 +156,14 @@ impl FftEngine {
         if T::INTEGER && !integer_range_ok(&signal, &weight, p.spec.groups) {
             return Ok(Prep::Reference(Fallback::IntegerRange));
         }
-        let og = c_out / p.spec.groups;
-        let masses = if bounds || T::INTEGER {
-            let x_norms: Vec<f64> = signal
-                .outer_iter()
-                .flat_map(|xn| {
-                    xn.outer_iter()
-                        .map(|xc| T::W::l2(xc.iter().map(|v| v.lift())))
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-            let w_norms: Vec<f64> = weight
-                .outer_iter()
-                .flat_map(|wo| {
-                    wo.outer_iter()
-                        .map(|wc| T::W::l1(wc.iter().map(|v| v.lift())))
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-            ndarray::Array2::from_shape_fn((batch, c_out), |(n, o)| {
-                let g = o / og;
-                mass((0..cg).map(|c| (x_norms[n * c_in + g * cg + c], w_norms[o * cg + c])))
-            })
+        let (masses, underflow_gain) = if bounds || T::INTEGER {
+            let data = block_data(&signal.view(), &weight.view(), p.spec.groups, xmax, wmax);
+            (data.masses, data.underflow_gain)
         } else {
-            ndarray::Array2::from_elem((batch, c_out), f64::NAN)
-        };
-        let underflow_gain = {
-            let per_channel = |shape: &[usize]| shape[2..].iter().product::<usize>() as f64;
-            let signal_l1 = per_channel(signal.shape()) * xmax;
-            let kernel_l1 = per_channel(p.weight.shape()) * wmax;
-            1f64.max(signal_l1).max(kernel_l1)
+            (
+                ndarray::Array2::from_elem((batch, c_out), f64::NAN),
+                f64::NAN,
+            )
         };
         let mut prep = Prepared {
             axes,
@@ -222,6 +199,56 @@ impl<T: FftElement> Prepared<'_, T> {
             block: self.axes.iter().map(|a| a.block).collect(),
             blocks: self.axes.iter().map(|a| a.blocks()).collect(),
         }
+    }
+}
+
+/// What the bound of every block reads from the data: the masses, `max|x| * max|w|` and the
+/// single-precision underflow gain.
+pub(super) struct BlockData {
+    /// Per block `(n, o)`: `sum_c ||x_c||_2 ||w_c||_1`, rounded up.
+    pub(super) masses: ndarray::Array2<f64>,
+    /// `max(1, S max|x|, K max|w|)` ([`Prepared::underflow_gain`]).
+    pub(super) underflow_gain: f64,
+}
+
+/// The masses and underflow gain of a padded `signal` `(N, C, ...)` and a `weight`
+/// `(O, C/G, ...)` whose largest magnitudes are `xmax` and `wmax`.
+pub(super) fn block_data<T: FftElement>(
+    signal: &ArrayViewD<'_, T>,
+    weight: &ArrayViewD<'_, T>,
+    groups: usize,
+    xmax: f64,
+    wmax: f64,
+) -> BlockData {
+    let (batch, c_in) = (signal.shape()[0], signal.shape()[1]);
+    let (c_out, cg) = (weight.shape()[0], weight.shape()[1]);
+    let og = c_out / groups;
+    let x_norms: Vec<f64> = signal
+        .outer_iter()
+        .flat_map(|xn| {
+            xn.outer_iter()
+                .map(|xc| T::W::l2(xc.iter().map(|v| v.lift())))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let w_norms: Vec<f64> = weight
+        .outer_iter()
+        .flat_map(|wo| {
+            wo.outer_iter()
+                .map(|wc| T::W::l1(wc.iter().map(|v| v.lift())))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let masses = ndarray::Array2::from_shape_fn((batch, c_out), |(n, o)| {
+        let g = o / og;
+        mass((0..cg).map(|c| (x_norms[n * c_in + g * cg + c], w_norms[o * cg + c])))
+    });
+    let per_channel = |shape: &[usize]| shape[2..].iter().product::<usize>() as f64;
+    let signal_l1 = per_channel(signal.shape()) * xmax;
+    let kernel_l1 = per_channel(weight.shape()) * wmax;
+    BlockData {
+        masses,
+        underflow_gain: 1f64.max(signal_l1).max(kernel_l1),
     }
 }
 
