@@ -557,4 +557,48 @@ mod tests {
         };
         assert!(validate(&bad, 0, 0, &[]).is_err());
     }
+
+    #[test]
+    fn elementwise_bounds_are_per_element() {
+        let model = Model::Elementwise {
+            bounds: vec![0.0, 0.5, f64::INFINITY],
+        };
+        // y_cr 4: a half-ulp allowance of f32 plus the bound.
+        let exact = [4.0f32, 4.0, 4.0];
+        let r = judge_elements(&model, &[4.0f32, 4.25, 1e30], &exact, &[], 0);
+        assert!(r.passed(), "{r}");
+        // 4.75 is 0.75 from 4: beyond a bound of 0.5; the first element beyond 0.
+        let r = judge_elements(&model, &[4.0f32, 4.75, 0.0], &exact, &[], 0);
+        assert!(
+            matches!(
+                r.verdict,
+                Verdict::Fail(Failure::Elements { count: 1, first: 1 })
+            ),
+            "{r}"
+        );
+        let r = judge_elements(&model, &[4.000_001f32, 4.0, 0.0], &exact, &[], 0);
+        assert!(!r.passed(), "one ulp from y_cr with a bound of 0: {r}");
+        // An infinite bound judges nothing but a NaN exact value.
+        let nan = judge_elements(&model, &[4.0f32, 4.0, 1.0], &[4.0, 4.0, f32::NAN], &[], 0);
+        assert!(!nan.passed(), "{nan}");
+        // One bound per element, none negative or NaN.
+        assert!(matches!(
+            validate(&model, 2, 2, &[]),
+            Err(Failure::LengthMismatch { what: "bounds", .. })
+        ));
+        let negative = Model::Elementwise { bounds: vec![-1.0] };
+        assert!(matches!(
+            validate(&negative, 1, 1, &[]),
+            Err(Failure::InvalidParameter { what: "bound", .. })
+        ));
+        // Two candidates may differ by twice the bound.
+        assert_eq!(
+            judge_pair(&model, &[4.0f32, 4.9, 0.0], &exact, &[], 0),
+            None
+        );
+        assert_eq!(
+            judge_pair(&model, &[4.0f32, 5.1, 0.0], &exact, &[], 0).map(|f| f.0),
+            Some(1)
+        );
+    }
 }
