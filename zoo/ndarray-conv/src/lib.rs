@@ -1,6 +1,8 @@
 //! [ndarray-conv](https://crates.io/crates/ndarray-conv) 0.6.1 as a conv-oracle engine.
 
-use conv_oracle::engine::{BoundaryRule, Capabilities, ConvEngine, ProblemShape};
+use conv_oracle::engine::{
+    Algorithm, BoundaryRule, Capabilities, ConvEngine, ProblemShape, TransformPrecision,
+};
 use conv_oracle::problem::geometry::per_axis;
 use conv_oracle::problem::{Boundary, ConvError, Flip, Padding, Problem};
 use ndarray::{ArrayD, ArrayViewD, Axis, Dim, Ix, IxDyn};
@@ -269,6 +271,31 @@ impl ConvEngine<f32> for NdarrayConv {
             // Zero taps are skipped (`inf * 0` gives no NaN).
             special_values: false,
             ..Capabilities::all()
+        }
+    }
+
+    /// `conv`: direct sums. `conv_fft` on f32: rustfft / realfft in single precision, at
+    /// `good_size_cc(max(padded n, dilated k))` per axis (`src/conv_fft/mod.rs:229`,
+    /// `src/conv_fft/good_size.rs`), which starts at the next power of two and only shrinks:
+    /// the power of two is declared, an upper bound of its length (the bound grows with
+    /// it). The adapter's sum over input channels and its bias, in f32, are inside the
+    /// bound's channel and bias terms.
+    fn algorithm(&self, p: &Problem<'_, f32>) -> Algorithm {
+        if !self.fft {
+            return Algorithm::Direct;
+        }
+        match p.validate_geometry() {
+            Ok(geo) => Algorithm::fft(
+                TransformPrecision::Single,
+                geo.axes
+                    .iter()
+                    .map(|a| {
+                        let padded = a.input + a.pad_lo + a.pad_hi;
+                        padded.max(a.effective_kernel()).next_power_of_two()
+                    })
+                    .collect(),
+            ),
+            Err(_) => Algorithm::Direct,
         }
     }
 }

@@ -107,6 +107,38 @@ fn zero_stride_panics() {
     assert!(r.is_err(), "expected a panic, got {r:?}");
 }
 
+// The same in `conv_fft`, which gets past the output shape and panics when it slices the
+// result with step 0 (ndarray's `step != 0` assertion).
+#[test]
+fn zero_stride_panics_conv_fft() {
+    let x = array![1f32, 2., 3.];
+    let k = array![1f32];
+    let mode = ConvMode::Custom {
+        padding: [0],
+        strides: [0],
+    };
+    let r = catch_unwind(|| x.conv_fft(&k, mode, PaddingMode::Zeros).map(|a| a.to_vec()));
+    assert!(r.is_err(), "expected a panic, got {r:?}");
+}
+
+// Dilation 0 is invalid (the correct value is an `Err`). `conv_fft` takes the dilated extent
+// `k*0 - 0 + 1 = 1`, as `conv` does, then builds the padded kernel with a zero step and panics
+// (ndarray's `step != 0` assertion).
+#[test]
+fn zero_dilation_panics_conv_fft() {
+    let x = array![1f32, 2., 3.];
+    let k = array![1f32, 10.];
+    let r = catch_unwind(|| {
+        x.conv_fft(
+            k.with_dilation([0]).no_reverse(),
+            ConvMode::Valid,
+            PaddingMode::Zeros,
+        )
+        .map(|a| a.to_vec())
+    });
+    assert!(r.is_err(), "expected a panic, got {r:?}");
+}
+
 // Not a finding: a kernel longer than the input is an error, not a panic.
 #[test]
 fn kernel_longer_than_input_is_an_error() {
