@@ -74,6 +74,8 @@ fn pads(p: &Problem<'_, f32>, rank: usize) -> Result<Vec<(usize, usize)>, ConvEr
 
 macro_rules! conv_rank {
     ($name:ident, $n:literal) => {
+        // The crate's call takes every setting; one argument each keeps the call readable.
+        #[allow(clippy::too_many_arguments)]
         fn $name(
             fft: bool,
             x: ArrayViewD<'_, f32>,
