@@ -304,19 +304,74 @@ fn parse_padding(s: &str, rank: usize) -> Result<Padding, String> {
     })
 }
 
-/// The model `--tolerance` names, for element type `dtype` (`"f32"` or `"f64"`): `Ok(Err(p))`
-/// for a normwise FFT model in precision `p`, which the caller derives from the problem.
-fn tolerance_model_inner(
-    name: &str,
-    dtype: &str,
-) -> Result<Result<Model, TransformPrecision>, String> {
+/// What `--tolerance` names: a model, or an algorithm whose model the caller derives from
+/// the problem.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ToleranceArg {
+    /// A model that does not depend on the problem.
+    Fixed(Model),
+    /// `normwise[:double|:single]`: the FFT bound at the lengths the crate's FFT engine picks.
+    Normwise(TransformPrecision),
+    /// `fft:PRECISION:LENGTHS`: the FFT bound at the candidate's own transform lengths.
+    Fft(TransformPrecision, FftLengths),
+    /// `winograd:M`: Winograd `F(M, r)` tiles, `r` the kernel's taps.
+    Winograd(usize),
+}
+
+/// The transform lengths of `--tolerance fft:PRECISION:LENGTHS`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FftLengths {
+    /// `linear`: the linear extent of the padded input and dilated kernel per axis.
+    Linear,
+    /// `pow2`: the linear extent rounded up to a power of two.
+    PowerOfTwo,
+    /// `L1xL2x...`: one length per spatial axis.
+    Given(Vec<usize>),
+}
+
+/// The model `--tolerance` names, for element type `dtype` (`"f32"` or `"f64"`).
+fn tolerance_model_inner(name: &str, dtype: &str) -> Result<ToleranceArg, String> {
     let name = name.trim();
     match name {
-        "normwise" | "normwise:double" => return Ok(Err(TransformPrecision::Double)),
-        "normwise:single" => return Ok(Err(TransformPrecision::Single)),
+        "normwise" | "normwise:double" => {
+            return Ok(ToleranceArg::Normwise(TransformPrecision::Double));
+        }
+        "normwise:single" => return Ok(ToleranceArg::Normwise(TransformPrecision::Single)),
         _ => {}
     }
-    tolerance_preset(name, dtype).map(Ok)
+    if let Some(rest) = name.strip_prefix("fft:") {
+        let usage = "--tolerance fft:PRECISION:LENGTHS takes double or single, then linear, pow2 or lengths like 64x32";
+        let (precision, lengths) = rest.split_once(':').ok_or(usage)?;
+        let precision = match precision {
+            "double" => TransformPrecision::Double,
+            "single" => TransformPrecision::Single,
+            _ => return Err(format!("{usage}, got precision '{precision}'")),
+        };
+        let lengths = match lengths {
+            "linear" => FftLengths::Linear,
+            "pow2" => FftLengths::PowerOfTwo,
+            given => FftLengths::Given(
+                given
+                    .split('x')
+                    .map(|l| l.trim().parse::<usize>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| format!("{usage}, got lengths '{given}'"))?,
+            ),
+        };
+        return Ok(ToleranceArg::Fft(precision, lengths));
+    }
+    if let Some(m) = name.strip_prefix("winograd:") {
+        return m
+            .trim()
+            .parse::<usize>()
+            .map(ToleranceArg::Winograd)
+            .map_err(|_| {
+                format!(
+                    "--tolerance winograd:M needs a whole number of outputs per tile M, got '{m}'"
+                )
+            });
+    }
+    tolerance_preset(name, dtype).map(ToleranceArg::Fixed)
 }
 
 /// A `--tolerance` model that does not depend on the problem.
@@ -525,12 +580,8 @@ fn request_keys_inner(
     Ok(())
 }
 
-/// The model `--tolerance` names, for element type `dtype` (`"f32"` or `"f64"`): `Ok(Err(p))`
-/// for a normwise FFT model in precision `p`, which the caller derives from the problem.
-pub fn tolerance_model(
-    name: &str,
-    dtype: &str,
-) -> Result<Result<Model, TransformPrecision>, String> {
+/// The model or algorithm `--tolerance` names, for element type `dtype` (`"f32"` or `"f64"`).
+pub fn tolerance_model(name: &str, dtype: &str) -> Result<ToleranceArg, String> {
     tolerance_model_inner(name, dtype).map_err(one_line)
 }
 

@@ -62,7 +62,7 @@ macro_rules! out {
 mod cli_io;
 mod flags;
 use cli_io::{CliElement, Data, Job, check_output, dispatch, read_data, write_npy, write_text};
-use flags::{LayerArgs, inline_array, tolerance_model};
+use flags::{FftLengths, LayerArgs, ToleranceArg, inline_array, tolerance_model};
 mod commands;
 mod plot;
 use commands::*;
@@ -191,8 +191,11 @@ struct JudgeArgs {
     stream: bool,
     /// componentwise (any summation order: gamma_K sum |w||x|), normwise (the bound of an FFT
     /// computed in double precision), normwise:single (an FFT computed in single precision,
-    /// e.g. scipy.fft on float32), ulp:N, exact, tosa, or a peer's own test tolerance: torch, numpy, onnx, onnxruntime,
-    /// jax (or torch-f32, torch-f64, torch-f16, torch-bf16, jax-f32, jax-f64).
+    /// e.g. scipy.fft on float32), fft:PRECISION:LENGTHS (an FFT at its own transform lengths:
+    /// double or single, then linear, pow2 or lengths like 64x32), winograd:M (Winograd F(M, r)
+    /// tiles, r the kernel's taps), ulp:N, exact, tosa, or a peer's own test tolerance: torch,
+    /// numpy, onnx, onnxruntime, jax (or torch-f32, torch-f64, torch-f16, torch-bf16, jax-f32,
+    /// jax-f64).
     #[arg(long, default_value = "componentwise")]
     tolerance: String,
     /// Print the report as JSON.

@@ -1756,6 +1756,111 @@ fn judge_single_precision_fft_tolerance() {
     one_line_usage_error(&judge("normwise:half"), "normwise:single");
 }
 
+/// `--tolerance fft:PRECISION:LENGTHS` evaluates the FFT bound at the candidate's own lengths
+/// (the single-precision output above passes at power-of-two and at linear lengths, fails in
+/// double precision, and lengths that cannot hold the input are a one-line error), and
+/// `--tolerance winograd:M` at Winograd tiles (a correctly rounded output passes, one element
+/// far off fails, a stride-2 problem is a one-line error naming the tile).
+#[test]
+fn judge_declared_fft_lengths_and_winograd_tiles() {
+    use conv_oracle::tolerance::fft::TransformPrecision;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let x = floats(&[1, 2, 40], 11).mapv(|v| v as f32);
+    let w = floats(&[3, 2, 5], 12).mapv(|v| v as f32);
+    let p = Problem::new(x.view(), w.view());
+    let exact = conv_oracle::engine::exact::ExactEngine::new()
+        .conv(&p)
+        .unwrap();
+    let single = match FftEngine::new()
+        .normwise_model_in(&p, TransformPrecision::Single)
+        .unwrap()
+    {
+        conv_oracle::tolerance::Model::Normwise { bound } => bound,
+        other => panic!("{other:?}"),
+    };
+    let mut off = exact.clone();
+    let first = off.iter_mut().next().unwrap();
+    *first = (*first as f64 + single / 10.0) as f32;
+    let (xp, wp, yp) = (
+        write(d, "x.npy", &x),
+        write(d, "w.npy", &w),
+        write(d, "y.npy", &off),
+    );
+    let judge = |tolerance: &str, extra: &[&str], y: &str| {
+        let mut args = vec![
+            "judge",
+            "--input",
+            &xp,
+            "--weight",
+            &wp,
+            "--output",
+            y,
+            "--tolerance",
+            tolerance,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    for ok in ["fft:single:pow2", "fft:single:linear", "fft:single:64"] {
+        let o = judge(ok, &[], &yp);
+        assert_eq!(o.status.code(), Some(0), "{ok}: {}", stdout(&o));
+    }
+    assert_eq!(judge("fft:double:pow2", &[], &yp).status.code(), Some(1));
+    let short = judge("fft:single:16", &[], &yp);
+    assert_ne!(short.status.code(), Some(0));
+    let err = stderr(&short);
+    assert!(
+        err.contains("cannot hold") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    one_line_usage_error(&judge("fft:half:pow2", &[], &yp), "fft:PRECISION:LENGTHS");
+
+    // Winograd: 3-tap kernels.
+    let w3 = floats(&[3, 2, 3], 13).mapv(|v| v as f32);
+    let p3 = Problem::new(x.view(), w3.view());
+    let exact3 = conv_oracle::engine::exact::ExactEngine::new()
+        .conv(&p3)
+        .unwrap();
+    let mut far = exact3.clone();
+    *far.iter_mut().next().unwrap() += 1.0;
+    let (w3p, y3p, farp) = (
+        write(d, "w3.npy", &w3),
+        write(d, "y3.npy", &exact3),
+        write(d, "far.npy", &far),
+    );
+    let judge3 = |tolerance: &str, extra: &[&str], y: &str| {
+        let mut args = vec![
+            "judge",
+            "--input",
+            &xp,
+            "--weight",
+            &w3p,
+            "--output",
+            y,
+            "--tolerance",
+            tolerance,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let pass = judge3("winograd:4", &[], &y3p);
+    assert_eq!(pass.status.code(), Some(0), "{}", stdout(&pass));
+    assert_eq!(judge3("winograd:4", &[], &farp).status.code(), Some(1));
+    let p3s = Problem::new(x.view(), w3.view()).spec(conv_oracle::ConvSpec::new().stride(vec![2]));
+    let exact3s = conv_oracle::engine::exact::ExactEngine::new()
+        .conv(&p3s)
+        .unwrap();
+    let y3sp = write(d, "y3s.npy", &exact3s);
+    let strided = judge3("winograd:4", &["--stride", "2"], &y3sp);
+    assert_ne!(strided.status.code(), Some(0));
+    let err = stderr(&strided);
+    assert!(
+        err.contains("F(4, 3)") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+}
+
 /// `judge --stream`: JSON-lines requests (paths and inline arrays, bit patterns, a transposed
 /// request) answered one verdict per line with the request's id; a bad line is answered with
 /// an error and the stream goes on; the exit status is the worst verdict.

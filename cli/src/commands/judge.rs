@@ -2,6 +2,8 @@
 //! a stream of JSON requests.
 
 use crate::*;
+use conv_oracle::engine::fft::linear_lengths;
+use conv_oracle::engine::{Algorithm, WinogradTile};
 
 pub(crate) fn judge_command(args: &JudgeArgs) -> Result<bool, String> {
     let layer = &args.layer;
@@ -303,8 +305,27 @@ where
     let dtype = <T as conv_oracle::tolerance::Float>::NAME;
     bar.message("error model");
     let model = match tolerance_model(&args.tolerance, dtype)? {
-        Ok(m) => m,
-        Err(precision) => problem.normwise(precision).map_err(context)?,
+        ToleranceArg::Fixed(m) => m,
+        ToleranceArg::Normwise(precision) => problem.normwise(precision).map_err(context)?,
+        ToleranceArg::Fft(precision, lengths) => problem
+            .declared(|p| {
+                let lengths = match &lengths {
+                    FftLengths::Given(l) => l.clone(),
+                    FftLengths::Linear => linear_lengths(p)?,
+                    FftLengths::PowerOfTwo => linear_lengths(p)?
+                        .into_iter()
+                        .map(usize::next_power_of_two)
+                        .collect(),
+                };
+                Ok(Algorithm::fft(precision, lengths))
+            })
+            .map_err(context)?,
+        ToleranceArg::Winograd(m) => problem
+            .declared(|p| {
+                let taps = p.weight.shape().get(2).copied().unwrap_or(0);
+                Ok(Algorithm::Winograd(WinogradTile::new(m, taps)?))
+            })
+            .map_err(context)?,
     };
     bar.step("correctly rounded result and comparison");
     let shape = got.shape().to_vec();
@@ -448,6 +469,22 @@ where
         match self {
             Judged::Conv(p) => fft.normwise_model_in(p, precision),
             Judged::Transpose(p) => fft.normwise_model_in(&p.as_conv()?.problem(), precision),
+        }
+    }
+
+    /// The model of the algorithm `algorithm` declares for this problem (for a transposed
+    /// one, for its zero-stuffed direct convolution, which has the same exact output).
+    fn declared(
+        &self,
+        algorithm: impl Fn(&conv_oracle::Problem<'_, T>) -> Result<Algorithm, ConvError>,
+    ) -> Result<Model, ConvError> {
+        match self {
+            Judged::Conv(p) => algorithm(p)?.model(p),
+            Judged::Transpose(p) => {
+                let stuffed = p.as_conv()?;
+                let p = stuffed.problem();
+                algorithm(&p)?.model(&p)
+            }
         }
     }
 
