@@ -1787,13 +1787,13 @@ fn judge_declared_fft_lengths_and_winograd_tiles() {
         write(d, "w.npy", &w),
         write(d, "y.npy", &off),
     );
-    let judge = |tolerance: &str, extra: &[&str], y: &str| {
+    let judge_with = |w: &str, tolerance: &str, extra: &[&str], y: &str| {
         let mut args = vec![
             "judge",
             "--input",
             &xp,
             "--weight",
-            &wp,
+            w,
             "--output",
             y,
             "--tolerance",
@@ -1802,6 +1802,7 @@ fn judge_declared_fft_lengths_and_winograd_tiles() {
         args.extend_from_slice(extra);
         run(&args)
     };
+    let judge = |tolerance: &str, extra: &[&str], y: &str| judge_with(&wp, tolerance, extra, y);
     for ok in ["fft:single:pow2", "fft:single:linear", "fft:single:64"] {
         let o = judge(ok, &[], &yp);
         assert_eq!(o.status.code(), Some(0), "{ok}: {}", stdout(&o));
@@ -1829,21 +1830,7 @@ fn judge_declared_fft_lengths_and_winograd_tiles() {
         write(d, "y3.npy", &exact3),
         write(d, "far.npy", &far),
     );
-    let judge3 = |tolerance: &str, extra: &[&str], y: &str| {
-        let mut args = vec![
-            "judge",
-            "--input",
-            &xp,
-            "--weight",
-            &w3p,
-            "--output",
-            y,
-            "--tolerance",
-            tolerance,
-        ];
-        args.extend_from_slice(extra);
-        run(&args)
-    };
+    let judge3 = |tolerance: &str, extra: &[&str], y: &str| judge_with(&w3p, tolerance, extra, y);
     let pass = judge3("winograd:4", &[], &y3p);
     assert_eq!(pass.status.code(), Some(0), "{}", stdout(&pass));
     assert_eq!(judge3("winograd:4", &[], &farp).status.code(), Some(1));
