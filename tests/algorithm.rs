@@ -652,3 +652,34 @@ fn declared_bounds_are_approached() {
         assert!(*w >= 1e-4, "{name}: worst ratio {w:e}");
     }
 }
+
+// ------------------------------------------------------------------- transposed convolution
+
+/// A transposed convolution computed by an FFT or a Winograd engine on its zero-stuffed direct
+/// form declares that engine's algorithm there, and the transposed battery holds it to that
+/// model: both pass, and F(4, 3) fails the direct model of the scatter's sums.
+#[test]
+fn transposed_engines_are_judged_by_their_declared_algorithm() {
+    use conformance::transpose::check_transpose;
+    use conv_oracle::engine::Stuffed;
+    let fft = check_transpose(
+        &Stuffed::new(SingleFft {
+            flaw: FftFlaw::None,
+        }),
+        &config(64),
+    );
+    fft.assert_passed();
+    assert!(judged_under(&fft, "algorithm fft") >= 64, "{fft}");
+    let tiles = check_transpose(&Stuffed::new(Winograd::f43()), &config(64));
+    tiles.assert_passed();
+    assert!(
+        judged_under(&tiles, "algorithm winograd F(4, 3)") > 0,
+        "{tiles}"
+    );
+    let direct = Config {
+        tolerance: Tolerance::Model(Model::Componentwise),
+        ..config(64)
+    };
+    let r = check_transpose(&Stuffed::new(Winograd::f43()), &direct);
+    assert!(r.failures().any(|c| c.kind == Kind::BoundExceeded), "{r}");
+}

@@ -18,10 +18,10 @@ use super::config::{Config, Tolerance};
 use super::oracle::random_section;
 use super::report::{ConformanceReport, Counterexample, Section, SectionReport};
 use super::search::{found, search_all};
-use super::tally::report_of;
+use super::tally::{self, report_of};
 use super::verdict::Outcome;
 use super::verdict::{guarded, judge_error, oracle_error, refusal, verdict_of};
-use crate::engine::ConvTransposeEngine;
+use crate::engine::{Algorithm, ConvTransposeEngine};
 pub use crate::engine::{TransposeCapabilities, TransposePaddingRule};
 use crate::oracle::judge_transpose;
 use crate::problem::ConvError;
@@ -68,17 +68,35 @@ fn run<T: Element>(
     guarded(|| engine.conv_transpose(p))
 }
 
-/// The tolerance for a valid problem (a per-problem rule sees the equivalent direct
-/// convolution).
+/// The tolerance for a valid problem: the model of the engine's declared algorithm, or a
+/// per-problem rule, evaluated on the equivalent direct convolution; direct summation is
+/// judged by the scatter's own sums (`judge_transpose`).
 fn model_of<T: Element>(
+    engine: &dyn ConvTransposeEngine<T>,
     config: &Config<T>,
     p: &TransposeProblem<'_, T>,
-) -> Result<Model, ConvError> {
-    Ok(match &config.tolerance {
-        Tolerance::Declared => Model::Componentwise,
-        Tolerance::Model(m) => m.clone(),
-        Tolerance::PerProblem(f) => f(&p.as_conv()?.problem()),
-    })
+) -> Result<Model, Violation> {
+    let stuffed = || p.as_conv().map_err(oracle_error);
+    match &config.tolerance {
+        Tolerance::Declared => match engine.algorithm(p) {
+            Algorithm::Direct => Ok(Model::Componentwise),
+            algorithm => {
+                tally::algorithm(&algorithm.name());
+                let stuffed = stuffed()?;
+                algorithm.model(&stuffed.problem()).map_err(|e| {
+                    Violation::new(
+                        Kind::Misdeclared,
+                        format!(
+                            "the engine declares {} for this problem, which cannot compute it: {e}",
+                            algorithm.name()
+                        ),
+                    )
+                })
+            }
+        },
+        Tolerance::Model(m) => Ok(m.clone()),
+        Tolerance::PerProblem(f) => Ok(f(&stuffed()?.problem())),
+    }
 }
 
 /// `Ok(true)` checked and passed, `Ok(false)` not applicable (a problem the reference refuses:
@@ -94,7 +112,7 @@ fn judge_case<T: Element>(
         }
         let got = run(engine, p)?;
         verdict_of(got, |y| {
-            let model = model_of(config, p).map_err(oracle_error)?;
+            let model = model_of(engine, config, p)?;
             judge_transpose(p, y.view(), &model).map_err(judge_error)
         })
     })
@@ -554,7 +572,13 @@ fn adjoint_exact<T: Element>(
 /// `model`, per element, for the adjointness check: `gamma_K A + (K + 2)(1 + gamma_K) eta`
 /// (any summation order), widened for the models that allow more: `Ulp(n)` by `n + 1` ulps
 /// of the output, `RtolAtol` by its rule (plus the rounding to the output format).
-fn element_allowance<T: Element>(model: &Model, terms: usize, abs_sum: f64, got: f64) -> f64 {
+fn element_allowance<T: Element>(
+    model: &Model,
+    terms: usize,
+    abs_sum: f64,
+    got: f64,
+    index: usize,
+) -> f64 {
     let u = T::UNIT_ROUNDOFF;
     let g = tolerance::gamma(terms, u);
     let direct = g * abs_sum + (terms as f64 + 2.0) * (1.0 + g) * T::SUBNORMAL_MIN;
@@ -563,6 +587,9 @@ fn element_allowance<T: Element>(model: &Model, terms: usize, abs_sum: f64, got:
         Model::Ulp(n) => (*n as f64 + 1.0) * spacing,
         Model::RtolAtol { rtol, atol } => {
             (atol + rtol * got.abs()) / (1.0 - rtol).max(f64::MIN_POSITIVE) + spacing
+        }
+        Model::Elementwise { bounds } => {
+            bounds.get(index).copied().unwrap_or(f64::INFINITY) + spacing
         }
         _ => 0.0,
     };
@@ -606,7 +633,7 @@ fn adjoint<T: Element>(
         let lhs: BigRational = y.iter().zip(z.iter()).map(|(&a, &b)| rational(a) * rational(b)).sum();
         let rhs: BigRational = q.input.iter().zip(cz.iter()).map(|(&a, b)| rational(a) * b).sum();
         let diff = (lhs - rhs).abs().to_f64().unwrap_or(f64::INFINITY);
-        let model = model_of(config, &q).map_err(oracle_error)?;
+        let model = model_of(engine, config, &q)?;
         let eq = q.as_conv().map_err(oracle_error)?;
         let abs = crate::oracle::abs_sums(&eq.problem()).map_err(oracle_error)?;
         let terms = crate::oracle::transpose_terms(&q).map_err(oracle_error)?;
@@ -621,7 +648,10 @@ fn adjoint<T: Element>(
                 .iter()
                 .zip(&abs)
                 .zip(z.iter())
-                .map(|((&g, &a), &zv)| element_allowance::<T>(m, terms, a, g.to_f64()) * zv.to_f64().abs())
+                .enumerate()
+                .map(|(i, ((&g, &a), &zv))| {
+                    element_allowance::<T>(m, terms, a, g.to_f64(), i) * zv.to_f64().abs()
+                })
                 .sum::<f64>(),
         } * (1.0 + 2f64.powi(-40));
         if diff <= allowed {

@@ -111,6 +111,14 @@ pub trait ConvTransposeEngine<T> {
     fn capabilities(&self) -> TransposeCapabilities {
         TransposeCapabilities::all()
     }
+    /// How the engine computes `p`, stated for its zero-stuffed direct convolution
+    /// ([`TransposeProblem::as_conv`], which has the same exact output): the battery
+    /// evaluates the algorithm's model there. Default: [`Algorithm::Direct`], which holds the
+    /// output to the componentwise bound of the scatter's own sums.
+    fn algorithm(&self, p: &TransposeProblem<'_, T>) -> Algorithm {
+        let _ = p;
+        Algorithm::Direct
+    }
 }
 
 /// The literal scatter formula ([`crate::reference::conv_transpose`]).
@@ -132,6 +140,10 @@ impl<T: exact::ExactElement + crate::tolerance::Float> ConvTransposeEngine<T>
     }
     fn conv_transpose(&self, p: &TransposeProblem<'_, T>) -> Result<ArrayD<T>, ConvError> {
         crate::engine::exact::exact_transpose(p)
+    }
+    /// Correctly rounded: [`crate::tolerance::Model::Exact`].
+    fn algorithm(&self, _: &TransposeProblem<'_, T>) -> Algorithm {
+        Algorithm::Model(crate::tolerance::Model::Exact)
     }
 }
 
@@ -164,6 +176,13 @@ impl<T: Ring, E: ConvEngine<T>> ConvTransposeEngine<T> for Stuffed<E> {
     }
     fn conv_transpose(&self, p: &TransposeProblem<'_, T>) -> Result<ArrayD<T>, ConvError> {
         self.engine.conv(&p.as_conv()?.problem())
+    }
+    /// The wrapped engine's algorithm on the stuffed problem it computes.
+    fn algorithm(&self, p: &TransposeProblem<'_, T>) -> Algorithm {
+        match p.as_conv() {
+            Ok(stuffed) => self.engine.algorithm(&stuffed.problem()),
+            Err(_) => Algorithm::Direct,
+        }
     }
     fn capabilities(&self) -> TransposeCapabilities {
         TransposeCapabilities {
