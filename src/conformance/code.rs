@@ -40,7 +40,8 @@ pub(super) fn oracle_check_code<T>(config: &Config<T>) -> String {
 /// Statements running `engine.{method}(&p)` and judging it with `oracle::{judge}`.
 pub(crate) fn check_code<T>(config: &Config<T>, method: &str, judge: &str) -> String {
     let model = match &config.tolerance {
-        // The transposed battery holds every engine to the direct model.
+        // A transposed engine's declared model is evaluated on its stuffed direct form: the
+        // pasted check uses the direct model, which holds for the scatter's own sums.
         Tolerance::Declared if method == "conv" => {
             "engine.algorithm(&p).model(&p).expect(\"the declared algorithm computes this problem\")"
                 .to_string()

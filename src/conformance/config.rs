@@ -13,8 +13,9 @@ pub enum Tolerance<T> {
     /// The model of the algorithm the engine declares for each problem
     /// ([`ConvEngine::algorithm`], [`crate::engine::Algorithm::model`]): direct summation
     /// unless the engine says otherwise. A declaration that cannot compute the problem fails
-    /// as [`Kind::Misdeclared`]. The transposed battery, whose engines declare no algorithm,
-    /// holds them to [`Model::Componentwise`].
+    /// as [`Kind::Misdeclared`]. A transposed engine states its algorithm for the
+    /// zero-stuffed direct form ([`crate::engine::ConvTransposeEngine::algorithm`]), where
+    /// its model is evaluated; direct summation is judged by the scatter's own sums.
     #[default]
     Declared,
     /// One model for every problem.
