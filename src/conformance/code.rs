@@ -40,13 +40,16 @@ pub(super) fn oracle_check_code<T>(config: &Config<T>) -> String {
 /// Statements running `engine.{method}(&p)` and judging it with `oracle::{judge}`.
 pub(crate) fn check_code<T>(config: &Config<T>, method: &str, judge: &str) -> String {
     let model = match &config.tolerance {
-        // A transposed engine's declared model is evaluated on its stuffed direct form: the
-        // pasted check uses the direct model, which holds for the scatter's own sums.
         Tolerance::Declared if method == "conv" => {
             "engine.algorithm(&p).model(&p).expect(\"the declared algorithm computes this problem\")"
                 .to_string()
         }
-        Tolerance::Declared => "conv_oracle::tolerance::Model::Componentwise".to_string(),
+        // A transposed engine's algorithm is stated, and its model evaluated, on the stuffed
+        // direct form.
+        Tolerance::Declared => {
+            "engine.algorithm(&p).model(&p.as_conv().unwrap().problem()).expect(\"the declared algorithm computes this problem\")"
+                .to_string()
+        }
         Tolerance::Model(crate::tolerance::Model::Elementwise { bounds }) => format!(
             "conv_oracle::tolerance::Model::Elementwise {{ bounds: vec!{bounds:?} }}"
         ),
