@@ -47,7 +47,7 @@ pub mod method;
 pub use crate::problem::boundary::{PadLimit, Peer};
 pub use capabilities::{
     Accepts, AxisSetting, BoundaryRule, Capabilities, LargeKernel, PaddingRule, Pads, ProblemShape,
-    TransposeCapabilities, TransposePaddingRule,
+    TransposeAccepts, TransposeCapabilities, TransposePaddingRule, TransposeProblemShape,
 };
 
 use crate::problem::ConvError;
