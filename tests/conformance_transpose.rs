@@ -9,8 +9,11 @@
 mod common;
 use common::{Num, fft_model};
 use conv_oracle::ConvError;
-use conv_oracle::conformance::transpose::{TransposeCapabilities, check_transpose};
-use conv_oracle::conformance::{Config, Section, Tolerance};
+use conv_oracle::conformance::transpose::{
+    TransposeCapabilities, TransposePaddingRule, TransposeProblemShape, check_transpose,
+    check_transpose_sections,
+};
+use conv_oracle::conformance::{AxisSetting, Config, ConformanceReport, Pads, Section, Tolerance};
 use conv_oracle::engine::direct::DirectEngine;
 use conv_oracle::engine::exact::ExactEngine;
 use conv_oracle::engine::fft::FftEngine;
@@ -175,7 +178,8 @@ fn both_transposed_bugs_are_rejected_with_a_small_counterexample() {
 }
 
 /// Validity first, for transposed engines: one that does not claim to validate and panics on
-/// any problem the reference refuses passes, although the random search drew such problems.
+/// any problem the reference refuses passes; the random problems are drawn inside what the
+/// reference accepts (pads cut to leave an output), so none is left out.
 #[test]
 fn a_non_validating_transposed_engine_never_receives_an_invalid_problem() {
     struct Trusting;
@@ -199,7 +203,7 @@ fn a_non_validating_transposed_engine_never_receives_an_invalid_problem() {
     let r = check_transpose(&Trusting, &Config::<f64>::default());
     r.assert_passed();
     let section = |s: Section| r.sections.iter().find(|x| x.section == s).expect("run");
-    assert!(section(Section::Oracle).skipped > 0, "{r}");
+    assert_eq!(section(Section::Oracle).skipped, 0, "{r}");
     assert!(section(Section::Oracle).checked > 0, "{r}");
     assert_eq!(section(Section::Invalid).checked, 0, "{r}");
 }
@@ -210,7 +214,7 @@ fn a_non_validating_transposed_engine_never_receives_an_invalid_problem() {
 fn the_random_sections_catch_them_too() {
     for bug in [Bug::SameSwapped, Bug::OutputPaddingAtStart] {
         for section in [Section::Oracle, Section::Metamorphic] {
-            let r = conv_oracle::conformance::transpose::check_transpose_sections(
+            let r = check_transpose_sections(
                 &ToyTranspose { bug: Some(bug) },
                 &Config::<f64>::default(),
                 &[section],
@@ -304,6 +308,324 @@ fn stuffed_engines_leave_out_special_values() {
         ConvTransposeEngine::<f64>::capabilities(&Stuffed::new(DirectEngine::default()));
     assert!(!caps.special_values);
     assert!(ConvTransposeEngine::<f64>::capabilities(&ReferenceEngine).special_values);
+}
+
+// ---------------------------------------------------------------- capabilities
+
+/// The correct toy behind a declaration: it declines, with `ConvError::Unsupported`, what the
+/// declaration leaves out (as an adapter of a real API does), and is given nothing undeclared
+/// unless it validates.
+struct Declared {
+    caps: TransposeCapabilities,
+}
+
+impl ConvTransposeEngine<f64> for Declared {
+    fn name(&self) -> &str {
+        "declared transpose"
+    }
+    fn conv_transpose(&self, p: &TransposeProblem<'_, f64>) -> Result<ArrayD<f64>, ConvError> {
+        if let Some(what) = self.caps.outside(&TransposeProblemShape::of(p)) {
+            assert!(self.caps.validates, "given an undeclared problem: {what}");
+            return Err(ConvError::unsupported(what));
+        }
+        ToyTranspose::default().run(p)
+    }
+    fn capabilities(&self) -> TransposeCapabilities {
+        self.caps.clone()
+    }
+}
+
+fn coverage(r: &ConformanceReport, feature: &str) -> (usize, usize) {
+    r.coverage
+        .iter()
+        .find(|c| c.feature == feature)
+        .map_or((0, 0), |c| (c.checked, c.declined))
+}
+
+/// candle's `conv_transpose2d`: one stride, one dilation, one output padding and one pad for
+/// every axis and side, explicit pads only, no groups. A correct engine with exactly these
+/// passes, validating or not; the random sections draw inside them (a shared value on every
+/// axis, never one differing by axis), and what it declined is counted, not failed.
+#[test]
+fn a_correct_engine_with_a_shared_stride_passes() {
+    for validates in [true, false] {
+        let caps = TransposeCapabilities {
+            paddings: vec![TransposePaddingRule::Explicit],
+            pads: Pads::Shared,
+            stride: AxisSetting::Shared,
+            dilation: AxisSetting::Shared,
+            output_padding: AxisSetting::Shared,
+            groups: false,
+            validates,
+            ..TransposeCapabilities::all()
+        };
+        let r = check_transpose(&Declared { caps }, &Config::<f64>::default());
+        r.assert_passed();
+        println!("{r}");
+        for feature in [
+            "stride > 1",
+            "dilation > 1",
+            "output padding",
+            "padded",
+            "rank 2",
+        ] {
+            assert!(coverage(&r, feature).0 > 0, "{feature}:\n{r}");
+        }
+        for feature in [
+            "stride differs by axis",
+            "dilation differs by axis",
+            "output padding differs by axis",
+            "asymmetric pads",
+            "groups > 1",
+            "padding SameUpper",
+        ] {
+            assert_eq!(coverage(&r, feature).0, 0, "{feature}:\n{r}");
+        }
+        let declined: usize = r.sections.iter().map(|s| s.declined).sum();
+        if validates {
+            // The catalogue's undeclared problems were offered and declined.
+            assert!(declined > 0, "{r}");
+            assert!(coverage(&r, "groups > 1").1 > 0, "{r}");
+            assert!(coverage(&r, "padding SameLower").1 > 0, "{r}");
+        } else {
+            assert_eq!(declined, 0, "{r}");
+        }
+    }
+}
+
+/// Declaring a problem and declining it fails, by kind `Refused`, in every section that draws
+/// it: declaring everything and implementing less is not a way to pass.
+#[test]
+fn declining_a_declared_transposed_problem_is_refused() {
+    struct Overclaims;
+    impl ConvTransposeEngine<f64> for Overclaims {
+        fn name(&self) -> &str {
+            "overclaims transpose"
+        }
+        fn conv_transpose(&self, p: &TransposeProblem<'_, f64>) -> Result<ArrayD<f64>, ConvError> {
+            if p.spec.groups > 1 {
+                return Err(ConvError::unsupported("groups"));
+            }
+            ToyTranspose::default().run(p)
+        }
+    }
+    for section in [Section::Catalogue, Section::Oracle, Section::Metamorphic] {
+        let r = check_transpose_sections(&Overclaims, &Config::<f64>::default(), &[section]);
+        let c = r
+            .failure()
+            .unwrap_or_else(|| panic!("{section:?} passed:\n{r}"));
+        for c in r.failures() {
+            assert_eq!(c.kind, Kind::Refused, "{section:?}:\n{r}");
+            assert!(
+                c.detail
+                    .contains("declined a problem inside its declared capabilities"),
+                "{r}"
+            );
+        }
+        assert!(c.features.contains(&"groups > 1".to_string()), "{r}");
+    }
+}
+
+/// An engine that validates must decline an undeclared problem with `Unsupported`; another
+/// error calls a valid problem invalid (`Refused`). Declined with `Unsupported`, the same
+/// problems pass and are counted as declined.
+#[test]
+fn undeclared_transposed_problems_must_be_declined_as_unsupported() {
+    struct Misleads;
+    impl ConvTransposeEngine<f64> for Misleads {
+        fn name(&self) -> &str {
+            "misleads transpose"
+        }
+        fn conv_transpose(&self, p: &TransposeProblem<'_, f64>) -> Result<ArrayD<f64>, ConvError> {
+            if p.input.ndim() != 3 {
+                return Err(ConvError::RankMismatch {
+                    what: "input",
+                    expected: 3,
+                    got: p.input.ndim(),
+                });
+            }
+            ToyTranspose::default().run(p)
+        }
+        fn capabilities(&self) -> TransposeCapabilities {
+            TransposeCapabilities {
+                ranks: 1..=1,
+                ..TransposeCapabilities::all()
+            }
+        }
+    }
+    let r = check_transpose_sections(&Misleads, &Config::<f64>::default(), &[Section::Catalogue]);
+    let c = r.failure().expect("a misleading refusal fails");
+    assert_eq!(c.kind, Kind::Refused, "{r}");
+    assert!(c.detail.contains("ConvError::Unsupported"), "{r}");
+    let caps = TransposeCapabilities {
+        ranks: 1..=1,
+        ..TransposeCapabilities::all()
+    };
+    let r = check_transpose_sections(
+        &Declared { caps },
+        &Config::<f64>::default(),
+        &[Section::Catalogue],
+    );
+    r.assert_passed();
+    assert!(coverage(&r, "rank 2").1 > 0, "{r}");
+    assert_eq!(coverage(&r, "rank 2").0, 0, "{r}");
+    assert!(coverage(&r, "rank 1").0 > 0, "{r}");
+}
+
+/// An engine that declines everything (it declares no rank the battery draws), or whose
+/// predicate turns every problem away, checked nothing: it fails as `Uncovered`, although
+/// every problem it was offered it declined as it should.
+#[test]
+fn a_transposed_engine_declining_everything_is_uncovered() {
+    struct DeclinesAll {
+        caps: TransposeCapabilities,
+    }
+    impl ConvTransposeEngine<f64> for DeclinesAll {
+        fn name(&self) -> &str {
+            "declines everything"
+        }
+        fn conv_transpose(&self, _: &TransposeProblem<'_, f64>) -> Result<ArrayD<f64>, ConvError> {
+            Err(ConvError::unsupported("nothing"))
+        }
+        fn capabilities(&self) -> TransposeCapabilities {
+            self.caps.clone()
+        }
+    }
+    let none = TransposeCapabilities {
+        ranks: 4..=4,
+        ..TransposeCapabilities::all()
+    };
+    let away = TransposeCapabilities {
+        accepts: Some(|_| false),
+        ..TransposeCapabilities::all()
+    };
+    for caps in [none, away] {
+        let r = check_transpose(&DeclinesAll { caps }, &Config::<f64>::default());
+        let kinds: Vec<Kind> = r.failures().map(|c| c.kind).collect();
+        assert_eq!(kinds, [Kind::Uncovered], "{r}");
+        let oracle = r.sections.iter().find(|s| s.section == Section::Oracle);
+        assert_eq!(oracle.map(|s| s.checked), Some(0), "{r}");
+        // Its refusals of invalid problems and its declines of the catalogue are right.
+        let catalogue = &r.sections[0];
+        assert!(catalogue.declined > 0 && catalogue.checked == 0, "{r}");
+    }
+}
+
+/// Capabilities of their own in some ranks: each rank is drawn inside its own, and the
+/// predicate's turned-away problems are skipped, never given to the engine.
+#[test]
+fn per_rank_transposed_capabilities_and_the_predicate_hold() {
+    let caps = TransposeCapabilities {
+        groups: false,
+        validates: false,
+        accepts: Some(|s: &TransposeProblemShape| s.weight[2..].iter().all(|&k| k <= 3)),
+        ..TransposeCapabilities::all()
+    }
+    .in_rank(2, |c| TransposeCapabilities {
+        pads: Pads::Symmetric,
+        stride: AxisSetting::Shared,
+        output_padding: AxisSetting::Unit,
+        groups: true,
+        ..c
+    });
+    assert_eq!(caps.for_rank(2).pads, Pads::Symmetric);
+    assert!(!caps.for_rank(1).groups && caps.for_rank(2).groups && !caps.for_rank(3).groups);
+    let r = check_transpose(&Declared { caps }, &Config::<f64>::default());
+    r.assert_passed();
+    assert!(coverage(&r, "rank 2").0 > 0, "{r}");
+    assert!(coverage(&r, "groups > 1").0 > 0, "{r}");
+    let oracle = &r.sections[1];
+    assert!(oracle.skipped > 0 && oracle.checked > oracle.skipped, "{r}");
+}
+
+/// `outside` names the first capability a problem lacks, in words; output padding is 0 when
+/// not taken ([`AxisSetting::Unit`] around 0).
+#[test]
+fn outside_names_what_a_transposed_problem_needs() {
+    let x = ArrayD::<f64>::zeros(IxDyn(&[2, 2, 4, 4]));
+    let w = ArrayD::<f64>::zeros(IxDyn(&[2, 1, 2, 2]));
+    let shape = |spec: TransposeSpec| {
+        TransposeProblemShape::of(&TransposeProblem::new(x.view(), w.view()).spec(spec))
+    };
+    let candle = TransposeCapabilities {
+        ranks: 1..=2,
+        paddings: vec![TransposePaddingRule::Explicit],
+        pads: Pads::Shared,
+        stride: AxisSetting::Shared,
+        dilation: AxisSetting::Shared,
+        output_padding: AxisSetting::Shared,
+        groups: false,
+        ..TransposeCapabilities::all()
+    };
+    let plain = TransposeSpec {
+        stride: vec![2, 2],
+        output_padding: vec![1, 1],
+        padding: TransposePadding::Explicit(vec![(1, 1), (1, 1)]),
+        ..TransposeSpec::default()
+    };
+    assert_eq!(candle.outside(&shape(plain.clone())), None);
+    let cases = [
+        (
+            TransposeSpec {
+                stride: vec![2, 1],
+                ..plain.clone()
+            },
+            "stride [2, 1] in rank 2 (Shared only)",
+        ),
+        (
+            TransposeSpec {
+                output_padding: vec![1, 0],
+                ..plain.clone()
+            },
+            "output padding [1, 0] in rank 2 (Shared only)",
+        ),
+        (
+            TransposeSpec {
+                padding: TransposePadding::Explicit(vec![(1, 0), (1, 0)]),
+                ..plain.clone()
+            },
+            "asymmetric pads [(1, 0), (1, 0)] in rank 2",
+        ),
+        (
+            TransposeSpec {
+                padding: TransposePadding::Explicit(vec![(1, 1), (2, 2)]),
+                ..plain.clone()
+            },
+            "pads differing by axis [(1, 1), (2, 2)] in rank 2",
+        ),
+        (
+            TransposeSpec {
+                padding: TransposePadding::SameUpper,
+                ..plain.clone()
+            },
+            "SameUpper padding in rank 2",
+        ),
+        (
+            TransposeSpec {
+                groups: 2,
+                ..plain.clone()
+            },
+            "2 groups in rank 2",
+        ),
+    ];
+    for (spec, want) in cases {
+        assert_eq!(candle.outside(&shape(spec)).as_deref(), Some(want));
+    }
+    let unit = TransposeCapabilities {
+        output_padding: AxisSetting::Unit,
+        ..TransposeCapabilities::all()
+    };
+    assert_eq!(
+        unit.outside(&shape(TransposeSpec {
+            output_padding: vec![0, 0],
+            ..TransposeSpec::default()
+        })),
+        None
+    );
+    assert_eq!(
+        unit.outside(&shape(plain)).as_deref(),
+        Some("output padding [1, 1] in rank 2 (Unit only)")
+    );
 }
 
 // ---------------------------------------------------------------- the equivalence

@@ -3,7 +3,9 @@
 //! problem that is still well formed; the quickcheck types (feature `quickcheck`) likewise.
 
 mod common;
-use conv_oracle::conformance::transpose::TransposeCapabilities;
+use conv_oracle::conformance::transpose::{
+    TransposeCapabilities, TransposePaddingRule, TransposeProblemShape,
+};
 use conv_oracle::conformance::{
     AxisSetting, BoundaryRule, Capabilities, PadLimit, PaddingRule, Pads, Peer, ProblemShape,
 };
@@ -98,6 +100,64 @@ fn narrow_capabilities_are_drawn_inside() {
                 c.with(|p| -> Result<(), TestCaseError> {
                     prop_assert_eq!(caps.outside(&ProblemShape::of(p)), None);
                     prop_assert!(p.validate().is_ok(), "{:?}", p.validate());
+                    Ok(())
+                })
+            })
+            .unwrap_or_else(|e| panic!("{caps:?}: {e}"));
+        assert_eq!(ranks.borrow().len(), ranks_drawn, "{caps:?}");
+    }
+}
+
+/// Narrow transposed capabilities are drawn inside, not filtered: candle's
+/// `conv_transpose2d` (one stride, dilation, output padding and pad for every axis and side),
+/// PyTorch's `ConvTranspose` (symmetric pads), capabilities of their own in rank 2, and the
+/// reference's. Every drawn problem is inside and valid (pads cut to leave an output, output
+/// padding below `max(stride, dilation)`).
+#[test]
+fn narrow_transposed_capabilities_are_drawn_inside() {
+    let candle = TransposeCapabilities {
+        ranks: 1..=2,
+        paddings: vec![TransposePaddingRule::Explicit],
+        pads: Pads::Shared,
+        stride: AxisSetting::Shared,
+        dilation: AxisSetting::Shared,
+        output_padding: AxisSetting::Shared,
+        groups: false,
+        ..TransposeCapabilities::all()
+    };
+    let torch = TransposeCapabilities {
+        paddings: vec![TransposePaddingRule::Explicit],
+        pads: Pads::Symmetric,
+        ..TransposeCapabilities::all()
+    };
+    let per_rank = TransposeCapabilities::all().in_rank(2, |c| TransposeCapabilities {
+        stride: AxisSetting::Unit,
+        output_padding: AxisSetting::Unit,
+        batch: false,
+        ..c
+    });
+    for (caps, ranks_drawn) in [
+        (candle, 2),
+        (torch, 3),
+        (per_rank, 3),
+        (TransposeCapabilities::all(), 3),
+    ] {
+        let mut runner = conv_oracle::testing::runner(512, conv_oracle::testing::DEFAULT_SEED);
+        let ranks = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        runner
+            .run(&transpose_problems::<f64>(&caps), |c| {
+                ranks.borrow_mut().insert(c.input.0.ndim() - 2);
+                c.with(|p| -> Result<(), TestCaseError> {
+                    prop_assert_eq!(caps.outside(&TransposeProblemShape::of(p)), None);
+                    prop_assert!(p.validate().is_ok(), "{:?}", p.validate());
+                    let spec = &p.spec;
+                    for a in 0..spec.output_padding.len() {
+                        prop_assert!(
+                            spec.output_padding[a] < spec.stride[a].max(spec.dilation[a]),
+                            "{:?}",
+                            spec
+                        );
+                    }
                     Ok(())
                 })
             })

@@ -37,7 +37,9 @@
 //! section inside the user's crate, so failures are reported (and stay reproducible) there.
 //!
 //! Transposed convolution (PyTorch / ONNX `ConvTranspose`) has its own battery over the same
-//! sections, [`transpose::check_transpose`], for a [`crate::engine::ConvTransposeEngine`]:
+//! sections, [`transpose::check_transpose`], for a [`crate::engine::ConvTransposeEngine`]
+//! declaring [`transpose::TransposeCapabilities`] (the same model: per rank, stride, dilation
+//! and output padding as unit, shared or per axis, which pads, declining and coverage):
 //! judged against the correctly rounded [`crate::oracle::exact_transpose`], with
 //! adjointness as its metamorphic relation.
 //!

@@ -153,7 +153,7 @@ pub struct ConformanceReport {
     pub dtype: &'static str,
     /// One entry per section run.
     pub sections: Vec<SectionReport>,
-    /// Problems per feature (forward battery; empty for the transposed one).
+    /// Problems per feature: those the engine answered and those it declined.
     pub coverage: Vec<FeatureCount>,
     /// Every site where the engine panicked.
     pub panics: Vec<PanicSite>,

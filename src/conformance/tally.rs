@@ -67,8 +67,19 @@ fn record(f: impl FnOnce(&mut Tally)) {
 
 /// A problem the engine answered (judged, whatever the verdict).
 pub(crate) fn checked(p: &ProblemShape) {
+    checked_with(features(p));
+}
+
+/// A problem outside the capabilities that the engine declined as unsupported.
+pub(crate) fn declined(p: &ProblemShape) {
+    declined_with(features(p));
+}
+
+/// A problem with these features that the engine answered ([`checked`], for a battery whose
+/// problems have features of their own: the transposed one).
+pub(crate) fn checked_with(features: Vec<String>) {
     record(|t| {
-        for f in features(p) {
+        for f in features {
             t.features.entry(f).or_default().0 += 1;
         }
     });
@@ -79,10 +90,11 @@ pub(crate) fn algorithm(name: &str) {
     record(|t| t.features.entry(format!("algorithm {name}")).or_default().0 += 1);
 }
 
-/// A problem outside the capabilities that the engine declined as unsupported.
-pub(crate) fn declined(p: &ProblemShape) {
+/// A problem with these features, outside the capabilities, that the engine declined as
+/// unsupported ([`declined`]).
+pub(crate) fn declined_with(features: Vec<String>) {
     record(|t| {
-        for f in features(p) {
+        for f in features {
             t.features.entry(f).or_default().1 += 1;
         }
     });

@@ -4,10 +4,20 @@
 //!
 //! | section | what |
 //! |---|---|
-//! | [`Section::Catalogue`] | fixed problems: the worked example of docs/semantics.md section 6 (`x = [1 2 3]`, `w = [1 10 100]`, stride 2) with explicit pads, `SAME_UPPER`, `SAME_LOWER` and `output_shape`; output padding; stride, dilation, groups, bias, batch, rank 2 and 3; `output_shape` totals that are odd, zero and negative under every `auto_pad` |
+//! | [`Section::Catalogue`] | fixed problems: the worked example of docs/semantics.md section 6 (`x = [1 2 3]`, `w = [1 10 100]`, stride 2) with explicit pads, `SAME_UPPER`, `SAME_LOWER` and `output_shape`; output padding; asymmetric and symmetric pads; stride, dilation, groups, bias, batches of several channels, rank 2 and 3; `output_shape` totals that are odd, zero and negative under every `auto_pad` |
 //! | [`Section::Oracle`] | random problems inside the capabilities, judged against the correctly rounded result ([`crate::oracle::judge_transpose`]), shrunk on failure |
 //! | [`Section::Invalid`] | problems every engine must refuse (channel mismatch, groups, zero stride, output too small, ...) |
 //! | [`Section::Metamorphic`] | adjointness: `<conv_transpose(x), z> == <x, conv(z)>` for the forward convolution with the same stride, dilation, pads and groups, exact in rationals; the engine's side may be off by what the tolerance allows per element times `\|z\|` |
+//!
+//! An engine declares what it supports with [`TransposeCapabilities`] (per rank: padding
+//! rules, which explicit pads, stride, dilation and output padding as unit, shared or per
+//! axis, groups, bias, batch, and a predicate for the rest), in the model of the direct
+//! [`super::Capabilities`]. The random sections draw only problems inside it. An engine
+//! declines a valid problem it does not implement with [`ConvError::Unsupported`]: declining a
+//! declared problem fails ([`Kind::Refused`]); an engine that validates is also offered the
+//! catalogue's undeclared problems, which it must decline as unsupported (counted as declined)
+//! or answer correctly. The report counts problems per feature (the coverage), and an oracle
+//! section that checked nothing fails ([`Kind::Uncovered`]).
 //!
 //! A [`Tolerance::PerProblem`] is given the direct convolution with the same exact output
 //! ([`crate::problem::TransposeProblem::as_conv`]).
@@ -22,7 +32,9 @@ use super::tally::{self, report_of};
 use super::verdict::Outcome;
 use super::verdict::{guarded, judge_error, oracle_error, refusal, verdict_of};
 use crate::engine::{Algorithm, ConvTransposeEngine};
-pub use crate::engine::{TransposeCapabilities, TransposePaddingRule};
+pub use crate::engine::{
+    TransposeAccepts, TransposeCapabilities, TransposePaddingRule, TransposeProblemShape,
+};
 use crate::oracle::judge_transpose;
 use crate::problem::ConvError;
 use crate::problem::{AutoPad, TransposePadding, TransposeProblem, TransposeSpec};
@@ -100,9 +112,11 @@ fn model_of<T: Element>(
 }
 
 /// `Ok(true)` checked and passed, `Ok(false)` not applicable (a problem the reference refuses:
-/// it reaches an engine only in the invalid-input section), `Err` why it failed.
+/// it reaches an engine only in the invalid-input section; or one outside the capabilities),
+/// `Err` why it failed.
 fn judge_case<T: Element>(
     engine: &dyn ConvTransposeEngine<T>,
+    caps: &TransposeCapabilities,
     config: &Config<T>,
     c: &TransposeCase<T>,
 ) -> Result<bool, Violation> {
@@ -110,6 +124,11 @@ fn judge_case<T: Element>(
         if p.validate().is_err() {
             return Ok(false);
         }
+        let shape = TransposeProblemShape::of(p);
+        if !caps.admits(&shape) {
+            return Ok(false);
+        }
+        tally::checked_with(features(&shape));
         let got = run(engine, p)?;
         verdict_of(got, |y| {
             let model = model_of(engine, config, p)?;
@@ -236,6 +255,7 @@ fn catalogue<T: Element>() -> Vec<Entry<T>> {
             for op in 0..s {
                 for (rule, padding) in [
                     ("pads (1, 0)", P::Explicit(vec![(1, 0)])),
+                    ("pads (1, 1)", P::Explicit(vec![(1, 1)])),
                     ("SAME_UPPER", P::SameUpper),
                     ("SAME_LOWER", P::SameLower),
                 ] {
@@ -305,6 +325,17 @@ fn catalogue<T: Element>() -> Vec<Entry<T>> {
         true,
         tspec(&[2, 2, 2], &[], P::SameUpper, &[], 1),
     );
+    // Several samples of several channels: a sample read at the wrong offset (n*L instead of
+    // n*C*L, candle 0.11.1's conv_transpose1d) shows in the second.
+    for s in [1usize, 2] {
+        add(
+            format!("1-D, batch 2, 2 input channels, stride {s}, no padding"),
+            &[2, 2, 4],
+            &[2, 3, 2],
+            false,
+            tspec(&[s], &[], P::Explicit(vec![(0, 0)]), &[], 1),
+        );
+    }
     add(
         "1-D, C_in == C_out == n (channel order)".to_string(),
         &[1, 3, 3],
@@ -327,25 +358,65 @@ fn catalogue_section<T: Element>(
             .collect(),
         config.max_failures,
         |c| {
-            if !caps.allows(&c.spec, c.input.0.ndim() - 2, c.bias.is_some()) {
-                return Ok(Outcome::Skipped);
+            let inside = c.with(|p| caps.admits(&TransposeProblemShape::of(p)));
+            if inside {
+                judge_case(engine, caps, config, c).map(|ok| {
+                    if ok {
+                        Outcome::Checked
+                    } else {
+                        Outcome::Skipped
+                    }
+                })
+            } else if caps.validates {
+                probe_undeclared(engine, config, c)
+            } else {
+                Ok(Outcome::Skipped)
             }
-            judge_case(engine, config, c).map(|ok| {
-                if ok {
-                    Outcome::Checked
-                } else {
-                    Outcome::Skipped
-                }
-            })
         },
-        transposed_signature,
+        case_features,
         |c, kind| {
             transposed_necessary(c, |d| {
-                judge_case(engine, config, d).is_err_and(|v| v.kind == kind)
+                judge_case(engine, caps, config, d).is_err_and(|v| v.kind == kind)
             })
         },
         |c| oracle_code(c, config),
     )
+}
+
+/// A valid transposed problem outside the capabilities, given to an engine that validates: it
+/// must decline it with [`ConvError::Unsupported`] (counted as declined) or answer it
+/// correctly. Another error calls a valid problem invalid, a failure ([`Kind::Refused`]).
+fn probe_undeclared<T: Element>(
+    engine: &dyn ConvTransposeEngine<T>,
+    config: &Config<T>,
+    c: &TransposeCase<T>,
+) -> Result<Outcome, Violation> {
+    c.with(|p| {
+        if p.validate().is_err() {
+            return Ok(Outcome::Skipped);
+        }
+        let shape = TransposeProblemShape::of(p);
+        match run(engine, p)? {
+            Err(ConvError::Unsupported { .. }) => {
+                tally::declined_with(features(&shape));
+                Ok(Outcome::Declined)
+            }
+            Err(e) => Err(Violation::new(
+                Kind::Refused,
+                format!(
+                    "refused a valid problem outside its capabilities with an error that calls it invalid ({e}); an engine that validates declines what it does not implement with ConvError::Unsupported"
+                ),
+            )),
+            Ok(y) => {
+                tally::checked_with(features(&shape));
+                verdict_of(Ok(y), |y| {
+                    let model = model_of(engine, config, p)?;
+                    judge_transpose(p, y.view(), &model).map_err(judge_error)
+                })
+                .map(|_| Outcome::Checked)
+            }
+        }
+    })
 }
 
 // ------------------------------------------------------------------------------ oracle
@@ -359,11 +430,11 @@ fn oracle_section<T: Element>(
         cases::<T>(caps, caps.special_values),
         config,
         "oracle: a random transposed problem (shrunk)",
-        |c| judge_case(engine, config, c),
-        transposed_signature,
+        |c| judge_case(engine, caps, config, c),
+        case_features,
         |c, kind| {
             transposed_necessary(c, |d| {
-                judge_case(engine, config, d).is_err_and(|v| v.kind == kind)
+                judge_case(engine, caps, config, d).is_err_and(|v| v.kind == kind)
             })
         },
         |c| oracle_code(c, config),
@@ -596,9 +667,11 @@ fn element_allowance<T: Element>(
     direct.max(other) * (1.0 + 2f64.powi(-40))
 }
 
-/// One adjointness check: `Ok(false)` when it does not apply (an invalid problem).
+/// One adjointness check: `Ok(false)` when it does not apply (an invalid problem, or one
+/// outside the capabilities).
 fn adjoint<T: Element>(
     engine: &dyn ConvTransposeEngine<T>,
+    caps: &TransposeCapabilities,
     config: &Config<T>,
     c: &TransposeCase<T>,
 ) -> Result<bool, Violation> {
@@ -609,8 +682,17 @@ fn adjoint<T: Element>(
         // No bias: the relation is linear.
         let mut q = p.clone();
         q.bias = None;
+        if !caps.admits(&TransposeProblemShape::of(&q)) {
+            return Ok(false);
+        }
         let y = match run(engine, &q)? {
             Ok(y) => y,
+            Err(e @ ConvError::Unsupported { .. }) => {
+                return Err(Violation::new(
+                    Kind::Refused,
+                    format!("declined a problem inside its declared capabilities: {e}"),
+                ));
+            }
             Err(e) => {
                 return Err(Violation::new(
                     Kind::Refused,
@@ -686,11 +768,11 @@ fn adjoint_section<T: Element>(
         cases_n,
         config.seed,
         config.max_failures,
-        |c| adjoint(engine, config, c),
-        transposed_signature,
+        |c| adjoint(engine, caps, config, c),
+        case_features,
         |c, kind| {
             transposed_necessary(c, |d| {
-                adjoint(engine, config, d).is_err_and(|v| v.kind == kind)
+                adjoint(engine, caps, config, d).is_err_and(|v| v.kind == kind)
             })
         },
         |failure, features| Counterexample {
@@ -706,71 +788,132 @@ fn adjoint_section<T: Element>(
     report
 }
 
-/// The features of [`transposed_signature`] a failure needs: each that can be taken away on
-/// its own (stride and dilation to 1, the output padding, the bias, all samples but the
-/// first) is, and kept only if the failure then ends (`still_fails` false); the others are
-/// kept.
+/// The features of [`signature`] a failure needs: each that can be taken away on its own
+/// (stride, dilation and output padding made neutral or equal on every axis, the pads made
+/// zero or symmetric, a derived padding given as the explicit pads it resolves to, the bias,
+/// all samples but the first) is, and kept only if the failure then ends (`still_fails`
+/// false); the others are kept.
 fn transposed_necessary<T: Clone>(
     c: &TransposeCase<T>,
     still_fails: impl Fn(&TransposeCase<T>) -> bool,
 ) -> Vec<String> {
-    let without = |f: &str| -> Option<TransposeCase<T>> {
-        let mut d = c.clone();
-        match f {
-            "stride > 1" => d.spec.stride = Vec::new(),
-            "dilation > 1" => d.spec.dilation = Vec::new(),
-            "output padding" => d.spec.output_padding = Vec::new(),
-            "bias" => d.bias = None,
-            "batch > 1" => {
-                d.input = Arr(c
-                    .input
-                    .0
-                    .slice_axis(ndarray::Axis(0), ndarray::Slice::from(..1))
-                    .to_owned())
-            }
-            _ => return None,
-        }
-        Some(d)
-    };
-    transposed_signature(c)
+    let shape = c.with(|p| TransposeProblemShape::of(p));
+    signature(&shape)
         .into_iter()
-        .filter(|f| without(f).is_none_or(|d| !still_fails(&d)))
+        .filter(|f| without(c, f).is_none_or(|d| !still_fails(&d)))
         .collect()
 }
 
-/// The features that tell failures of transposed problems apart: rank above 1, stride and
-/// dilation above 1, padding other than explicit, output padding, groups, bias, batch.
-fn transposed_signature<T: Clone>(c: &TransposeCase<T>) -> Vec<String> {
-    let s = &c.spec;
-    let rank = c.input.0.ndim().saturating_sub(2);
-    let mut out = Vec::new();
-    if rank > 1 {
-        out.push(format!("rank {rank}"));
+/// `c` without `feature`, otherwise unchanged; `None` when it cannot be taken away alone.
+fn without<T: Clone>(c: &TransposeCase<T>, feature: &str) -> Option<TransposeCase<T>> {
+    let mut d = c.clone();
+    let rank = c.input.0.ndim().checked_sub(2)?;
+    let equal = |v: &[usize], pick: fn(&[usize]) -> Option<usize>| {
+        pick(v).map(|m| vec![m; rank]).unwrap_or_default()
+    };
+    let largest = |v: &[usize]| v.iter().copied().max();
+    let smallest = |v: &[usize]| v.iter().copied().min();
+    match feature {
+        "stride > 1" => d.spec.stride = Vec::new(),
+        "stride differs by axis" => d.spec.stride = equal(&c.spec.stride, largest),
+        "dilation > 1" => d.spec.dilation = Vec::new(),
+        "dilation differs by axis" => d.spec.dilation = equal(&c.spec.dilation, largest),
+        "output padding" => d.spec.output_padding = Vec::new(),
+        // The smallest keeps every axis below its `max(stride, dilation)`.
+        "output padding differs by axis" => {
+            d.spec.output_padding = equal(&c.spec.output_padding, smallest)
+        }
+        "padded" => d.spec.padding = TransposePadding::Explicit(Vec::new()),
+        "asymmetric pads" => match &c.spec.padding {
+            TransposePadding::Explicit(p) => {
+                d.spec.padding = TransposePadding::Explicit(
+                    p.iter().map(|&(lo, hi)| (lo.max(hi), lo.max(hi))).collect(),
+                )
+            }
+            _ => return None,
+        },
+        // A derived rule: the same pads, given explicitly (when none is negative).
+        f if f.starts_with("padding ") => {
+            let geo = c.with(|p| p.validate()).ok()?;
+            let pads = geo
+                .axes
+                .iter()
+                .map(|a| {
+                    Some((
+                        usize::try_from(a.pad_begin).ok()?,
+                        usize::try_from(a.pad_end).ok()?,
+                    ))
+                })
+                .collect::<Option<Vec<_>>>()?;
+            d.spec.padding = TransposePadding::Explicit(pads);
+        }
+        "bias" => d.bias = None,
+        "batch > 1" => {
+            d.input = Arr(c
+                .input
+                .0
+                .slice_axis(ndarray::Axis(0), ndarray::Slice::from(..1))
+                .to_owned())
+        }
+        _ => return None,
     }
-    if s.stride.iter().any(|&v| v > 1) {
-        out.push("stride > 1".to_string());
+    Some(d)
+}
+
+/// Every feature of a case ([`features`]).
+fn case_features<T: Clone>(c: &TransposeCase<T>) -> Vec<String> {
+    features(&c.with(|p| TransposeProblemShape::of(p)))
+}
+
+/// The features a transposed problem exercises, as the coverage counts them: its rank and
+/// padding rule, and each option it uses (stride, dilation and output padding, each above
+/// neutral and differing by axis; explicit pads and asymmetric ones; groups, bias, batch).
+fn features(p: &TransposeProblemShape) -> Vec<String> {
+    let s = &p.spec;
+    let mut out = vec![
+        format!("rank {}", p.rank()),
+        format!("padding {:?}", TransposePaddingRule::of(&s.padding)),
+    ];
+    for (what, values, neutral) in [
+        ("stride > 1", &s.stride, 1),
+        ("dilation > 1", &s.dilation, 1),
+        ("output padding", &s.output_padding, 0),
+    ] {
+        if values.iter().any(|&v| v != neutral) {
+            out.push(what.to_string());
+        }
+        if values.windows(2).any(|w| w[0] != w[1]) {
+            let name = what.trim_end_matches(" > 1");
+            out.push(format!("{name} differs by axis"));
+        }
     }
-    if s.dilation.iter().any(|&v| v > 1) {
-        out.push("dilation > 1".to_string());
-    }
-    match &s.padding {
-        TransposePadding::Explicit(p) if p.iter().all(|&(lo, hi)| lo + hi == 0) => {}
-        TransposePadding::Explicit(_) => out.push("padded".to_string()),
-        other => out.push(format!("padding {:?}", TransposePaddingRule::of(other))),
-    }
-    if s.output_padding.iter().any(|&v| v > 0) {
-        out.push("output padding".to_string());
+    if let TransposePadding::Explicit(pads) = &s.padding {
+        if pads.iter().any(|&(lo, hi)| lo + hi > 0) {
+            out.push("padded".to_string());
+        }
+        if pads.iter().any(|&(lo, hi)| lo != hi) {
+            out.push("asymmetric pads".to_string());
+        }
     }
     if s.groups > 1 {
         out.push("groups > 1".to_string());
     }
-    if c.bias.is_some() {
+    if p.bias {
         out.push("bias".to_string());
     }
-    if c.input.0.shape().first().is_some_and(|&n| n > 1) {
+    if p.input.first().is_some_and(|&n| n > 1) {
         out.push("batch > 1".to_string());
     }
     out
+}
+
+/// The features that tell failures of transposed problems apart: [`features`] without the
+/// plainest choices (rank 1, explicit padding), which every shrunk problem has.
+fn signature(p: &TransposeProblemShape) -> Vec<String> {
+    features(p)
+        .into_iter()
+        .filter(|f| f != "rank 1" && f != "padding Explicit")
+        .collect()
 }
 
 // ------------------------------------------------------------------------------ code

@@ -4,7 +4,9 @@
 
 use crate::problem::boundary::{PadLimit, Peer};
 use crate::problem::geometry::{per_axis, resolve_pads};
-use crate::problem::{Boundary, ConvSpec, Flip, Padding, Problem, TransposePadding, TransposeSpec};
+use crate::problem::{
+    Boundary, ConvSpec, Flip, Padding, Problem, TransposePadding, TransposeProblem, TransposeSpec,
+};
 use std::ops::RangeInclusive;
 
 /// A padding rule without its numbers (which [`Padding`] variants an engine takes).
@@ -109,10 +111,10 @@ impl BoundaryRule {
     }
 }
 
-/// How an engine takes a per-axis setting (stride or dilation).
+/// How an engine takes a per-axis setting: stride, dilation, or (transposed) output padding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AxisSetting {
-    /// Only 1 on every axis.
+    /// Only the neutral value on every axis: 1 for stride and dilation, 0 for output padding.
     Unit,
     /// One value for every axis (candle's and convolutions-rs's `stride: usize`).
     Shared,
@@ -121,10 +123,18 @@ pub enum AxisSetting {
 }
 
 impl AxisSetting {
-    /// Whether `values` (one per axis, or empty for all 1) fit this setting.
+    /// Whether `values` (one per axis, or empty for all 1) fit this setting, for a stride or
+    /// a dilation.
     pub fn allows(self, values: &[usize]) -> bool {
+        self.allows_around(values, 1)
+    }
+
+    /// Whether `values` (one per axis, or empty for all `neutral`) fit this setting, where
+    /// `neutral` is the value that leaves the problem unchanged (1 for a stride or dilation,
+    /// 0 for an output padding).
+    pub fn allows_around(self, values: &[usize], neutral: usize) -> bool {
         match self {
-            AxisSetting::Unit => values.iter().all(|&v| v == 1),
+            AxisSetting::Unit => values.iter().all(|&v| v == neutral),
             AxisSetting::Shared => values.windows(2).all(|w| w[0] == w[1]),
             AxisSetting::PerAxis => true,
         }
@@ -486,56 +496,221 @@ impl TransposePaddingRule {
     }
 }
 
-/// What a transposed engine supports; the battery draws only problems inside it.
+/// A transposed problem without its data: shapes, bias and settings, as
+/// [`TransposeCapabilities::outside`] sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransposeProblemShape {
+    /// Input shape `(N, C_in, spatial...)`.
+    pub input: Vec<usize>,
+    /// Weight shape `(C_in, C_out / groups, kernel...)`.
+    pub weight: Vec<usize>,
+    /// Whether there is a bias.
+    pub bias: bool,
+    /// The settings.
+    pub spec: TransposeSpec,
+}
+
+impl TransposeProblemShape {
+    /// The shape of a transposed problem.
+    pub fn of<T: Clone>(p: &TransposeProblem<'_, T>) -> Self {
+        TransposeProblemShape {
+            input: p.input.shape().to_vec(),
+            weight: p.weight.shape().to_vec(),
+            bias: p.bias.is_some(),
+            spec: p.spec.clone(),
+        }
+    }
+
+    /// Spatial rank.
+    pub fn rank(&self) -> usize {
+        self.input.len().saturating_sub(2)
+    }
+
+    /// Spatial input extents.
+    pub fn spatial(&self) -> &[usize] {
+        self.input.get(2..).unwrap_or(&[])
+    }
+}
+
+/// A predicate over a transposed problem's shape, for what no field of
+/// [`TransposeCapabilities`] says.
+pub type TransposeAccepts = fn(&TransposeProblemShape) -> bool;
+
+/// What a transposed engine supports, in the model of [`Capabilities`]: the battery draws only
+/// problems inside it.
+///
+/// The fields hold for every rank, except where [`TransposeCapabilities::in_rank`] gives a
+/// rank its own. The generators draw inside the fields (a shared stride, dilation, output
+/// padding or pad is drawn once; output padding stays below `max(stride, dilation)` on each
+/// axis, PyTorch's rule; explicit pads leave at least one output element);
+/// [`TransposeCapabilities::accepts`] can only filter, and the cases it turns away are counted
+/// as skipped.
+///
+/// Output padding takes an [`AxisSetting`] like stride and dilation, [`AxisSetting::Unit`]
+/// meaning none (0 on every axis): PyTorch's `output_padding` is per axis, but candle's
+/// `conv_transpose2d` takes one `usize` for both axes, which only [`AxisSetting::Shared`]
+/// describes.
+#[derive(Clone, Debug)]
 pub struct TransposeCapabilities {
     /// Spatial ranks (the battery draws ranks 1 to 3 of these).
     pub ranks: RangeInclusive<usize>,
     /// Padding rules.
     pub paddings: Vec<TransposePaddingRule>,
-    /// Strides other than 1.
-    pub stride: bool,
-    /// Dilations other than 1.
-    pub dilation: bool,
+    /// Which explicit pads ([`TransposePadding::Explicit`] only: `SAME_*` and `output_shape`
+    /// derive their own): one for every side of every axis (candle's `padding: usize`), the
+    /// same on both sides of each axis (PyTorch's `padding=(p, q)`), or any (ONNX `pads`).
+    pub pads: Pads,
+    /// Strides: only 1, one shared by every axis, or one per axis.
+    pub stride: AxisSetting,
+    /// Dilations: only 1, shared, or per axis.
+    pub dilation: AxisSetting,
+    /// Output paddings: only 0, shared, or per axis.
+    pub output_padding: AxisSetting,
     /// More than one group.
     pub groups: bool,
     /// A bias.
     pub bias: bool,
-    /// Output padding other than 0.
-    pub output_padding: bool,
-    /// Whether the engine refuses invalid problems with an error.
+    /// A batch of more than one sample.
+    pub batch: bool,
+    /// Ranks with capabilities of their own (set with [`TransposeCapabilities::in_rank`]);
+    /// their `ranks`, `validates`, `special_values`, `accepts` and `per_rank` are not read.
+    pub per_rank: Vec<(usize, TransposeCapabilities)>,
+    /// What no field says: a problem is inside only if this holds too (`None`: every
+    /// problem the fields allow).
+    pub accepts: Option<TransposeAccepts>,
+    /// Whether the engine refuses what it must: invalid problems with an error (checked by
+    /// the invalid-input section), and valid problems outside these capabilities with
+    /// [`crate::ConvError::Unsupported`] or a correct output (checked on the catalogue's
+    /// problems outside them). An engine that does not claim it is given neither.
     pub validates: bool,
     /// Whether NaN and infinities give what IEEE arithmetic on the literal terms gives.
     pub special_values: bool,
 }
 
 impl TransposeCapabilities {
-    /// Everything the reference does.
+    /// Everything the reference does: ranks 1 to 3, every padding rule (any pads), per-axis
+    /// stride, dilation and output padding, groups, bias, batches, validation and special
+    /// values. The default of
+    /// [`ConvTransposeEngine::capabilities`](super::ConvTransposeEngine::capabilities).
     pub fn all() -> Self {
         TransposeCapabilities {
             ranks: 1..=3,
             paddings: TransposePaddingRule::ALL.to_vec(),
-            stride: true,
-            dilation: true,
+            pads: Pads::Asymmetric,
+            stride: AxisSetting::PerAxis,
+            dilation: AxisSetting::PerAxis,
+            output_padding: AxisSetting::PerAxis,
             groups: true,
             bias: true,
-            output_padding: true,
+            batch: true,
+            per_rank: Vec::new(),
+            accepts: None,
             validates: true,
             special_values: true,
         }
     }
 
-    /// Whether a problem with this spec, rank and bias is inside.
-    pub fn allows(&self, spec: &TransposeSpec, rank: usize, bias: bool) -> bool {
-        let ones = |v: &[usize]| v.iter().all(|&s| s == 1);
-        self.ranks.contains(&rank)
-            && self
-                .paddings
-                .contains(&TransposePaddingRule::of(&spec.padding))
-            && (self.stride || ones(&spec.stride))
-            && (self.dilation || ones(&spec.dilation))
-            && (self.groups || spec.groups == 1)
-            && (self.output_padding || spec.output_padding.iter().all(|&p| p == 0))
-            && (self.bias || !bias)
+    /// These capabilities with rank `rank` given its own: `f` receives the current
+    /// capabilities of that rank and returns the new ones (as [`Capabilities::in_rank`]).
+    #[must_use]
+    pub fn in_rank(
+        mut self,
+        rank: usize,
+        f: impl FnOnce(TransposeCapabilities) -> TransposeCapabilities,
+    ) -> Self {
+        let current = self.for_rank(rank);
+        let own = TransposeCapabilities {
+            per_rank: Vec::new(),
+            ..f(current)
+        };
+        self.per_rank.retain(|(r, _)| *r != rank);
+        self.per_rank.push((rank, own));
+        self
+    }
+
+    /// The capabilities that hold in rank `rank` (its own, or these).
+    pub fn for_rank(&self, rank: usize) -> TransposeCapabilities {
+        match self.per_rank.iter().find(|(r, _)| *r == rank) {
+            Some((_, own)) => own.clone(),
+            None => TransposeCapabilities {
+                per_rank: Vec::new(),
+                ..self.clone()
+            },
+        }
+    }
+
+    /// These capabilities with `f` applied to them and to every rank's own.
+    #[must_use]
+    pub fn narrowed(mut self, f: impl Fn(&mut TransposeCapabilities)) -> Self {
+        f(&mut self);
+        for (_, own) in &mut self.per_rank {
+            f(own);
+        }
+        self
+    }
+
+    /// Whether a transposed problem of this shape is inside; `None` when it is, otherwise the
+    /// first capability it needs and these lack, in words.
+    pub fn outside(&self, p: &TransposeProblemShape) -> Option<String> {
+        let rank = p.rank();
+        if !self.ranks.contains(&rank) {
+            return Some(format!("rank {rank}"));
+        }
+        let c = self.for_rank(rank);
+        let spec = &p.spec;
+        let rule = TransposePaddingRule::of(&spec.padding);
+        if !c.paddings.contains(&rule) {
+            return Some(format!("{rule:?} padding in rank {rank}"));
+        }
+        for (what, setting, values, neutral) in [
+            ("stride", c.stride, &spec.stride, 1),
+            ("dilation", c.dilation, &spec.dilation, 1),
+            ("output padding", c.output_padding, &spec.output_padding, 0),
+        ] {
+            if !setting.allows_around(values, neutral) {
+                return Some(format!(
+                    "{what} {values:?} in rank {rank} ({setting:?} only)"
+                ));
+            }
+        }
+        if let TransposePadding::Explicit(pads) = &spec.padding {
+            if c.pads != Pads::Asymmetric && pads.iter().any(|(lo, hi)| lo != hi) {
+                return Some(format!("asymmetric pads {pads:?} in rank {rank}"));
+            }
+            if c.pads == Pads::Shared && pads.windows(2).any(|w| w[0] != w[1]) {
+                return Some(format!("pads differing by axis {pads:?} in rank {rank}"));
+            }
+        }
+        if spec.groups > 1 && !c.groups {
+            return Some(format!("{} groups in rank {rank}", spec.groups));
+        }
+        if p.bias && !c.bias {
+            return Some(format!("a bias in rank {rank}"));
+        }
+        if p.input.first().is_some_and(|&n| n > 1) && !c.batch {
+            return Some(format!("a batch of {} in rank {rank}", p.input[0]));
+        }
+        if let Some(accepts) = self.accepts
+            && !accepts(p)
+        {
+            return Some("a problem the capability predicate turns away".to_string());
+        }
+        None
+    }
+
+    /// Whether a transposed problem of this shape is inside
+    /// ([`TransposeCapabilities::outside`]).
+    pub fn admits(&self, p: &TransposeProblemShape) -> bool {
+        self.outside(p).is_none()
+    }
+
+    /// The ranks the battery draws: those of [`TransposeCapabilities::ranks`] from 1 to 3
+    /// with a padding rule to draw.
+    pub(crate) fn drawn_ranks(&self) -> Vec<usize> {
+        let lo = (*self.ranks.start()).max(1);
+        let hi = (*self.ranks.end()).min(3);
+        (lo..=hi)
+            .filter(|&r| !self.for_rank(r).paddings.is_empty())
+            .collect()
     }
 }

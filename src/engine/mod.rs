@@ -51,7 +51,7 @@ pub use crate::tolerance::winograd::WinogradTile;
 pub use algorithm::Algorithm;
 pub use capabilities::{
     Accepts, AxisSetting, BoundaryRule, Capabilities, LargeKernel, PaddingRule, Pads, ProblemShape,
-    TransposeCapabilities, TransposePaddingRule,
+    TransposeAccepts, TransposeCapabilities, TransposePaddingRule, TransposeProblemShape,
 };
 
 use crate::problem::ConvError;

@@ -121,8 +121,8 @@ fn rank_layouts(c: &Capabilities, rank: usize) -> BoxedStrategy<Layout> {
         ),
         proptest::collection::vec(1..=n, rank),
         proptest::collection::vec(1..=k, rank),
-        axis_values(c.stride, 3, rank),
-        axis_values(c.dilation, 2, rank),
+        axis_values(c.stride, 1, 3, rank),
+        axis_values(c.dilation, 1, 2, rank),
         padding,
         prop::sample::select(c.boundaries.clone()),
         prop::sample::select(c.flips.clone()),
@@ -167,12 +167,18 @@ fn rank_layouts(c: &Capabilities, rank: usize) -> BoxedStrategy<Layout> {
         .boxed()
 }
 
-/// Per-axis values up to `max` as `setting` allows: all 1, one value repeated, or one each.
-fn axis_values(setting: AxisSetting, max: usize, rank: usize) -> BoxedStrategy<Vec<usize>> {
+/// Per-axis values from `neutral` (1 for a stride or dilation, 0 for an output padding) up to
+/// `max` as `setting` allows: all `neutral`, one value drawn once and repeated, or one each.
+pub(crate) fn axis_values(
+    setting: AxisSetting,
+    neutral: usize,
+    max: usize,
+    rank: usize,
+) -> BoxedStrategy<Vec<usize>> {
     match setting {
-        AxisSetting::Unit => Just(vec![1; rank]).boxed(),
-        AxisSetting::Shared => (1..=max).prop_map(move |v| vec![v; rank]).boxed(),
-        AxisSetting::PerAxis => proptest::collection::vec(1..=max, rank).boxed(),
+        AxisSetting::Unit => Just(vec![neutral; rank]).boxed(),
+        AxisSetting::Shared => (neutral..=max).prop_map(move |v| vec![v; rank]).boxed(),
+        AxisSetting::PerAxis => proptest::collection::vec(neutral..=max, rank).boxed(),
     }
 }
 

@@ -4,8 +4,8 @@
 
 use super::cases::Arr;
 use super::exact_data::{Data, value};
-use super::problems::{Element, decades, specials};
-use crate::engine::{TransposeCapabilities, TransposePaddingRule};
+use super::problems::{Element, axis_values, decades, specials};
+use crate::engine::{AxisSetting, Pads, TransposeCapabilities, TransposePaddingRule};
 use crate::problem::{AutoPad, TransposePadding, TransposeProblem, TransposeSpec};
 use ndarray::{Array1, ArrayD, IxDyn};
 use proptest::prelude::*;
@@ -51,79 +51,152 @@ struct Layout {
     bias: bool,
 }
 
-/// Random layouts inside `caps`: ranks 1 to 3 (inputs up to 8, 5, 3 per axis; kernels up to
-/// 4, 3, 2), strides up to 3, dilations up to 2, output padding below `max(stride,
-/// dilation)` (PyTorch's rule), explicit pads up to 3 per side, `output_shape` within two of
-/// the full extent and below it by up to the kernel's reach.
+/// A padding as drawn, before the strides and kernels it depends on are known.
+#[derive(Clone, Debug)]
+enum Drawn {
+    /// A rule that needs nothing more (explicit pads are cut to fit later).
+    Rule(TransposePadding),
+    /// `output_shape` below the full extent by `below` per axis (negative: above it).
+    Below(Vec<i64>, AutoPad),
+}
+
+/// Random layouts inside `caps`: the ranks of [`TransposeCapabilities::drawn_ranks`], each
+/// drawn inside its own capabilities ([`TransposeCapabilities::for_rank`]); inputs up to 8,
+/// 5, 3 per axis and kernels up to 4, 3, 2 by rank; strides up to 3, dilations up to 2,
+/// output padding up to 2 and below `max(stride, dilation)` (PyTorch's rule), explicit pads
+/// up to 3 per side, `output_shape` within two of the full extent and below it by up to the
+/// kernel's reach.
+///
+/// Every layout is drawn inside the capabilities, and the explicit pads are cut so that an
+/// output remains: a shared value (stride, dilation, output padding, pad) is drawn once and cut
+/// alike on every axis, so no drawn case is rejected.
 fn layouts(caps: &TransposeCapabilities) -> Option<BoxedStrategy<Layout>> {
-    let lo = (*caps.ranks.start()).max(1);
-    let hi = (*caps.ranks.end()).min(3);
-    if lo > hi || caps.paddings.is_empty() {
-        return None;
-    }
-    let caps = caps.clone();
-    let s = (lo..=hi)
-        .prop_flat_map(move |rank| {
-            let r = rank - 1;
-            let (n, k) = ([8usize, 5, 3][r], [4usize, 3, 2][r]);
-            let max_stride: usize = if caps.stride { 3 } else { 1 };
-            let max_dilation: usize = if caps.dilation { 2 } else { 1 };
-            let max_groups: usize = if caps.groups { 3 } else { 1 };
-            let op = caps.output_padding;
-            (
-                (1usize..=2, 1usize..=max_groups, 1usize..=3, 1usize..=3),
-                proptest::collection::vec(1..=n, rank),
-                proptest::collection::vec(1..=k, rank),
-                proptest::collection::vec(1..=max_stride, rank),
-                proptest::collection::vec(1..=max_dilation, rank),
-                proptest::collection::vec(if op { 0usize..=2 } else { 0usize..=0 }, rank),
-                prop::sample::select(caps.paddings.clone()),
-                proptest::collection::vec((0usize..=3, 0usize..=3), rank),
-                proptest::collection::vec(-2i64..=4, rank),
-                prop::sample::select(vec![
-                    AutoPad::NotSet,
-                    AutoPad::SameUpper,
-                    AutoPad::SameLower,
-                ]),
-                if caps.bias {
-                    any::<bool>().boxed()
-                } else {
-                    Just(false).boxed()
+    let ranks = caps.drawn_ranks();
+    let first = *ranks.first()?;
+    // A layout of every drawable rank is drawn, then one is picked (as the direct
+    // generators do): shrinking then moves the rank down and each field independently.
+    let of_rank = |r: usize| {
+        if ranks.contains(&r) {
+            rank_layouts(&caps.for_rank(r), r)
+        } else {
+            rank_layouts(&caps.for_rank(first), first)
+        }
+    };
+    Some(
+        (
+            prop::sample::select(ranks.clone()),
+            of_rank(1),
+            of_rank(2),
+            of_rank(3),
+        )
+            .prop_map(|(rank, a, b, c)| match rank {
+                1 => a,
+                2 => b,
+                _ => c,
+            })
+            .boxed(),
+    )
+}
+
+/// The layouts of rank `rank` inside `c` (the capabilities of that rank).
+fn rank_layouts(c: &TransposeCapabilities, rank: usize) -> BoxedStrategy<Layout> {
+    let r = rank - 1;
+    let (n, k) = ([8usize, 5, 3][r], [4usize, 3, 2][r]);
+    let max_groups: usize = if c.groups { 3 } else { 1 };
+    let max_batch: usize = if c.batch { 2 } else { 1 };
+    let rules: Vec<BoxedStrategy<Drawn>> = c
+        .paddings
+        .iter()
+        .map(|&rule| -> BoxedStrategy<Drawn> {
+            let explicit = |p: Vec<(usize, usize)>| Drawn::Rule(TransposePadding::Explicit(p));
+            match rule {
+                TransposePaddingRule::Explicit => match c.pads {
+                    Pads::Shared => (0usize..=3)
+                        .prop_map(move |v| explicit(vec![(v, v); rank]))
+                        .boxed(),
+                    Pads::Symmetric => proptest::collection::vec(0usize..=3, rank)
+                        .prop_map(move |p| explicit(p.into_iter().map(|v| (v, v)).collect()))
+                        .boxed(),
+                    Pads::Asymmetric => proptest::collection::vec((0usize..=3, 0usize..=3), rank)
+                        .prop_map(explicit)
+                        .boxed(),
                 },
-            )
+                TransposePaddingRule::SameUpper => {
+                    Just(Drawn::Rule(TransposePadding::SameUpper)).boxed()
+                }
+                TransposePaddingRule::SameLower => {
+                    Just(Drawn::Rule(TransposePadding::SameLower)).boxed()
+                }
+                TransposePaddingRule::OutputShape => (
+                    proptest::collection::vec(-2i64..=4, rank),
+                    prop::sample::select(vec![
+                        AutoPad::NotSet,
+                        AutoPad::SameUpper,
+                        AutoPad::SameLower,
+                    ]),
+                )
+                    .prop_map(|(below, auto_pad)| Drawn::Below(below, auto_pad))
+                    .boxed(),
+            }
         })
+        .collect();
+    let padding = proptest::strategy::Union::new(rules);
+    let (pads, op_setting) = (c.pads, c.output_padding);
+    (
+        (
+            1usize..=max_batch,
+            1usize..=max_groups,
+            1usize..=3,
+            1usize..=3,
+        ),
+        proptest::collection::vec(1..=n, rank),
+        proptest::collection::vec(1..=k, rank),
+        axis_values(c.stride, 1, 3, rank),
+        axis_values(c.dilation, 1, 2, rank),
+        axis_values(c.output_padding, 0, 2, rank),
+        padding,
+        if c.bias {
+            any::<bool>().boxed()
+        } else {
+            Just(false).boxed()
+        },
+    )
         .prop_map(
-            |(
+            move |(
                 (batch, groups, cig, cog),
                 input,
                 kernel,
                 stride,
                 dilation,
-                op,
-                rule,
-                pads,
-                below,
-                auto_pad,
+                output_padding,
+                drawn,
                 bias,
             )| {
-                let output_padding: Vec<usize> = op
-                    .iter()
-                    .zip(stride.iter().zip(&dilation))
-                    .map(|(&p, (&s, &d))| p % s.max(d))
+                let output_padding = fit_output_padding(
+                    output_padding,
+                    &stride,
+                    &dilation,
+                    op_setting == AxisSetting::Shared,
+                );
+                // The scatter's full extent per axis, s*(n-1) + d*(k-1) + 1 + output padding.
+                let full: Vec<usize> = (0..rank)
+                    .map(|a| {
+                        stride[a] * (input[a] - 1)
+                            + dilation[a] * (kernel[a] - 1)
+                            + 1
+                            + output_padding[a]
+                    })
                     .collect();
-                let padding = match rule {
-                    TransposePaddingRule::Explicit => TransposePadding::Explicit(pads),
-                    TransposePaddingRule::SameUpper => TransposePadding::SameUpper,
-                    TransposePaddingRule::SameLower => TransposePadding::SameLower,
-                    TransposePaddingRule::OutputShape => TransposePadding::OutputShape {
-                        shape: (0..input.len())
-                            .map(|a| {
-                                let full = stride[a] * (input[a] - 1)
-                                    + dilation[a] * (kernel[a] - 1)
-                                    + 1
-                                    + output_padding[a];
-                                (full as i64 - below[a]).max(1) as usize
-                            })
+                let padding = match drawn {
+                    Drawn::Rule(TransposePadding::Explicit(p)) => {
+                        TransposePadding::Explicit(fit_pads(p, &full, pads))
+                    }
+                    Drawn::Rule(rule) => rule,
+                    Drawn::Below(below, auto_pad) => TransposePadding::OutputShape {
+                        shape: full
+                            .iter()
+                            .zip(&below)
+                            .map(|(&f, &b)| (f as i64 - b).max(1) as usize)
                             .collect(),
                         auto_pad,
                     },
@@ -146,8 +219,53 @@ fn layouts(caps: &TransposeCapabilities) -> Option<BoxedStrategy<Layout>> {
                     bias,
                 }
             },
-        );
-    Some(s.boxed())
+        )
+        .boxed()
+}
+
+/// Output padding below `max(stride, dilation)` on each axis (PyTorch's rule); a shared one
+/// is cut by the tightest axis, so that it stays one value.
+fn fit_output_padding(
+    mut op: Vec<usize>,
+    stride: &[usize],
+    dilation: &[usize],
+    shared: bool,
+) -> Vec<usize> {
+    let below: Vec<usize> = stride
+        .iter()
+        .zip(dilation)
+        .map(|(&s, &d)| s.max(d) - 1)
+        .collect();
+    let tightest = below.iter().copied().min().unwrap_or(0);
+    for (v, &m) in op.iter_mut().zip(&below) {
+        *v = (*v).min(if shared { tightest } else { m });
+    }
+    op
+}
+
+/// Explicit pads cut so that each axis keeps at least one output element
+/// (`lo + hi < full`); equal pads stay equal (one cut for every axis under [`Pads::Shared`],
+/// one per axis for symmetric pads), and an asymmetric pair loses its end first.
+fn fit_pads(mut p: Vec<(usize, usize)>, full: &[usize], pads: Pads) -> Vec<(usize, usize)> {
+    let half = |f: usize| (f - 1) / 2;
+    let shared = full.iter().map(|&f| half(f)).min().unwrap_or(0);
+    for ((lo, hi), &f) in p.iter_mut().zip(full) {
+        match pads {
+            Pads::Shared => {
+                *lo = (*lo).min(shared);
+                *hi = (*hi).min(shared);
+            }
+            Pads::Symmetric => {
+                *lo = (*lo).min(half(f));
+                *hi = (*hi).min(half(f));
+            }
+            Pads::Asymmetric => {
+                *hi = (*hi).min(f - 1);
+                *lo = (*lo).min(f - 1 - *hi);
+            }
+        }
+    }
+    p
 }
 
 /// Cases over `layouts`: uniform data in `[-1, 1)`, twelve decades, and (with `specials`)

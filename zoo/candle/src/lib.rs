@@ -2,11 +2,12 @@
 
 use candle_core::{Device, Tensor};
 use conv_oracle::engine::{
-    AxisSetting, BoundaryRule, Capabilities, ConvEngine, PaddingRule, Pads, ProblemShape,
+    AxisSetting, BoundaryRule, Capabilities, ConvEngine, ConvTransposeEngine, PaddingRule, Pads,
+    ProblemShape, TransposeCapabilities, TransposePaddingRule, TransposeProblemShape,
 };
 use conv_oracle::problem::geometry::per_axis;
-use conv_oracle::problem::{ConvError, Flip, Padding, Problem};
-use ndarray::{ArrayD, Axis, IxDyn, Slice};
+use conv_oracle::problem::{ConvError, Flip, Padding, Problem, TransposePadding, TransposeProblem};
+use ndarray::{ArrayD, ArrayView1, ArrayViewD, Axis, IxDyn, Slice};
 
 /// candle's `Tensor::conv1d` / `Tensor::conv2d` on the CPU device.
 ///
@@ -35,10 +36,7 @@ use ndarray::{ArrayD, Axis, IxDyn, Slice};
 ///   checks, a wrapped output size without them.
 /// - **Validation**: channel mismatch is an `Err`; a zero stride divides by zero in `l_out`
 ///   (`src/conv.rs:22`): panic; zero dilation makes the effective kernel 1 silently.
-/// - Transposed convolution: `conv_transpose1d` on its col2im path (`src/cpu_backend/mod.rs`,
-///   `Col2Im1D`, taken when padding, dilation and output padding are 0, `:2884-2888`) reads
-///   sample `n` at `n*L` instead of `n*C*L` when batch >= 2 and `C_in >= 2`
-///   (`tests/findings.rs`).
+/// - Transposed convolution: [`CandleTranspose`].
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Candle;
 
@@ -150,5 +148,139 @@ impl ConvEngine<f32> for Candle {
             validates: true,
             ..Capabilities::all()
         }
+    }
+}
+
+/// candle's `Tensor::conv_transpose1d` / `Tensor::conv_transpose2d` on the CPU device
+/// (PyTorch's `ConvTranspose`: weight `(C_in, C_out/groups, k...)`).
+///
+/// What the crate's documented API supports (sources read: `src/conv.rs` and
+/// `src/cpu_backend/mod.rs` of candle-core 0.11.1):
+///
+/// - **Ranks**: 1-D (`conv_transpose1d`, `src/conv.rs:231`) and 2-D (`conv_transpose2d`,
+///   `src/conv.rs:344`).
+/// - **Stride, dilation, output padding**: one `usize` each, shared by every axis
+///   (`ParamsConvTranspose2D`, `src/conv.rs:101-113`); output padding is not checked against
+///   the stride.
+/// - **Pads**: one `usize`, removed from both ends of every axis (`- 2 * self.padding`,
+///   `src/conv.rs:45-50`, `:116-124`); no `SAME` or `output_shape` rules.
+/// - **Groups**: `conv_transpose1d` only (`groups: usize`, the input and kernel split with
+///   `chunk(groups, ...)`, `src/conv.rs:262-268`); `conv_transpose2d` has no groups argument.
+///   `c_in % groups` is computed before any check of `groups` (`src/conv.rs:245`), so zero
+///   groups divides by zero.
+/// - **Bias**: not in the API; the adapter adds it with `broadcast_add`. **Batch**: yes.
+/// - **Output length** in 1-D: `(l_in - 1) * stride - 2 * padding + dilation * (k - 1) +
+///   output_padding + 1` in `usize`, left to right (`src/conv.rs:45-50`): when `2 * padding`
+///   exceeds `(l_in - 1) * stride` the subtraction underflows before the kernel's reach is
+///   added, although the output is not empty (`tests/findings.rs`). 2-D subtracts the pads
+///   last (`src/conv.rs:116-124`).
+/// - **Paths**: 1-D with padding 0, dilation 1 and output padding 0 runs a matrix product and
+///   `Col2Im1D` (`src/cpu_backend/mod.rs:2884-2928`), which reads sample `n` at `n*L`
+///   instead of `n*C*L` when batch >= 2 and `C_in >= 2` (`tests/findings.rs`); every other
+///   1-D problem runs `ConvTranspose1D` (`:1245`), every 2-D one `ConvTranspose2D`
+///   (`:1314`), each a scatter of `vec_dot`s over the input channels.
+/// - **Validation**: a channel mismatch and `c_in % groups != 0` are `Err`s; a zero stride or
+///   dilation is computed; an empty axis or pads that leave no output underflow `usize`
+///   (panic with overflow checks).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CandleTranspose;
+
+fn tensor(v: ArrayViewD<'_, f32>, dev: &Device) -> Result<Tensor, ConvError> {
+    Tensor::from_iter(v.iter().copied(), dev)
+        .and_then(|t| t.reshape(v.shape()))
+        .map_err(refused)
+}
+
+fn with_bias(
+    y: Tensor,
+    bias: Option<ArrayView1<'_, f32>>,
+    rank: usize,
+    dev: &Device,
+) -> Result<ArrayD<f32>, ConvError> {
+    let y = match bias {
+        Some(b) => {
+            let mut shape = vec![1, b.len()];
+            shape.extend(std::iter::repeat_n(1, rank));
+            let bt = Tensor::from_iter(b.iter().copied(), dev)
+                .and_then(|t| t.reshape(shape))
+                .map_err(refused)?;
+            y.broadcast_add(&bt).map_err(refused)?
+        }
+        None => y,
+    };
+    let shape = y.dims().to_vec();
+    let data = y
+        .flatten_all()
+        .and_then(|t| t.to_vec1::<f32>())
+        .map_err(refused)?;
+    ArrayD::from_shape_vec(IxDyn(&shape), data)
+        .map_err(|e| ConvError::unsupported(format!("output shape: {e}")))
+}
+
+impl ConvTransposeEngine<f32> for CandleTranspose {
+    fn name(&self) -> &str {
+        "candle-core (transposed)"
+    }
+
+    fn conv_transpose(&self, p: &TransposeProblem<'_, f32>) -> Result<ArrayD<f32>, ConvError> {
+        // What the declaration leaves out is declined before the crate is called: past this,
+        // the rank is 1 or 2, the pads are explicit and one value, and stride, dilation and
+        // output padding are one value each.
+        if let Some(what) = self.capabilities().outside(&TransposeProblemShape::of(p)) {
+            return Err(ConvError::unsupported(what));
+        }
+        let rank = p.input.ndim() - 2;
+        if p.weight.ndim() != p.input.ndim() {
+            return Err(ConvError::RankMismatch {
+                what: "weight (C_in, C_out/groups, kernel...)",
+                expected: p.input.ndim(),
+                got: p.weight.ndim(),
+            });
+        }
+        let one = |v: &[usize], what: &'static str, neutral: usize| -> Result<usize, ConvError> {
+            Ok(per_axis(v, what, rank, neutral)?
+                .first()
+                .copied()
+                .unwrap_or(neutral))
+        };
+        let stride = one(&p.spec.stride, "stride", 1)?;
+        let dilation = one(&p.spec.dilation, "dilation", 1)?;
+        let output_padding = one(&p.spec.output_padding, "output_padding", 0)?;
+        let pad = match &p.spec.padding {
+            TransposePadding::Explicit(v) => v.first().map_or(0, |&(lo, _)| lo),
+            other => {
+                return Err(ConvError::unsupported(format!(
+                    "{other:?}: candle takes explicit pads only"
+                )));
+            }
+        };
+        let dev = Device::Cpu;
+        let x = tensor(p.input.view(), &dev)?;
+        let w = tensor(p.weight.view(), &dev)?;
+        let y = if rank == 1 {
+            x.conv_transpose1d(&w, pad, output_padding, stride, dilation, p.spec.groups)
+        } else {
+            x.conv_transpose2d(&w, pad, output_padding, stride, dilation)
+        }
+        .map_err(refused)?;
+        with_bias(y, p.bias, rank, &dev)
+    }
+
+    fn capabilities(&self) -> TransposeCapabilities {
+        TransposeCapabilities {
+            ranks: 1..=2,
+            // `padding: usize`: the same pad at both ends of every axis.
+            paddings: vec![TransposePaddingRule::Explicit],
+            pads: Pads::Shared,
+            // One stride, dilation and output padding for every axis (`usize` arguments).
+            stride: AxisSetting::Shared,
+            dilation: AxisSetting::Shared,
+            output_padding: AxisSetting::Shared,
+            // Both return a `Result`.
+            validates: true,
+            ..TransposeCapabilities::all()
+        }
+        // `conv_transpose2d` has no `groups` argument.
+        .in_rank(2, |c| TransposeCapabilities { groups: false, ..c })
     }
 }

@@ -71,21 +71,11 @@ impl ConvEngine<f32> for ConvolutionsRs {
                 got: p.weight.ndim(),
             });
         }
-        let stride = per_axis(&p.spec.stride, "stride", rank, 1)?;
-        if per_axis(&p.spec.dilation, "dilation", rank, 1)?
-            .iter()
-            .any(|&d| d != 1)
-        {
-            return Err(ConvError::unsupported(
-                "dilation (convolutions-rs has none)",
-            ));
-        }
-        if stride.iter().any(|&s| s != stride[0]) {
-            return Err(ConvError::unsupported(
-                "strides differing between axes (one stride for both)",
-            ));
-        }
-        let s = stride[0];
+        // The guard above leaves dilation 1 and one stride for every axis.
+        let s = per_axis(&p.spec.stride, "stride", rank, 1)?
+            .first()
+            .copied()
+            .unwrap_or(1);
         // (H, W) and (HH, WW), a 1-D problem as height 1.
         let (n, k) = (&x[2..], &p.weight.shape()[2..]);
         let (hw, kk) = if rank == 1 {
