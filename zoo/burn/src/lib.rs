@@ -138,8 +138,7 @@ run_rank!(run3, 3, conv3d);
 fn conv3d_pads_symmetric(p: &ProblemShape) -> bool {
     p.rank() != 3
         || !matches!(p.spec.boundary, Boundary::Zeros)
-        || p.pads()
-            .is_none_or(|v| v.iter().all(|(lo, hi)| lo == hi))
+        || p.pads().is_none_or(|v| v.iter().all(|(lo, hi)| lo == hi))
 }
 
 impl ConvEngine<f32> for Burn {

@@ -70,7 +70,10 @@ fn expected(device: BurnDevice) -> Vec<(String, Kind)> {
         ("zero stride", Panicked),
         ("zero dilation", Panicked),
         ("kernel larger than the input (valid)", Panicked),
-        ("kernel larger than the padded input (pads (1, 1))", Panicked),
+        (
+            "kernel larger than the padded input (pads (1, 1))",
+            Panicked,
+        ),
         ("kernel larger than the input on one axis of two", Panicked),
         ("empty spatial axis", empty_input),
         ("empty kernel axis", Panicked),

@@ -60,11 +60,8 @@ impl<'a> Conv1d<'a> {
     fn run(&self, device: &Device) -> Outcome {
         let r = catch_unwind(AssertUnwindSafe(|| {
             let x_shape = vec![1, self.c, self.x.len() / self.c];
-            let i = if self.o * self.k == 0 {
-                1
-            } else {
-                self.w.len() / (self.o * self.k)
-            };
+            // An empty kernel (k = 0) has one input channel.
+            let i = self.w.len().checked_div(self.o * self.k).unwrap_or(1);
             let w_shape = vec![self.o, i, self.k];
             let x = Tensor::<3>::from_data(TensorData::new(self.x.to_vec(), x_shape), device);
             let w = Tensor::<3>::from_data(TensorData::new(self.w.to_vec(), w_shape), device);
@@ -167,7 +164,10 @@ fn empty_input_flex_gives_an_empty_output() {
 fn kernel_longer_than_input_panics() {
     for (name, d) in [("ndarray", ndarray()), ("flex", flex())] {
         let got = Conv1d::new(&[1., 2.], &[1., 1., 1.]).run(&d);
-        assert!(got.panicked_with("subtract with overflow"), "{name}: {got:?}");
+        assert!(
+            got.panicked_with("subtract with overflow"),
+            "{name}: {got:?}"
+        );
     }
 }
 
@@ -177,7 +177,10 @@ fn kernel_longer_than_input_panics() {
 fn empty_kernel_panics() {
     for (name, d) in [("ndarray", ndarray()), ("flex", flex())] {
         let got = Conv1d::new(&[1., 2., 3., 4.], &[]).run(&d);
-        assert!(got.panicked_with("subtract with overflow"), "{name}: {got:?}");
+        assert!(
+            got.panicked_with("subtract with overflow"),
+            "{name}: {got:?}"
+        );
     }
 }
 
@@ -189,11 +192,17 @@ fn zero_stride_or_dilation_panics_by_its_check() {
         let mut c = Conv1d::new(&[1., 2., 3.], &[1.]);
         c.stride = 0;
         let got = c.run(&d);
-        assert!(got.panicked_with("stride must be non-zero"), "{name}: {got:?}");
+        assert!(
+            got.panicked_with("stride must be non-zero"),
+            "{name}: {got:?}"
+        );
         let mut c = Conv1d::new(&[1., 2., 3.], &[1., 1.]);
         c.dilation = 0;
         let got = c.run(&d);
-        assert!(got.panicked_with("dilation must be non-zero"), "{name}: {got:?}");
+        assert!(
+            got.panicked_with("dilation must be non-zero"),
+            "{name}: {got:?}"
+        );
     }
 }
 

@@ -257,7 +257,6 @@ fn zero_groups_is_an_error() {
     assert_eq!(c.outcome(), Outcome::Error);
 }
 
-
 // `PoolSpec::input_channels` set to the input's 3 channels with a kernel of 2 (what a caller
 // of `Conv` may write; tract's front ends fill the kernel's count instead): the correct
 // result is an error, the op and its kernel disagree. `Conv::output_facts` checks the input
