@@ -1,6 +1,6 @@
 //! The conformance battery on burn (NdArray and Flex devices), with capabilities stating its
-//! documented API (ranks 1-3, per-axis stride and dilation, asymmetric pads but asymmetric
-//! zero pads in 3-D, zeros, constant, reflect below the input's length, edge, both flips,
+//! documented API (ranks 1-3, per-axis stride and dilation, asymmetric pads except zero pads
+//! in 3-D, zeros, constant, reflect below the input's length, edge, both flips,
 //! groups, bias, batch). burn refuses invalid problems by panicking, not with errors, so its
 //! capabilities do not claim to validate and the battery skips its invalid inputs; the battery
 //! must pass. The invalid inputs then run on their own, as if burn claimed to validate, to
