@@ -5,7 +5,8 @@
 use burn_tensor::module::{conv1d, conv2d, conv3d};
 use burn_tensor::ops::{ConvOptions, PadMode};
 use burn_tensor::{Device, Tensor, TensorData};
-use conv_oracle::engine::{BoundaryRule, Capabilities, ConvEngine, PadLimit, Pads, ProblemShape};
+use conv_oracle::engine::{BoundaryRule, Capabilities, ConvEngine, PadLimit, ProblemShape};
+use conv_oracle::problem::geometry::per_axis;
 use conv_oracle::problem::{Boundary, ConvError, Flip, Padding, Problem};
 use ndarray::{ArrayD, IxDyn};
 
@@ -28,19 +29,24 @@ pub enum BurnDevice {
 /// - **Ranks**: 1-D, 2-D, 3-D (`module.rs:151`, `:178`, `:205`).
 /// - **Stride**, **dilation**: per axis, `[usize; N]` (`burn-std src/ops.rs:17`, `:23`).
 /// - **Pads**: `[(begin, end); N]`, asymmetric in 1-D and 2-D; 3-D panics on asymmetric pads
-///   ("Asymmetric padding is not yet supported for conv3d", `module.rs:222-224`), so the
-///   adapter refuses those. No padding rules (the adapter resolves them with the library).
+///   ("Asymmetric padding is not yet supported for conv3d", `module.rs:219-221`), so the
+///   capabilities leave out asymmetric zero pads in 3-D (`conv3d_pads_symmetric`); other
+///   boundaries pad first with `Tensor::pad`, on any axis. No padding rules (the adapter
+///   resolves them with the library).
 /// - **Boundaries**: the convolution pads with zeros; `Tensor::pad` adds `Constant(f32)`,
 ///   `Reflect` and `Edge` (`pad.rs:129`). Reflect is documented to panic for a pad
-///   `> n - 1` (`pad.rs`, "# Panics"), so the adapter refuses those; edge and constant have
-///   no limit. No symmetric, no circular.
+///   `> n - 1` (`pad.rs:108`), so the capabilities limit reflect pads to `< n`
+///   (`PadLimit::BelowInput`); edge and constant have no limit. No symmetric, no circular.
 /// - **Flip**: cross-correlation only; the adapter flips the kernel (`Tensor::flip`).
 /// - **Groups**, **bias** (`Option<Tensor<1>>`), **batch**: yes.
 /// - **Validation**: by panics, burn's convention: `ConvOptions::new` panics on zero stride,
-///   dilation or groups (`burn-std src/ops.rs:38-41`, `check_nonzero`), but the fields are
-///   public and the adapter fills them directly; the channel check `C == C_w * groups` panics
-///   through `check!` (`check.rs:1277`). With the fields set directly, a kernel larger than the
-///   input, stride 0 and groups 0 all panic on both devices (`tests/findings.rs`).
+///   dilation or groups (`burn-std src/ops.rs:38-41`, `check_nonzero`), and the channel check
+///   `C == C_w * groups` panics through `check!` (`check.rs:1277`). The fields are public
+///   and the adapter fills them directly; in 1-D a zero stride or dilation still reaches
+///   `check_nonzero`, both devices building 2-D or 3-D options with `ConvOptions::new`. So the capabilities do not claim to validate
+///   (the invalid-input section wants errors). A kernel larger than the input and an empty
+///   kernel panic by an overflow in the output length, and a few invalid problems are
+///   computed (`tests/findings.rs`).
 #[derive(Clone, Copy, Debug)]
 pub struct Burn {
     /// The device.
@@ -66,18 +72,6 @@ impl Burn {
             BurnDevice::NdArray => Device::ndarray(),
             BurnDevice::Flex => Device::flex(),
         }
-    }
-}
-
-fn per_axis(v: &[usize], rank: usize, what: &'static str) -> Result<Vec<usize>, ConvError> {
-    match v.len() {
-        0 => Ok(vec![1; rank]),
-        n if n == rank => Ok(v.to_vec()),
-        n => Err(ConvError::RankMismatch {
-            what,
-            expected: rank,
-            got: n,
-        }),
     }
 }
 
@@ -138,6 +132,15 @@ run_rank!(run1, 1, conv1d);
 run_rank!(run2, 2, conv2d);
 run_rank!(run3, 3, conv3d);
 
+/// `conv3d` panics on asymmetric pads (`module.rs:219-221`), and the zero pads go to it: in
+/// 3-D with the zero boundary, the pads (explicit or derived by a `SAME` rule) are symmetric.
+/// The other boundaries pad with `Tensor::pad`, which takes `(before, after)` on any axis.
+fn conv3d_pads_symmetric(p: &ProblemShape) -> bool {
+    p.rank() != 3
+        || !matches!(p.spec.boundary, Boundary::Zeros)
+        || p.pads().is_none_or(|v| v.iter().all(|(lo, hi)| lo == hi))
+}
+
 impl ConvEngine<f32> for Burn {
     fn name(&self) -> &str {
         match self.device {
@@ -152,10 +155,7 @@ impl ConvEngine<f32> for Burn {
             return Err(ConvError::unsupported(what));
         }
         let x = p.input.shape();
-        let rank = x.len().saturating_sub(2);
-        if !(1..=3).contains(&rank) {
-            return Err(ConvError::unsupported("spatial rank other than 1, 2, 3"));
-        }
+        let rank = x.len() - 2;
         if p.weight.ndim() != x.len() {
             return Err(ConvError::RankMismatch {
                 what: "weight (O, C/groups, kernel...)",
@@ -163,8 +163,8 @@ impl ConvEngine<f32> for Burn {
                 got: p.weight.ndim(),
             });
         }
-        let stride = per_axis(&p.spec.stride, rank, "stride")?;
-        let dilation = per_axis(&p.spec.dilation, rank, "dilation")?;
+        let stride = per_axis(&p.spec.stride, "stride", rank, 1)?;
+        let dilation = per_axis(&p.spec.dilation, "dilation", rank, 1)?;
         let resolved = match &p.spec.padding {
             Padding::Explicit(v) => v.clone(),
             Padding::Valid => vec![(0, 0); rank],
@@ -188,27 +188,12 @@ impl ConvEngine<f32> for Burn {
                 ));
             }
         };
-        if matches!(mode, Some(PadMode::Reflect))
-            && resolved
-                .iter()
-                .zip(&x[2..])
-                .any(|(&(lo, hi), &n)| lo.max(hi) >= n)
-        {
-            return Err(ConvError::unsupported(
-                "a reflect pad not shorter than the input (burn documents a panic)",
-            ));
-        }
         let (pre, pads) = match mode {
             Some(m) if resolved.iter().any(|&p| p != (0, 0)) => {
                 (Some((resolved, m)), vec![(0, 0); rank])
             }
             _ => (None, resolved),
         };
-        if rank == 3 && pads.iter().any(|&(lo, hi)| lo != hi) {
-            return Err(ConvError::unsupported(
-                "asymmetric pads in 3-D (burn's conv3d panics on them)",
-            ));
-        }
         let device = self.device();
         match rank {
             1 => run1(p, &device, pre, &pads, &stride, &dilation),
@@ -230,12 +215,8 @@ impl ConvEngine<f32> for Burn {
             pad_limits: vec![(BoundaryRule::Reflect, PadLimit::BelowInput)],
             // burn checks its arguments with panics (documented), not errors.
             validates: false,
+            accepts: Some(conv3d_pads_symmetric),
             ..Capabilities::all()
         }
-        // `conv3d` takes one pad per axis for both sides.
-        .in_rank(3, |c| Capabilities {
-            pads: Pads::Symmetric,
-            ..c
-        })
     }
 }

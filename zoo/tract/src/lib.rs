@@ -28,15 +28,22 @@ use tract_core::ops::nn::DataFormat;
 ///   reflect and edge (replicate) modes (`src/ops/array/pad.rs:7-11`). No symmetric, no
 ///   circular. Reflect reads the source `bef - i` inside the data-and-after part
 ///   (`src/ops/array/pad.rs:60`), so it is right only for pads `< n`; longer pads read the
-///   other pad (constant 0) or past the end. Edge and constant have no limit.
+///   after pad before it is filled (constant 0) or past the buffer, a panic (`:64`, `:74`).
+///   No limit is documented, so none is declared. Edge and constant have no limit.
 /// - **Flip**: cross-correlation only; the adapter flips the kernel for true convolution.
 /// - **Groups**: yes (`Conv::group`); **bias**: a scalar or one per output channel
 ///   (`src/ops/cnn/conv/conv.rs:1152`); **batch**: yes.
 /// - **Kernel larger than the padded input**: an empty output (extent 0), no error.
-/// - **Stride 0**: a panic in tract-data's `divceil` (`(x + s - 1) / s`, `tract-data src/dim/mod.rs:59-60`);
-///   **groups 0**: a panic in `Conv` (`src/ops/cnn/conv/conv.rs:1588`).
-/// - **Validation**: channel mismatch is an `Err` from `output_facts`
-///   (`src/ops/cnn/conv/conv.rs:1138`).
+/// - **Stride 0**: a panic in tract-data's `divceil` (`(x + s - 1) / s`,
+///   `tract-data src/dim/mod.rs:59-60`); an empty kernel axis: a panic in the kernel field
+///   `(k - 1) * d + 1` (`src/ops/cnn/padding.rs:155`). **Dilation 0** is computed (every tap
+///   reads one element), an **empty input axis** gives an empty output.
+/// - **Validation**: `Conv::output_facts` compares the input's channels with
+///   `PoolSpec::input_channels` (`src/ops/cnn/conv/conv.rs:1138-1147`) and nothing else with
+///   the kernel's input axis, so the adapter fills that field with the kernel's count,
+///   `KernelFormat::input_channels` = `I * group` (`src/ops/cnn/conv/mod.rs:73-82`), as
+///   tract's ONNX (tract-hir) and NNEF front ends do. A channel mismatch, groups that do not
+///   divide the input channels and groups 0 are then an `Err`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Tract;
 
@@ -61,9 +68,6 @@ impl ConvEngine<f32> for Tract {
         }
         let x = p.input.shape();
         let w = p.weight.shape();
-        if x.len() < 3 {
-            return Err(ConvError::unsupported("no spatial axis"));
-        }
         if w.len() != x.len() {
             return Err(ConvError::RankMismatch {
                 what: "weight (O, C/groups, kernel...)",
@@ -132,7 +136,11 @@ impl ConvEngine<f32> for Tract {
                     padding,
                     dilations: Some(dilation.iter().copied().collect()),
                     strides: Some(stride.iter().copied().collect()),
-                    input_channels: x[1],
+                    // The kernel's count (`I * group`), as tract's ONNX and NNEF front ends
+                    // fill it: `Conv` checks the input against this field only.
+                    input_channels: KernelFormat::OIHW
+                        .input_channels(w, p.spec.groups)
+                        .into_owned(),
                     output_channels: w[0],
                 },
                 kernel_fmt: KernelFormat::OIHW,
