@@ -335,42 +335,6 @@ impl Capabilities {
         self
     }
 
-    /// These capabilities with rank `rank` given its own: `f` receives the current
-    /// capabilities of that rank and returns the new ones (`caps.in_rank(3, |c|
-    /// Capabilities { pads: Pads::Symmetric, ..c })`).
-    #[must_use]
-    pub fn in_rank(mut self, rank: usize, f: impl FnOnce(Capabilities) -> Capabilities) -> Self {
-        let current = self.for_rank(rank);
-        let own = Capabilities {
-            per_rank: Vec::new(),
-            ..f(current)
-        };
-        self.per_rank.retain(|(r, _)| *r != rank);
-        self.per_rank.push((rank, own));
-        self
-    }
-
-    /// The capabilities that hold in rank `rank` (its own, or these).
-    pub fn for_rank(&self, rank: usize) -> Capabilities {
-        match self.per_rank.iter().find(|(r, _)| *r == rank) {
-            Some((_, own)) => own.clone(),
-            None => Capabilities {
-                per_rank: Vec::new(),
-                ..self.clone()
-            },
-        }
-    }
-
-    /// These capabilities with `f` applied to them and to every rank's own.
-    #[must_use]
-    pub fn narrowed(mut self, f: impl Fn(&mut Capabilities)) -> Self {
-        f(&mut self);
-        for (_, own) in &mut self.per_rank {
-            f(own);
-        }
-        self
-    }
-
     /// The pad limit of boundary mode `b` ([`Capabilities::pad_limits`]).
     pub fn pad_limit(&self, b: BoundaryRule) -> PadLimit {
         self.pad_limits
@@ -610,45 +574,6 @@ impl TransposeCapabilities {
         }
     }
 
-    /// These capabilities with rank `rank` given its own: `f` receives the current
-    /// capabilities of that rank and returns the new ones (as [`Capabilities::in_rank`]).
-    #[must_use]
-    pub fn in_rank(
-        mut self,
-        rank: usize,
-        f: impl FnOnce(TransposeCapabilities) -> TransposeCapabilities,
-    ) -> Self {
-        let current = self.for_rank(rank);
-        let own = TransposeCapabilities {
-            per_rank: Vec::new(),
-            ..f(current)
-        };
-        self.per_rank.retain(|(r, _)| *r != rank);
-        self.per_rank.push((rank, own));
-        self
-    }
-
-    /// The capabilities that hold in rank `rank` (its own, or these).
-    pub fn for_rank(&self, rank: usize) -> TransposeCapabilities {
-        match self.per_rank.iter().find(|(r, _)| *r == rank) {
-            Some((_, own)) => own.clone(),
-            None => TransposeCapabilities {
-                per_rank: Vec::new(),
-                ..self.clone()
-            },
-        }
-    }
-
-    /// These capabilities with `f` applied to them and to every rank's own.
-    #[must_use]
-    pub fn narrowed(mut self, f: impl Fn(&mut TransposeCapabilities)) -> Self {
-        f(&mut self);
-        for (_, own) in &mut self.per_rank {
-            f(own);
-        }
-        self
-    }
-
     /// Whether a transposed problem of this shape is inside; `None` when it is, otherwise the
     /// first capability it needs and these lack, in words.
     pub fn outside(&self, p: &TransposeProblemShape) -> Option<String> {
@@ -714,3 +639,54 @@ impl TransposeCapabilities {
             .collect()
     }
 }
+
+/// `in_rank`, `for_rank` and `narrowed` for a capabilities type with `per_rank: Vec<(usize,
+/// Self)>`: the same per-rank rules for direct and transposed capabilities.
+macro_rules! per_rank_methods {
+    ($t:ident, $example:literal) => {
+        impl $t {
+            #[doc = concat!(
+                "These capabilities with rank `rank` given its own: `f` receives the current ",
+                "capabilities of that rank and returns the new ones (", $example, ")."
+            )]
+            #[must_use]
+            pub fn in_rank(mut self, rank: usize, f: impl FnOnce($t) -> $t) -> Self {
+                let current = self.for_rank(rank);
+                let own = $t {
+                    per_rank: Vec::new(),
+                    ..f(current)
+                };
+                self.per_rank.retain(|(r, _)| *r != rank);
+                self.per_rank.push((rank, own));
+                self
+            }
+
+            /// The capabilities that hold in rank `rank` (its own, or these).
+            pub fn for_rank(&self, rank: usize) -> $t {
+                match self.per_rank.iter().find(|(r, _)| *r == rank) {
+                    Some((_, own)) => own.clone(),
+                    None => $t {
+                        per_rank: Vec::new(),
+                        ..self.clone()
+                    },
+                }
+            }
+
+            /// These capabilities with `f` applied to them and to every rank's own.
+            #[must_use]
+            pub fn narrowed(mut self, f: impl Fn(&mut $t)) -> Self {
+                f(&mut self);
+                for (_, own) in &mut self.per_rank {
+                    f(own);
+                }
+                self
+            }
+        }
+    };
+}
+
+per_rank_methods!(
+    Capabilities,
+    "`caps.in_rank(3, |c| Capabilities { pads: Pads::Symmetric, ..c })`"
+);
+per_rank_methods!(TransposeCapabilities, "as [`Capabilities::in_rank`]");
