@@ -122,6 +122,43 @@ pub enum AxisSetting {
     PerAxis,
 }
 
+impl Pads {
+    /// Explicit `pads` this setting cannot take, in words, or `None`.
+    fn outside(self, pads: &[(usize, usize)], rank: usize) -> Option<String> {
+        if self != Pads::Asymmetric && pads.iter().any(|(lo, hi)| lo != hi) {
+            return Some(format!("asymmetric pads {pads:?} in rank {rank}"));
+        }
+        if self == Pads::Shared && pads.windows(2).any(|w| w[0] != w[1]) {
+            return Some(format!("pads differing by axis {pads:?} in rank {rank}"));
+        }
+        None
+    }
+}
+
+/// The on/off options of a problem against a rank's capabilities, each `(used, supported)`:
+/// groups (the count), a bias, the batch (its size).
+struct Options {
+    groups: (usize, bool),
+    bias: (bool, bool),
+    batch: (usize, bool),
+}
+
+impl Options {
+    /// The first option used but not supported, in words, or `None`.
+    fn outside(&self, rank: usize) -> Option<String> {
+        if self.groups.0 > 1 && !self.groups.1 {
+            return Some(format!("{} groups in rank {rank}", self.groups.0));
+        }
+        if self.bias.0 && !self.bias.1 {
+            return Some(format!("a bias in rank {rank}"));
+        }
+        if self.batch.0 > 1 && !self.batch.1 {
+            return Some(format!("a batch of {} in rank {rank}", self.batch.0));
+        }
+        None
+    }
+}
+
 impl AxisSetting {
     /// Whether `values` (one per axis, or empty for all 1) fit this setting, for a stride or
     /// a dilation.
@@ -373,22 +410,18 @@ impl Capabilities {
                 ));
             }
         }
-        if let Padding::Explicit(pads) = &spec.padding {
-            if c.pads != Pads::Asymmetric && pads.iter().any(|(lo, hi)| lo != hi) {
-                return Some(format!("asymmetric pads {pads:?} in rank {rank}"));
-            }
-            if c.pads == Pads::Shared && pads.windows(2).any(|w| w[0] != w[1]) {
-                return Some(format!("pads differing by axis {pads:?} in rank {rank}"));
-            }
+        if let Padding::Explicit(pads) = &spec.padding
+            && let Some(why) = c.pads.outside(pads, rank)
+        {
+            return Some(why);
         }
-        if spec.groups > 1 && !c.groups {
-            return Some(format!("{} groups in rank {rank}", spec.groups));
-        }
-        if p.bias && !c.bias {
-            return Some(format!("a bias in rank {rank}"));
-        }
-        if p.input.first().is_some_and(|&n| n > 1) && !c.batch {
-            return Some(format!("a batch of {} in rank {rank}", p.input[0]));
+        let options = Options {
+            groups: (spec.groups, c.groups),
+            bias: (p.bias, c.bias),
+            batch: (p.input.first().copied().unwrap_or(1), c.batch),
+        };
+        if let Some(why) = options.outside(rank) {
+            return Some(why);
         }
         let limit = c.pad_limit(boundary);
         if let Some(pads) = p.pads() {
@@ -598,22 +631,18 @@ impl TransposeCapabilities {
                 ));
             }
         }
-        if let TransposePadding::Explicit(pads) = &spec.padding {
-            if c.pads != Pads::Asymmetric && pads.iter().any(|(lo, hi)| lo != hi) {
-                return Some(format!("asymmetric pads {pads:?} in rank {rank}"));
-            }
-            if c.pads == Pads::Shared && pads.windows(2).any(|w| w[0] != w[1]) {
-                return Some(format!("pads differing by axis {pads:?} in rank {rank}"));
-            }
+        if let TransposePadding::Explicit(pads) = &spec.padding
+            && let Some(why) = c.pads.outside(pads, rank)
+        {
+            return Some(why);
         }
-        if spec.groups > 1 && !c.groups {
-            return Some(format!("{} groups in rank {rank}", spec.groups));
-        }
-        if p.bias && !c.bias {
-            return Some(format!("a bias in rank {rank}"));
-        }
-        if p.input.first().is_some_and(|&n| n > 1) && !c.batch {
-            return Some(format!("a batch of {} in rank {rank}", p.input[0]));
+        let options = Options {
+            groups: (spec.groups, c.groups),
+            bias: (p.bias, c.bias),
+            batch: (p.input.first().copied().unwrap_or(1), c.batch),
+        };
+        if let Some(why) = options.outside(rank) {
+            return Some(why);
         }
         if let Some(accepts) = self.accepts
             && !accepts(p)
