@@ -70,11 +70,6 @@ pub(crate) fn checked(p: &ProblemShape) {
     checked_with(features(p));
 }
 
-/// A problem outside the capabilities that the engine declined as unsupported.
-pub(crate) fn declined(p: &ProblemShape) {
-    declined_with(features(p));
-}
-
 /// A problem with these features that the engine answered ([`checked`], for a battery whose
 /// problems have features of their own: the transposed one).
 pub(crate) fn checked_with(features: Vec<String>) {
@@ -91,7 +86,7 @@ pub(crate) fn algorithm(name: &str) {
 }
 
 /// A problem with these features, outside the capabilities, that the engine declined as
-/// unsupported ([`declined`]).
+/// unsupported.
 pub(crate) fn declined_with(features: Vec<String>) {
     record(|t| {
         for f in features {

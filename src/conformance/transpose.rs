@@ -30,7 +30,7 @@ use super::report::{ConformanceReport, Counterexample, Section, SectionReport};
 use super::search::{found, search_all};
 use super::tally::{self, report_of};
 use super::verdict::Outcome;
-use super::verdict::{guarded, judge_error, oracle_error, refusal, verdict_of};
+use super::verdict::{guarded, judge_error, oracle_error, refusal, undeclared_outcome, verdict_of};
 use crate::engine::{Algorithm, ConvTransposeEngine};
 pub use crate::engine::{
     TransposeAccepts, TransposeCapabilities, TransposePaddingRule, TransposeProblemShape,
@@ -395,27 +395,11 @@ fn probe_undeclared<T: Element>(
         if p.validate().is_err() {
             return Ok(Outcome::Skipped);
         }
-        let shape = TransposeProblemShape::of(p);
-        match run(engine, p)? {
-            Err(ConvError::Unsupported { .. }) => {
-                tally::declined_with(features(&shape));
-                Ok(Outcome::Declined)
-            }
-            Err(e) => Err(Violation::new(
-                Kind::Refused,
-                format!(
-                    "refused a valid problem outside its capabilities with an error that calls it invalid ({e}); an engine that validates declines what it does not implement with ConvError::Unsupported"
-                ),
-            )),
-            Ok(y) => {
-                tally::checked_with(features(&shape));
-                verdict_of(Ok(y), |y| {
-                    let model = model_of(engine, config, p)?;
-                    judge_transpose(p, y.view(), &model).map_err(judge_error)
-                })
-                .map(|_| Outcome::Checked)
-            }
-        }
+        let features = features(&TransposeProblemShape::of(p));
+        undeclared_outcome(run(engine, p)?, features, |y| {
+            let model = model_of(engine, config, p)?;
+            judge_transpose(p, y.view(), &model).map_err(judge_error)
+        })
     })
 }
 

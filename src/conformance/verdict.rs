@@ -147,26 +147,37 @@ pub(super) fn probe_undeclared<T: Element>(
         if p.validate().is_err() {
             return Ok(Outcome::Skipped);
         }
-        let shape = ProblemShape::of(p);
-        match run(engine, p)? {
-            Err(ConvError::Unsupported { .. }) => {
-                tally::declined(&shape);
-                Ok(Outcome::Declined)
-            }
-            Err(e) => Err(Violation::new(
-                Kind::Refused,
-                format!(
-                    "refused a valid problem outside its capabilities with an error that calls it invalid ({e}); an engine that validates declines what it does not implement with ConvError::Unsupported"
-                ),
-            )),
-            Ok(y) => {
-                tally::checked(&shape);
-                verdict_of(Ok(y), |y| {
-                    let model = config.tolerance.model_counted(engine, p)?;
-                    judge(p, y.view(), &model).map_err(judge_error)
-                })
-                    .map(|_| Outcome::Checked)
-            }
-        }
+        let features = tally::features(&ProblemShape::of(p));
+        undeclared_outcome(run(engine, p)?, features, |y| {
+            let model = config.tolerance.model_counted(engine, p)?;
+            judge(p, y.view(), &model).map_err(judge_error)
+        })
     })
+}
+
+/// What became of a valid problem outside the capabilities, given the engine's answer `got`
+/// and the problem's features: declined as unsupported (counted as declined), refused with
+/// another error ([`Kind::Refused`]: that error calls a valid problem invalid), or answered and
+/// judged by `judge_output` (counted as checked).
+pub(crate) fn undeclared_outcome<T>(
+    got: Result<ArrayD<T>, ConvError>,
+    features: Vec<String>,
+    judge_output: impl FnOnce(ArrayD<T>) -> Result<crate::tolerance::Report, Violation>,
+) -> Result<Outcome, Violation> {
+    match got {
+        Err(ConvError::Unsupported { .. }) => {
+            tally::declined_with(features);
+            Ok(Outcome::Declined)
+        }
+        Err(e) => Err(Violation::new(
+            Kind::Refused,
+            format!(
+                "refused a valid problem outside its capabilities with an error that calls it invalid ({e}); an engine that validates declines what it does not implement with ConvError::Unsupported"
+            ),
+        )),
+        Ok(y) => {
+            tally::checked_with(features);
+            verdict_of(Ok(y), judge_output).map(|_| Outcome::Checked)
+        }
+    }
 }
